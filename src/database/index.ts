@@ -1,0 +1,51 @@
+// Which PostgreSQL leadgraph uses: the one named by DATABASE_URL, or else the
+// embedded one in the data directory (started on demand).
+import type { Config } from "../config.ts";
+import { ensureDatabase, runningEmbeddedUrl, startEmbedded, type EmbeddedPostgres } from "./embedded.ts";
+
+export const DATABASE_NAME = "leadgraph";
+export const SHADOW_DATABASE_NAME = "leadgraph_shadow";
+
+export interface Database {
+  /** The application database (owner connection: migrations, worker, API for now). */
+  url: string;
+  /** A superuser connection for creating and dropping databases (graphile-migrate reset, shadow). */
+  rootUrl: string | undefined;
+  /** graphile-migrate's shadow database, used by `watch` and `commit`. */
+  shadowUrl: string | undefined;
+  embedded: EmbeddedPostgres | undefined;
+  /** Stops the embedded PostgreSQL if this process owns it. */
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config, log: (message: string) => void = () => {}): Promise<Database> {
+  if (config.databaseUrl) {
+    return {
+      url: config.databaseUrl,
+      rootUrl: config.rootDatabaseUrl,
+      shadowUrl: config.shadowDatabaseUrl,
+      embedded: undefined,
+      close: async () => {},
+    };
+  }
+  const embedded = await startEmbedded({ dataDir: config.dataDir, port: config.pgPort, log });
+  try {
+    await ensureDatabase(embedded.url("postgres"), DATABASE_NAME);
+    await ensureDatabase(embedded.url("postgres"), SHADOW_DATABASE_NAME);
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
+  return {
+    url: embedded.url(DATABASE_NAME),
+    rootUrl: embedded.url("postgres"),
+    shadowUrl: embedded.url(SHADOW_DATABASE_NAME),
+    embedded,
+    close: () => embedded.stop(),
+  };
+}
+
+/** The URL of the database in use, without starting anything (for `leadgraph db-url`). */
+export async function currentDatabaseUrl(config: Config): Promise<string | undefined> {
+  return config.databaseUrl ?? (await runningEmbeddedUrl(config.dataDir, DATABASE_NAME));
+}

@@ -1,0 +1,48 @@
+// Schema changes go through graphile-migrate (migrations/committed/*.sql,
+// settings in .gmrc); graphile-worker installs its own schema beside ours.
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { migrate, type Settings } from "graphile-migrate";
+import { getSettings } from "graphile-migrate/dist/commands/_common.js";
+import { Logger, runMigrations as runWorkerMigrations } from "graphile-worker";
+import { projectRoot } from "../config.ts";
+import type { Database } from "./index.ts";
+
+const quietWorkerLogger = new Logger(() => () => {});
+
+async function settingsFor(db: Pick<Database, "url" | "rootUrl" | "shadowUrl">): Promise<Settings> {
+  const fromFile = (await getSettings({ configFile: path.join(projectRoot, ".gmrc") })) as Settings;
+  return {
+    ...fromFile,
+    connectionString: db.url,
+    rootConnectionString: db.rootUrl,
+    shadowConnectionString: db.shadowUrl,
+    migrationsFolder: path.join(projectRoot, "migrations"),
+  };
+}
+
+/** Applies pending committed migrations (and graphile-worker's own). Safe to run from many processes at once. */
+export async function applyMigrations(db: Pick<Database, "url" | "rootUrl" | "shadowUrl">): Promise<void> {
+  await migrate(await settingsFor(db));
+  await runWorkerMigrations({ connectionString: db.url, logger: quietWorkerLogger });
+}
+
+/** Runs the graphile-migrate CLI (watch, commit, uncommit, reset, status, ...) against `db`. */
+export function runGraphileMigrate(db: Database, args: string[]): Promise<number> {
+  const cli = createRequire(import.meta.url).resolve("graphile-migrate/dist/cli.js");
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url };
+  if (db.rootUrl) env.ROOT_DATABASE_URL = db.rootUrl;
+  if (db.shadowUrl) env.SHADOW_DATABASE_URL = db.shadowUrl;
+  const child = spawn(process.execPath, [cli, ...args], { cwd: projectRoot, env, stdio: "inherit" });
+  // Ctrl-C reaches the child through the terminal; we wait for it to finish.
+  const ignore = () => {};
+  process.on("SIGINT", ignore);
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      process.removeListener("SIGINT", ignore);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}

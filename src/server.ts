@@ -1,0 +1,73 @@
+// The HTTP API: GraphQL at /graphql, GraphiQL (Ruru) at /graphiql, and a
+// /healthz that answers 200 only while the database answers.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import pg from "pg";
+import { postgraphile } from "postgraphile";
+import { grafserv } from "postgraphile/grafserv/express/v4";
+import { makePreset } from "./graphile.config.ts";
+
+export interface ServerOptions {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  production: boolean;
+}
+
+export interface RunningServer {
+  /** The base URL, e.g. http://localhost:5678 */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const HEALTH_TIMEOUT_MS = 2000;
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+  // An idle client losing its connection (database restart) must not crash us.
+  pool.on("error", (error) => console.error("database pool error:", error.message));
+
+  const pgl = postgraphile(makePreset({ pool, production: options.production }));
+  const serv = pgl.createServ(grafserv);
+  const app = express();
+  app.disable("x-powered-by");
+
+  app.get("/healthz", async (_req, res) => {
+    try {
+      await Promise.race([
+        pool.query("select 1"),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("database timeout")), HEALTH_TIMEOUT_MS)),
+      ]);
+      res.json({ status: "ok" });
+    } catch (error) {
+      res.status(503).json({ status: "unavailable", error: (error as Error).message });
+    }
+  });
+  if (!options.production) app.get("/", (_req, res) => res.redirect("/graphiql"));
+
+  const server: Server = createServer(app);
+  await serv.addTo(app, server);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = ["127.0.0.1", "0.0.0.0", "::", "::1"].includes(options.host) ? "localhost" : options.host;
+
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    async close() {
+      // Stop accepting, let in-flight requests finish, drop idle keep-alives.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const forced = setTimeout(() => server.closeAllConnections(), 5000);
+      await closed;
+      clearTimeout(forced);
+      await pgl.release();
+      await pool.end();
+    },
+  };
+}
