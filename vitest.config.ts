@@ -9,5 +9,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 90_000,
     env: { GRAPHILE_ENV: "development" },
+    reporters: ["default", "./test/setup/summary-reporter.ts"],
   },
 });

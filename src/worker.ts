@@ -2,6 +2,7 @@
 // enqueue (tasks/*.ts, one task per file) and the crontab's recurring jobs.
 import path from "node:path";
 import { run, type Runner } from "graphile-worker";
+import pg from "pg";
 import { projectRoot } from "./config.ts";
 
 export interface WorkerOptions {
@@ -19,8 +20,13 @@ export interface RunningWorker {
 }
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  // Our own pool, so that we end it only once every query is done: the worker
+  // records a finished job without awaiting it, and a pool ended under that
+  // query would leave the job locked (to be run again ~4 hours later).
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency + 2 });
+  pool.on("error", (error) => console.error("worker pool error:", error.message));
   const runner = await run({
-    connectionString: options.databaseUrl,
+    pgPool: pool,
     concurrency: options.concurrency,
     // Our CLI owns the signals and stops the worker in order (see cli.ts).
     noHandleSignals: true,
@@ -33,6 +39,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     async stop() {
       await runner.stop("leadgraph is shutting down");
       await runner.promise.catch(() => {});
+      await new Promise((resolve) => setImmediate(resolve));
+      const deadline = Date.now() + 5000;
+      while ((pool.waitingCount > 0 || pool.idleCount < pool.totalCount) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await pool.end();
     },
   };
 }

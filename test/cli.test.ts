@@ -1,0 +1,140 @@
+// The leadgraph command as a user runs it: real processes, real signals.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../src/config.ts";
+import { createTestDatabase } from "./helpers/db.ts";
+
+const bin = path.join(projectRoot, "bin", "leadgraph.js");
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  for (const name of ["DATABASE_URL", "ROOT_DATABASE_URL", "SHADOW_DATABASE_URL", "LEADGRAPH_PG_PORT"]) {
+    if (!(name in extra)) delete env[name];
+  }
+  return env;
+}
+
+/** Starts `leadgraph <args>` and resolves with the GraphiQL URL it prints when ready. */
+function start(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  let output = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => (children.delete(child), resolve(code))));
+  const ready = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = output.match(/open GraphiQL at (http:\/\/\S+)\/graphiql/) ?? output.match(/GraphQL API at (http:\/\/\S+)\/graphql/);
+      if (match && /ready/.test(output)) resolve(match[1]);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    void exited.then((code) => reject(new Error(`leadgraph exited (${code}) before it was ready:\n${output}`)));
+  });
+  return { child, ready, exited, output: () => output };
+}
+
+async function listOffers(baseUrl: string) {
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "{ allOffers { nodes { offerName campaignsByOfferId { totalCount } } } }" }),
+  });
+  return ((await response.json()) as any).data.allOffers.nodes;
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("leadgraph CLI", () => {
+  it("has --help for every subcommand", () => {
+    for (const args of [[], ["start"], ["server"], ["worker"], ["migrate"], ["db-url"], ["db"]]) {
+      const result = spawnSync(process.execPath, [bin, ...args, "--help"], { encoding: "utf8" });
+      expect(result.status, `leadgraph ${args.join(" ")} --help`).toBe(0);
+      expect(result.stdout).toMatch(/Usage: leadgraph/);
+    }
+  });
+
+  it("start with DATABASE_URL serves GraphQL and runs the worker, and stops cleanly on SIGTERM", async () => {
+    const db = await createTestDatabase({ empty: true });
+    const app = start(["start"], cleanEnv({ DATABASE_URL: db.url, PORT: "0" }));
+    const url = await app.ready;
+    expect(await listOffers(url)).toEqual([{ offerName: "AI Automation Services", campaignsByOfferId: { totalCount: 1 } }]);
+    // graphile-worker's schema is installed and the runner is connected.
+    const { rows } = await db.pool.query("select count(*)::int as n from pg_namespace where nspname = 'graphile_worker'");
+    expect(rows[0].n).toBe(1);
+    expect(app.output()).toMatch(/worker running/);
+    app.child.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+    expect(app.output()).toMatch(/SIGTERM received, shutting down/);
+  });
+
+  it("without DATABASE_URL runs an embedded PostgreSQL: db-url works, Ctrl-C leaves no postgres, restarts work even after kill -9", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "leadgraph-cli-"));
+    const env = cleanEnv({ LEADGRAPH_DATA_DIR: dataDir, PORT: "0" });
+    try {
+      // First run: creates the cluster.
+      let app = start(["start"], env);
+      let url = await app.ready;
+      expect(await listOffers(url)).toHaveLength(1);
+      const dbUrl = spawnSync(process.execPath, [bin, "db-url"], { env, encoding: "utf8" }).stdout.trim();
+      expect(dbUrl).toMatch(/^postgres:\/\/postgres:.+@127\.0\.0\.1:\d+\/leadgraph$/);
+      const client = new pg.Client({ connectionString: dbUrl });
+      await client.connect();
+      expect((await client.query("select count(*)::int as n from campaigns")).rows[0].n).toBe(1);
+      await client.end();
+      const firstPostgres = postmasterPid(dataDir);
+      expect(alive(firstPostgres)).toBe(true);
+
+      app.child.kill("SIGINT");
+      expect(await app.exited).toBe(0);
+      expect(alive(firstPostgres)).toBe(false);
+      expect(postmasterPid(dataDir)).toBeUndefined();
+      expect(spawnSync(process.execPath, [bin, "db-url"], { env }).status).toBe(1);
+
+      // Second run: reuses the data directory; then the app is killed hard.
+      app = start(["start"], env);
+      url = await app.ready;
+      expect(await listOffers(url)).toHaveLength(1);
+      const orphan = postmasterPid(dataDir);
+      app.child.kill("SIGKILL");
+      await app.exited;
+      expect(alive(orphan)).toBe(true); // postgres survives its owner...
+
+      // ...and the next start adopts it, then takes it down on exit.
+      app = start(["start"], env);
+      url = await app.ready;
+      expect(app.output()).toMatch(/adopting the PostgreSQL left running/);
+      expect(await listOffers(url)).toHaveLength(1);
+      app.child.kill("SIGINT");
+      expect(await app.exited).toBe(0);
+      expect(alive(orphan)).toBe(false);
+    } finally {
+      const pid = postmasterPid(dataDir);
+      if (alive(pid)) process.kill(pid!, "SIGQUIT");
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
