@@ -27,7 +27,9 @@ const HEALTH_TIMEOUT_MS = 2000;
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
   // An idle client losing its connection (database restart) must not crash us.
-  pool.on("error", (error) => console.error("database pool error:", error.message));
+  const logError = (error: Error) => console.error("API database error:", error.message);
+  pool.on("error", logError);
+  pool.on("connect", (client) => client.on("error", logError));
 
   const pgl = postgraphile(makePreset({ pool, production: options.production }));
   const serv = pgl.createServ(grafserv);

@@ -24,7 +24,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // records a finished job without awaiting it, and a pool ended under that
   // query would leave the job locked (to be run again ~4 hours later).
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency + 2 });
-  pool.on("error", (error) => console.error("worker pool error:", error.message));
+  const logError = (error: Error) => console.error("worker database error:", error.message);
+  pool.on("error", logError);
+  pool.on("connect", (client) => client.on("error", logError));
   const runner = await run({
     pgPool: pool,
     concurrency: options.concurrency,
