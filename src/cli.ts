@@ -58,10 +58,10 @@ class Lifecycle {
   }
 }
 
-async function openDatabaseFor(config: Config, lifecycle: Lifecycle): Promise<Database> {
-  const db = await openDatabase(config, log);
+async function openDatabaseFor(config: Config, lifecycle: Lifecycle, options: { quiet?: boolean } = {}): Promise<Database> {
+  const db = await openDatabase(config, options.quiet ? () => {} : log);
   lifecycle.add("PostgreSQL", () => db.close());
-  if (db.embedded) log(`${db.embedded.owned ? "embedded" : "shared embedded"} PostgreSQL on port ${db.embedded.port}`);
+  if (db.embedded && !options.quiet) log(`${db.embedded.owned ? "embedded" : "shared embedded"} PostgreSQL on port ${db.embedded.port}`);
   return db;
 }
 
@@ -75,6 +75,9 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
   const config = loadConfig();
   const lifecycle = new Lifecycle();
   await lifecycle.run(async () => {
+    if (parts.api && config.production && !config.jwtSecret) {
+      throw new Error("JWT_SECRET must be set when NODE_ENV=production: every request needs a token signed with it.");
+    }
     const db = await openDatabaseFor(config, lifecycle);
     await migrateIfWanted(db, parts.migrate);
     if (parts.worker) {
@@ -89,12 +92,7 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
     }
     if (parts.api) {
       const { startServer } = await import("./server.ts");
-      const server = await startServer({
-        databaseUrl: db.url,
-        host: config.host,
-        port: config.port,
-        production: config.production,
-      });
+      const server = await startServer({ ...config, databaseUrl: db.authUrl });
       lifecycle.add("HTTP server", () => server.close());
       log(`GraphQL API at ${server.url}/graphql`);
       if (!config.production) log(`ready: open GraphiQL at ${server.url}/graphiql`);
@@ -136,6 +134,29 @@ program
       const db = await openDatabaseFor(loadConfig(), lifecycle);
       await migrateIfWanted(db, true);
       log("database is up to date");
+      await lifecycle.shutdown(0);
+    });
+  });
+
+program
+  .command("schema")
+  .description("Print the GraphQL schema (SDL) of the database in use, or write it to a file (npm run schema:export).")
+  .option("-o, --output <file>", "write to this file instead of standard output")
+  .action(async (options: { output?: string }) => {
+    const lifecycle = new Lifecycle();
+    await lifecycle.run(async () => {
+      const config = loadConfig();
+      const db = await openDatabaseFor(config, lifecycle, { quiet: true });
+      await migrateIfWanted(db, true);
+      const { exportSchema } = await import("./graphql/schema-export.ts");
+      const sdl = await exportSchema(db.authUrl, config);
+      if (options.output) {
+        const { writeFile } = await import("node:fs/promises");
+        await writeFile(options.output, sdl);
+        log(`wrote ${options.output}`);
+      } else {
+        process.stdout.write(sdl);
+      }
       await lifecycle.shutdown(0);
     });
   });

@@ -15,6 +15,13 @@ function integer(name: string, fallback: number): number {
   return value;
 }
 
+function flag(name: string): boolean {
+  const raw = (process.env[name] ?? "").toLowerCase();
+  if (["", "0", "false", "no", "off"].includes(raw)) return false;
+  if (["1", "true", "yes", "on"].includes(raw)) return true;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
 function optional(name: string): string | undefined {
   const raw = process.env[name];
   return raw === undefined || raw === "" ? undefined : raw;
@@ -23,6 +30,8 @@ function optional(name: string): string | undefined {
 export interface Config {
   /** A PostgreSQL given by the user; when absent an embedded one is started. */
   databaseUrl: string | undefined;
+  /** The API's login (authenticator role); defaults to DATABASE_URL. */
+  authDatabaseUrl: string | undefined;
   /** Superuser connection, needed by graphile-migrate only for reset and the shadow database. */
   rootDatabaseUrl: string | undefined;
   shadowDatabaseUrl: string | undefined;
@@ -36,11 +45,27 @@ export interface Config {
   workerConcurrency: number;
   /** How long shutdown waits for running jobs before aborting them. */
   shutdownTimeoutMs: number;
+  /** HS256 secret for Bearer tokens; required in production. */
+  jwtSecret: string | undefined;
+  /** Browser origins allowed to call the API (CORS); none by default. */
+  corsOrigins: string[];
+  graphql: {
+    maxDepth: number;
+    maxCost: number;
+    defaultPageSize: number;
+    maxPageSize: number;
+    maxRequestBytes: number;
+    /** PostgreSQL statement_timeout for each request, e.g. "15s". */
+    statementTimeout: string;
+    /** Accept only the operations in docs/queries (by hash). */
+    persistedOnly: boolean;
+  };
 }
 
 export function loadConfig(): Config {
   return {
     databaseUrl: optional("DATABASE_URL"),
+    authDatabaseUrl: optional("AUTH_DATABASE_URL"),
     rootDatabaseUrl: optional("ROOT_DATABASE_URL"),
     shadowDatabaseUrl: optional("SHADOW_DATABASE_URL"),
     dataDir: path.resolve(projectRoot, optional("LEADGRAPH_DATA_DIR") ?? ".data"),
@@ -50,5 +75,16 @@ export function loadConfig(): Config {
     production: process.env.NODE_ENV === "production",
     workerConcurrency: integer("WORKER_CONCURRENCY", 4),
     shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 20_000),
+    jwtSecret: optional("JWT_SECRET"),
+    corsOrigins: (optional("CORS_ORIGINS") ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    graphql: {
+      maxDepth: integer("MAX_QUERY_DEPTH", 15),
+      maxCost: integer("MAX_QUERY_COST", 50_000),
+      defaultPageSize: integer("DEFAULT_PAGE_SIZE", 50),
+      maxPageSize: integer("MAX_PAGE_SIZE", 500),
+      maxRequestBytes: integer("MAX_REQUEST_BYTES", 100_000),
+      statementTimeout: optional("STATEMENT_TIMEOUT") ?? "15s",
+      persistedOnly: flag("GRAPHQL_PERSISTED_ONLY"),
+    },
   };
 }

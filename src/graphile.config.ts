@@ -1,25 +1,142 @@
 // The one PostGraphile preset: the server, the schema export and the tests all
 // build the GraphQL schema from this.
 import "postgraphile";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import PersistedPlugin from "@grafserv/persisted";
 import { PgAggregatesPreset } from "@graphile/pg-aggregates";
+import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
 import type { Pool } from "pg";
 import { makePgService } from "postgraphile/adaptors/pg";
+import { defaultMaskError } from "postgraphile/grafserv";
+import type { RuruClientConfig } from "postgraphile/grafserv/ruru/server";
+import { GraphQLError } from "postgraphile/graphql";
+import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { authenticate } from "./auth.ts";
+import { projectRoot, type Config } from "./config.ts";
+import { VISITOR_ROLE } from "./database/roles.ts";
+import { makePageSizePlugin, makeValidationRulesPlugin } from "./graphql/limits.ts";
+
+export const QUERIES_DIR = path.join(projectRoot, "docs", "queries");
 
 export interface PresetOptions {
   pool: Pool;
   production: boolean;
+  jwtSecret: string | undefined;
+  graphql: Config["graphql"];
 }
 
-export function makePreset({ pool, production }: PresetOptions): GraphileConfig.Preset {
+/** The example operations in docs/queries, by the sha256 of their text (the persisted-operations allowlist). */
+export function persistedOperations(): Record<string, string> {
+  const operations: Record<string, string> = {};
+  for (const file of fs.readdirSync(QUERIES_DIR).filter((f) => f.endsWith(".graphql")).sort()) {
+    const text = fs.readFileSync(path.join(QUERIES_DIR, file), "utf8");
+    operations[crypto.createHash("sha256").update(text).digest("hex")] = text;
+  }
+  return operations;
+}
+
+/** Errors say which limit a request hit; in production everything else is masked. */
+function maskError(production: boolean) {
+  return (error: GraphQLError): GraphQLError => {
+    const original = error.originalError as { code?: string } | undefined;
+    if (original?.code === "57014") {
+      return new GraphQLError(
+        "The query took longer than the statement timeout (STATEMENT_TIMEOUT) and was cancelled; ask for less data.",
+        { nodes: error.nodes, path: error.path, extensions: { code: "STATEMENT_TIMEOUT", limit: "STATEMENT_TIMEOUT" } },
+      );
+    }
+    return production ? defaultMaskError(error) : error;
+  };
+}
+
+export function makePreset(options: PresetOptions): GraphileConfig.Preset {
+  const { production, graphql } = options;
+  const limits = {
+    maxDepth: graphql.maxDepth,
+    maxCost: graphql.maxCost,
+    defaultPageSize: graphql.defaultPageSize,
+    maxPageSize: graphql.maxPageSize,
+  };
+  const leadTimeline = fs.readFileSync(path.join(QUERIES_DIR, "lead-timeline.graphql"), "utf8");
   return {
-    extends: [PostGraphileAmberPreset, PgAggregatesPreset],
-    pgServices: [makePgService({ pool, schemas: ["public"] })],
+    extends: [
+      PostGraphileAmberPreset,
+      // Short names (`leads`, `lead.company`, `company.leads`); the committed
+      // schema.graphql makes any change of names visible.
+      PgSimplifyInflectionPreset,
+      PgAggregatesPreset,
+      PostGraphileConnectionFilterPreset,
+    ],
+    plugins: [
+      makeValidationRulesPlugin(limits, production),
+      makePageSizePlugin(limits),
+      ...(graphql.persistedOnly ? [PersistedPlugin] : []),
+    ],
+    pgServices: [makePgService({ pool: options.pool, schemas: ["public"] })],
+    schema: {
+      // Operators that indexes can serve (and a few cheap ones); relation
+      // filters (`lead: { company: { ... } }`) are on.
+      connectionFilterAllowedOperators: [
+        "equalTo",
+        "notEqualTo",
+        "distinctFrom",
+        "notDistinctFrom",
+        "in",
+        "notIn",
+        "isNull",
+        "lessThan",
+        "lessThanOrEqualTo",
+        "greaterThan",
+        "greaterThanOrEqualTo",
+        "startsWithInsensitive",
+        "includesInsensitive",
+        "contains",
+        "anyEqualTo",
+      ],
+      connectionFilterAllowNullInput: false,
+      connectionFilterAllowEmptyObjectInput: false,
+    },
     grafserv: {
       graphqlPath: "/graphql",
       graphiqlPath: "/graphiql",
       graphiql: !production,
+      graphiqlOnGraphQLGET: !production,
       watch: false,
+      maxRequestLength: graphql.maxRequestBytes,
+      maskError: maskError(production),
+      ...(graphql.persistedOnly
+        ? {
+            persistedOperations: persistedOperations(),
+            hashFromPayload: (request: { documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } }) => {
+              const hash = request.documentId ?? request.extensions?.persistedQuery?.sha256Hash;
+              return typeof hash === "string" ? hash : undefined;
+            },
+            allowUnpersistedOperation: false,
+          }
+        : {}),
+    },
+    grafast: {
+      // Every request runs as the visitor role, as the token's user, within a
+      // statement timeout; RLS policies and column grants do the rest.
+      context(requestContext) {
+        const userId = authenticate(requestContext.node?.req.headers.authorization, {
+          jwtSecret: options.jwtSecret,
+          production,
+        });
+        return {
+          pgSettings: {
+            role: VISITOR_ROLE,
+            "jwt.claims.user_id": userId,
+            statement_timeout: graphql.statementTimeout,
+          },
+        };
+      },
+    },
+    ruru: {
+      clientConfig: { defaultQuery: leadTimeline } as RuruClientConfig,
     },
   };
 }

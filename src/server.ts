@@ -1,19 +1,21 @@
-// The HTTP API: GraphQL at /graphql, GraphiQL (Ruru) at /graphiql, and a
-// /healthz that answers 200 only while the database answers.
+// The HTTP API: GraphQL at /graphql, GraphiQL (Ruru) at /graphiql outside
+// production, and a /healthz that answers 200 only while the database answers.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import cors from "cors";
 import express from "express";
 import pg from "pg";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
+import type { Config } from "./config.ts";
 import { makePreset } from "./graphile.config.ts";
 
-export interface ServerOptions {
+export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSecret" | "corsOrigins" | "graphql"> & {
+  /** The API's connection (the authenticator role, or the owner). */
   databaseUrl: string;
-  host: string;
-  port: number;
-  production: boolean;
-}
+  /** Use this pool instead of one from databaseUrl (tests count its queries). */
+  pool?: pg.Pool;
+};
 
 export interface RunningServer {
   /** The base URL, e.g. http://localhost:5678 */
@@ -25,16 +27,29 @@ export interface RunningServer {
 const HEALTH_TIMEOUT_MS = 2000;
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+  if (options.production && !options.jwtSecret) {
+    throw new Error("JWT_SECRET must be set when NODE_ENV=production: every request needs a token signed with it.");
+  }
+  const ownPool = !options.pool;
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
   // An idle client losing its connection (database restart) must not crash us.
   const logError = (error: Error) => console.error("API database error:", error.message);
   pool.on("error", logError);
   pool.on("connect", (client) => client.on("error", logError));
 
-  const pgl = postgraphile(makePreset({ pool, production: options.production }));
+  const pgl = postgraphile(makePreset({ pool, ...options }));
   const serv = pgl.createServ(grafserv);
   const app = express();
   app.disable("x-powered-by");
+  // Browsers may call us only from the configured frontend origins.
+  app.use(
+    cors({
+      origin: options.corsOrigins,
+      methods: ["GET", "POST", "OPTIONS"],
+      allowedHeaders: ["Authorization", "Content-Type", "Accept"],
+      maxAge: 600,
+    }),
+  );
 
   app.get("/healthz", async (_req, res) => {
     try {
@@ -69,7 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await closed;
       clearTimeout(forced);
       await pgl.release();
-      await pool.end();
+      if (ownPool) await pool.end();
     },
   };
 }

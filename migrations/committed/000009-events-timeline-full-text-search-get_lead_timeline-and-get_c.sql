@@ -1,5 +1,5 @@
 --! Previous: sha1:e45890f64aafb7c2d0929db7da44ac5f5439e3fe
---! Hash: sha1:d7e1dc51ee10eee47a4488199978fa133368c777
+--! Hash: sha1:315b0e61d9a272c6d0d55b36596a7d8d2377beb1
 --! Message: events timeline, full-text search, get_lead_timeline and get_campaign_event_stats
 
 -- Seed migration 009: events, one timeline of everything that happened to a
@@ -84,7 +84,7 @@ comment on column events.search_vector is E'Full-text search document (English) 
 comment on column events.created_at is E'When leadgraph stored the event.';
 
 -- A lead's timeline across every source, newest first.
-create function get_lead_timeline(p_lead_id uuid)
+create function get_lead_timeline(lead_id uuid)
 returns table (
   event_id uuid,
   event_source text,
@@ -93,7 +93,7 @@ returns table (
   event_summary text,
   campaign_id uuid
 )
-language sql stable
+language sql stable strict
 as $$
   select
     e.id,
@@ -109,23 +109,23 @@ as $$
     end,
     e.campaign_id
   from events e
-  where e.lead_id = p_lead_id
+  where e.lead_id = get_lead_timeline.lead_id
   order by e.event_timestamp desc, e.id desc
 $$;
 comment on function get_lead_timeline(uuid) is E'A lead''s timeline across every source (email, calls, LinkedIn, notes), newest first, with a one-line summary per event.';
 
 -- How many events of each source and type a campaign has.
-create function get_campaign_event_stats(p_campaign_id uuid)
+create function get_campaign_event_stats(campaign_id uuid)
 returns table (
   event_source text,
   event_type text,
   event_count bigint
 )
-language sql stable
+language sql stable strict
 as $$
   select e.event_source, e.event_type, count(*)
   from events e
-  where e.campaign_id = p_campaign_id
+  where e.campaign_id = get_campaign_event_stats.campaign_id
   group by e.event_source, e.event_type
   order by count(*) desc, e.event_source, e.event_type
 $$;

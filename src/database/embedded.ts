@@ -35,12 +35,15 @@ export interface EmbeddedPostgres {
   port: number;
   /** Whether this process started (or adopted) the server and stops it. */
   owned: boolean;
-  url(database: string): string;
+  /** A generated password for the API's login role, kept with the cluster. */
+  authenticatorPassword: string;
+  url(database: string, login?: { user: string; password: string }): string;
   stop(): Promise<void>;
 }
 
 interface State {
   password: string;
+  authenticatorPassword?: string;
   port?: number;
   /** The leadgraph process that owns the running server. */
   ownerPid?: number;
@@ -161,8 +164,8 @@ async function freePort(preferred: number | undefined): Promise<number> {
   return port;
 }
 
-function connectionUrl(password: string, port: number, database: string): string {
-  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+function connectionUrl(password: string, port: number, database: string, user = SUPERUSER): string {
+  return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
 async function canConnect(url: string): Promise<boolean> {
@@ -247,7 +250,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
     await initialise(clusterDir, state.password, user, log);
     await writeState(stateFile, state);
   }
-  const password = state.password;
+  if (!state.authenticatorPassword) {
+    state.authenticatorPassword = crypto.randomBytes(18).toString("base64url");
+    await writeState(stateFile, state);
+  }
+  const { password, authenticatorPassword } = state;
 
   for (let attempt = 0; ; attempt++) {
     const running = runningPostmaster(clusterDir);
@@ -308,7 +315,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
     return {
       port,
       owned,
-      url: (database) => connectionUrl(password, port, database),
+      authenticatorPassword,
+      url: (database, login) =>
+        login ? connectionUrl(login.password, port, database, login.user) : connectionUrl(password, port, database),
       async stop() {
         if (!owned || stopped) return;
         process.removeListener("exit", stopNow);

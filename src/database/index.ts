@@ -2,13 +2,18 @@
 // embedded one in the data directory (started on demand).
 import type { Config } from "../config.ts";
 import { ensureDatabase, runningEmbeddedUrl, startEmbedded, type EmbeddedPostgres } from "./embedded.ts";
+import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
 export const DATABASE_NAME = "leadgraph";
 export const SHADOW_DATABASE_NAME = "leadgraph_shadow";
 
 export interface Database {
-  /** The application database (owner connection: migrations, worker, API for now). */
+  /** The application database as its owner: migrations and the worker. */
   url: string;
+  /** The API's connection (the authenticator role); requests switch to the visitor role. */
+  authUrl: string;
+  /** Set the authenticator role's password to this (embedded only: we manage its cluster). */
+  authenticatorPassword: string | undefined;
   /** A superuser connection for creating and dropping databases (graphile-migrate reset, shadow). */
   rootUrl: string | undefined;
   /** graphile-migrate's shadow database, used by `watch` and `commit`. */
@@ -22,6 +27,8 @@ export async function openDatabase(config: Config, log: (message: string) => voi
   if (config.databaseUrl) {
     return {
       url: config.databaseUrl,
+      authUrl: config.authDatabaseUrl ?? config.databaseUrl,
+      authenticatorPassword: undefined,
       rootUrl: config.rootDatabaseUrl,
       shadowUrl: config.shadowDatabaseUrl,
       embedded: undefined,
@@ -38,6 +45,8 @@ export async function openDatabase(config: Config, log: (message: string) => voi
   }
   return {
     url: embedded.url(DATABASE_NAME),
+    authUrl: embedded.url(DATABASE_NAME, { user: AUTHENTICATOR_ROLE, password: embedded.authenticatorPassword }),
+    authenticatorPassword: embedded.authenticatorPassword,
     rootUrl: embedded.url("postgres"),
     shadowUrl: embedded.url(SHADOW_DATABASE_NAME),
     embedded,

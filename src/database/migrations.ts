@@ -8,6 +8,7 @@ import { getSettings } from "graphile-migrate/dist/commands/_common.js";
 import { Logger, runMigrations as runWorkerMigrations } from "graphile-worker";
 import { projectRoot } from "../config.ts";
 import type { Database } from "./index.ts";
+import { ensureRoles } from "./roles.ts";
 
 const quietWorkerLogger = new Logger(() => () => {});
 
@@ -23,13 +24,17 @@ async function settingsFor(db: Pick<Database, "url" | "rootUrl" | "shadowUrl">):
 }
 
 /** Applies pending committed migrations (and graphile-worker's own). Safe to run from many processes at once. */
-export async function applyMigrations(db: Pick<Database, "url" | "rootUrl" | "shadowUrl">): Promise<void> {
+export async function applyMigrations(
+  db: Pick<Database, "url" | "rootUrl" | "shadowUrl" | "authenticatorPassword">,
+): Promise<void> {
+  await ensureRoles(db.url, db.authenticatorPassword);
   await migrate(await settingsFor(db));
   await runWorkerMigrations({ connectionString: db.url, logger: quietWorkerLogger });
 }
 
 /** Runs the graphile-migrate CLI (watch, commit, uncommit, reset, status, ...) against `db`. */
-export function runGraphileMigrate(db: Database, args: string[]): Promise<number> {
+export async function runGraphileMigrate(db: Database, args: string[]): Promise<number> {
+  await ensureRoles(db.url, db.authenticatorPassword);
   const cli = createRequire(import.meta.url).resolve("graphile-migrate/dist/cli.js");
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url };
   if (db.rootUrl) env.ROOT_DATABASE_URL = db.rootUrl;

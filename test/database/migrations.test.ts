@@ -31,15 +31,15 @@ async function snapshot(url: string) {
 describe("migrations", () => {
   it("apply on an empty database, and re-running them changes nothing", async () => {
     const db = await createTestDatabase({ empty: true });
-    await applyMigrations({ url: db.url, rootUrl: undefined, shadowUrl: undefined });
+    await applyMigrations({ url: db.url, rootUrl: undefined, shadowUrl: undefined, authenticatorPassword: undefined });
     const first = await snapshot(db.url);
-    expect(first.migrations).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `00000${n}.sql`));
+    expect(first.migrations).toEqual(Array.from({ length: 11 }, (_, i) => `${String(i + 1).padStart(6, "0")}.sql`));
     expect(first.tables).toContain("public.events");
     expect(first.tables).toContain("public.csv_import_rows");
     expect(first.workerSchema).toBe(1);
     expect(first.seeds).toEqual({ users: 1, offers: 1, campaigns: 1 });
 
-    await applyMigrations({ url: db.url, rootUrl: undefined, shadowUrl: undefined });
+    await applyMigrations({ url: db.url, rootUrl: undefined, shadowUrl: undefined, authenticatorPassword: undefined });
     expect(await snapshot(db.url)).toEqual(first);
   });
 });

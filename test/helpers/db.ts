@@ -2,10 +2,15 @@
 import crypto from "node:crypto";
 import pg from "pg";
 import { afterAll, inject } from "vitest";
-import { databaseUrl } from "../setup/database.ts";
+import { AUTHENTICATOR_ROLE } from "../../src/database/roles.ts";
+import { databaseUrl, TEST_AUTHENTICATOR_PASSWORD } from "../setup/database.ts";
 
 export interface TestDatabase {
+  /** As the owner (superuser on the test server). */
   url: string;
+  /** As the API's login role, leadgraph_authenticator. */
+  authUrl: string;
+  /** Owner connections. */
   pool: pg.Pool;
 }
 
@@ -25,12 +30,13 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   const template = options.empty ? "template0" : inject("templateDatabase");
   await rootQuery(`create database ${name} template ${template}`);
   const url = databaseUrl(inject("rootUrl"), name);
+  const authUrl = databaseUrl(inject("rootUrl"), name, { user: AUTHENTICATOR_ROLE, password: TEST_AUTHENTICATOR_PASSWORD });
   const pool = new pg.Pool({ connectionString: url, max: 5 });
   afterAll(async () => {
     await pool.end();
     await rootQuery(`drop database if exists ${name} with (force)`);
   });
-  return { url, pool };
+  return { url, authUrl, pool };
 }
 
 /** Runs `fn` in a transaction that is always rolled back, so tests leave nothing behind. */

@@ -17,9 +17,16 @@ declare module "vitest" {
   }
 }
 
-export function databaseUrl(rootUrl: string, database: string): string {
+/** The API's login in tests (leadgraph_authenticator's password on the test server). */
+export const TEST_AUTHENTICATOR_PASSWORD = "leadgraph-test-authenticator";
+
+export function databaseUrl(rootUrl: string, database: string, login?: { user: string; password: string }): string {
   const url = new URL(rootUrl);
   url.pathname = `/${database}`;
+  if (login) {
+    url.username = login.user;
+    url.password = login.password;
+  }
   return url.toString();
 }
 
@@ -42,7 +49,12 @@ export default async function setup(project: TestProject) {
   await root.query(`drop database if exists ${templateDatabase}`);
   await root.query(`create database ${templateDatabase}`);
   await root.end();
-  await applyMigrations({ url: databaseUrl(rootUrl, templateDatabase), rootUrl, shadowUrl: undefined });
+  await applyMigrations({
+    url: databaseUrl(rootUrl, templateDatabase),
+    rootUrl,
+    shadowUrl: undefined,
+    authenticatorPassword: TEST_AUTHENTICATOR_PASSWORD,
+  });
 
   project.provide("rootUrl", rootUrl);
   project.provide("templateDatabase", templateDatabase);

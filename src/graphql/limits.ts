@@ -1,0 +1,213 @@
+// Abuse limits for the GraphQL API, applied in every mode. Each rejection is
+// a GraphQL error that names the limit (and the setting that changes it).
+import { access, constant, lambda, SafeError, type Step } from "postgraphile/grafast";
+import {
+  getNamedType,
+  GraphQLError,
+  isCompositeType,
+  isObjectType,
+  isInterfaceType,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+  type ValueNode,
+} from "postgraphile/graphql";
+
+export interface Limits {
+  maxDepth: number;
+  maxCost: number;
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+type Fragments = Map<string, FragmentDefinitionNode>;
+
+function fragmentsOf(context: ValidationContext): Fragments {
+  const fragments: Fragments = new Map();
+  for (const definition of context.getDocument().definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return fragments;
+}
+
+/** Nesting depth of an operation (fragments followed; introspection fields ignored). */
+export function depthLimitRule(maxDepth: number): ValidationRule {
+  return (context) => {
+    const fragments = fragmentsOf(context);
+    const depthOf = (set: SelectionSetNode, depth: number, seen: ReadonlySet<string>): number => {
+      let deepest = depth;
+      for (const selection of set.selections) {
+        if (selection.kind === Kind.FIELD) {
+          if (selection.selectionSet && !selection.name.value.startsWith("__")) {
+            deepest = Math.max(deepest, depthOf(selection.selectionSet, depth + 1, seen));
+          }
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          deepest = Math.max(deepest, depthOf(selection.selectionSet, depth, seen));
+        } else {
+          const fragment = fragments.get(selection.name.value);
+          if (fragment && !seen.has(fragment.name.value)) {
+            deepest = Math.max(deepest, depthOf(fragment.selectionSet, depth, new Set(seen).add(fragment.name.value)));
+          }
+        }
+      }
+      return deepest;
+    };
+    return {
+      OperationDefinition(node) {
+        const depth = depthOf(node.selectionSet, 0, new Set());
+        if (depth > maxDepth) {
+          context.reportError(
+            new GraphQLError(`Query depth ${depth} exceeds the maximum depth of ${maxDepth} (MAX_QUERY_DEPTH).`, {
+              nodes: [node],
+              extensions: { code: "QUERY_TOO_DEEP", limit: "MAX_QUERY_DEPTH", maxDepth, depth },
+            }),
+          );
+        }
+      },
+    };
+  };
+}
+
+/**
+ * Estimated cost of an operation: every object it fetches counts 1, times the
+ * page sizes of the connections around it. A connection's page size (the
+ * literal first/last, else the largest page since a variable could ask for
+ * it, else the default page size) multiplies its `nodes`/`edges` only: its
+ * totalCount and aggregates are one query whatever the page.
+ */
+export function costLimitRule(limits: Limits): ValidationRule {
+  return (context) => {
+    const schema: GraphQLSchema = context.getSchema();
+    const fragments = fragmentsOf(context);
+    const pageSize = (args: readonly { name: { value: string }; value: ValueNode }[] | undefined): number => {
+      const arg = args?.find((a) => a.name.value === "first" || a.name.value === "last");
+      if (!arg) return limits.defaultPageSize;
+      return arg.value.kind === Kind.INT ? Number(arg.value.value) : limits.maxPageSize;
+    };
+    const costOf = (
+      set: SelectionSetNode,
+      parent: GraphQLCompositeType,
+      multiplier: number,
+      seen: ReadonlySet<string>,
+      connectionPage: number | undefined,
+    ): number => {
+      let total = 0;
+      for (const selection of set.selections) {
+        if (selection.kind === Kind.FIELD) {
+          if (!selection.selectionSet || selection.name.value.startsWith("__")) continue;
+          const field: GraphQLField<unknown, unknown> | undefined =
+            isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
+          if (!field) continue; // unknown fields are reported by the standard rules
+          const type = getNamedType(field.type);
+          if (!isCompositeType(type)) continue;
+          const childMultiplier =
+            connectionPage !== undefined && ["nodes", "edges"].includes(selection.name.value) ? multiplier * connectionPage : multiplier;
+          const childPage = type.name.endsWith("Connection") ? pageSize(selection.arguments) : undefined;
+          total += multiplier + costOf(selection.selectionSet, type, childMultiplier, seen, childPage);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+          if (condition && isCompositeType(condition)) total += costOf(selection.selectionSet, condition, multiplier, seen, connectionPage);
+        } else {
+          const fragment = fragments.get(selection.name.value);
+          const condition = fragment && schema.getType(fragment.typeCondition.name.value);
+          if (fragment && condition && isCompositeType(condition) && !seen.has(fragment.name.value)) {
+            total += costOf(fragment.selectionSet, condition, multiplier, new Set(seen).add(fragment.name.value), connectionPage);
+          }
+        }
+      }
+      return total;
+    };
+    return {
+      OperationDefinition(node) {
+        const root =
+          node.operation === "query" ? schema.getQueryType() : node.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
+        if (!root) return;
+        const cost = costOf(node.selectionSet, root, 1, new Set(), undefined);
+        if (cost > limits.maxCost) {
+          context.reportError(
+            new GraphQLError(
+              `Query cost ${cost} exceeds the maximum cost of ${limits.maxCost} (MAX_QUERY_COST); ask for smaller pages or fewer nested lists.`,
+              { nodes: [node], extensions: { code: "QUERY_TOO_COSTLY", limit: "MAX_QUERY_COST", maxCost: limits.maxCost, cost } },
+            ),
+          );
+        }
+      },
+    };
+  };
+}
+
+/** Adds our validation rules to every request grafserv handles (HTTP and websockets). */
+export function makeValidationRulesPlugin(limits: Limits, production: boolean): GraphileConfig.Plugin {
+  return {
+    name: "LeadgraphValidationRulesPlugin",
+    version: "0.0.0",
+    grafserv: {
+      middleware: {
+        setPreset(next, event) {
+          event.validationRules.push(depthLimitRule(limits.maxDepth), costLimitRule(limits));
+          if (production) event.validationRules.push(NoSchemaIntrospectionCustomRule);
+          return next();
+        },
+      },
+    },
+  };
+}
+
+/**
+ * Caps first/last on every connection and applies a default page size when
+ * both are omitted. Grafast skips an omitted argument's applyPlan, so the
+ * field's plan applies both arguments itself.
+ */
+export function makePageSizePlugin(limits: Limits): GraphileConfig.Plugin {
+  const clamp = ([first, last]: readonly [number | null | undefined, number | null | undefined]) => {
+    for (const [name, value] of [["first", first], ["last", last]] as const) {
+      if (value != null && (value < 0 || value > limits.maxPageSize)) {
+        throw new SafeError(`Argument '${name}' must be between 0 and ${limits.maxPageSize} (MAX_PAGE_SIZE), got ${value}.`);
+      }
+    }
+    return first == null && last == null ? { first: limits.defaultPageSize, last: null } : { first: first ?? null, last: last ?? null };
+  };
+  return {
+    name: "LeadgraphPageSizePlugin",
+    version: "0.0.0",
+    after: ["PgFirstLastBeforeAfterArgsPlugin"],
+    schema: {
+      hooks: {
+        GraphQLObjectType_fields_field_args(args, _build, { scope }) {
+          if (!scope.isPgFieldConnection) return args;
+          if (args.first) args.first = { ...args.first, applyPlan: undefined };
+          if (args.last) args.last = { ...args.last, applyPlan: undefined };
+          return args;
+        },
+        GraphQLObjectType_fields_field(field, _build, { scope }) {
+          if (!scope.isPgFieldConnection || !field.plan) return field;
+          const originalPlan = field.plan;
+          return {
+            ...field,
+            plan(...planArgs) {
+              const [, fieldArgs, info] = planArgs;
+              // eslint-disable-next-line @typescript-eslint/no-explicit-any
+              const $connection = (originalPlan as any).apply(this, planArgs);
+              const names = new Set(info.field.args.map((a) => a.name));
+              if (!names.has("first") || typeof $connection?.setFirst !== "function") return $connection;
+              const $limits = lambda(
+                [fieldArgs.getRaw("first"), names.has("last") ? fieldArgs.getRaw("last") : constant(null)] as Step[],
+                // eslint-disable-next-line @typescript-eslint/no-explicit-any
+                clamp as any,
+              );
+              $connection.setFirst(access($limits, "first"));
+              if (names.has("last")) $connection.setLast(access($limits, "last"));
+              return $connection;
+            },
+          };
+        },
+      },
+    },
+  };
+}
