@@ -65,10 +65,10 @@ async function openDatabaseFor(config: Config, lifecycle: Lifecycle, options: { 
   return db;
 }
 
-async function migrateIfWanted(db: Database, wanted: boolean) {
+async function migrateIfWanted(db: Database, wanted: boolean, options: { quiet?: boolean } = {}) {
   if (!wanted) return;
   const { applyMigrations } = await import("./database/migrations.ts");
-  await applyMigrations(db);
+  await applyMigrations(db, options);
 }
 
 async function serve(parts: { api: boolean; worker: boolean; migrate: boolean }) {
@@ -147,7 +147,7 @@ program
     await lifecycle.run(async () => {
       const config = loadConfig();
       const db = await openDatabaseFor(config, lifecycle, { quiet: true });
-      await migrateIfWanted(db, true);
+      await migrateIfWanted(db, true, { quiet: true });
       const { exportSchema } = await import("./graphql/schema-export.ts");
       const sdl = await exportSchema(db.authUrl, config);
       if (options.output) {
@@ -156,6 +156,41 @@ program
         log(`wrote ${options.output}`);
       } else {
         process.stdout.write(sdl);
+      }
+      await lifecycle.shutdown(0);
+    });
+  });
+
+program
+  .command("token")
+  .description("Mint a Bearer token (JWT signed with JWT_SECRET) for the user with this email, creating the user if needed.")
+  .requiredOption("--email <email>", "the user's email")
+  .option("--name <name>", "full name, when the user is created (default: the email's local part)")
+  .option("--expires <duration>", 'lifetime, e.g. "30d", "12h", "90m"', "30d")
+  .action(async (options: { email: string; name?: string; expires: string }) => {
+    const lifecycle = new Lifecycle();
+    await lifecycle.run(async () => {
+      const config = loadConfig();
+      if (!config.jwtSecret) throw new Error("JWT_SECRET is not set: tokens are signed with it (and the server verifies them with it).");
+      if (!/^\d+\s*[smhdwy]?$/.test(options.expires)) throw new Error(`--expires must look like 30d, 12h or 90m, got "${options.expires}"`);
+      const db = await openDatabaseFor(config, lifecycle, { quiet: true });
+      await migrateIfWanted(db, true, { quiet: true });
+      const { default: pg } = await import("pg");
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const email = options.email.trim().toLowerCase();
+        const { rows } = await client.query<{ id: string; created: boolean }>(
+          `insert into users (email, full_name) values ($1, $2)
+           on conflict (email) do update set email = excluded.email
+           returning id, (xmax = 0) as created`,
+          [email, options.name ?? email.split("@")[0]],
+        );
+        if (rows[0].created) console.error(`leadgraph: created user ${email}`);
+        const { signToken } = await import("./auth.ts");
+        console.log(signToken(rows[0].id, config.jwtSecret, options.expires.replace(/\s+/g, "")));
+      } finally {
+        await client.end();
       }
       await lifecycle.shutdown(0);
     });

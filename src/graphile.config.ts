@@ -4,7 +4,7 @@ import "postgraphile";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import PersistedPlugin from "@grafserv/persisted";
+import { PersistedPlugin } from "@grafserv/persisted";
 import { PgAggregatesPreset } from "@graphile/pg-aggregates";
 import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
 import type { Pool } from "pg";
@@ -110,8 +110,10 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       ...(graphql.persistedOnly
         ? {
             persistedOperations: persistedOperations(),
-            hashFromPayload: (request: { documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } }) => {
-              const hash = request.documentId ?? request.extensions?.persistedQuery?.sha256Hash;
+            // Relay sends `documentId`; Apollo `extensions.persistedQuery.sha256Hash`.
+            hashFromPayload: (request: object) => {
+              const body = request as { documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } };
+              const hash = body.documentId ?? body.extensions?.persistedQuery?.sha256Hash;
               return typeof hash === "string" ? hash : undefined;
             },
             allowUnpersistedOperation: false,

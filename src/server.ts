@@ -51,6 +51,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }),
   );
 
+  // Refuse oversized bodies up front with an error that names the limit
+  // (grafserv still enforces it for bodies without a Content-Length).
+  app.use("/graphql", (req, res, next) => {
+    const length = Number(req.headers["content-length"] ?? 0);
+    if (length > options.graphql.maxRequestBytes) {
+      res.status(413).json({
+        errors: [
+          {
+            message: `Request body of ${length} bytes exceeds the maximum of ${options.graphql.maxRequestBytes} bytes (MAX_REQUEST_BYTES).`,
+            extensions: { code: "REQUEST_TOO_LARGE", limit: "MAX_REQUEST_BYTES" },
+          },
+        ],
+      });
+      return;
+    }
+    next();
+  });
+
   app.get("/healthz", async (_req, res) => {
     try {
       await Promise.race([
@@ -73,18 +91,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = (server.address() as AddressInfo).port;
   const shownHost = ["127.0.0.1", "0.0.0.0", "::", "::1"].includes(options.host) ? "localhost" : options.host;
 
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${shownHost}:${port}`,
     port,
-    async close() {
-      // Stop accepting, let in-flight requests finish, drop idle keep-alives.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const forced = setTimeout(() => server.closeAllConnections(), 5000);
-      await closed;
-      clearTimeout(forced);
-      await pgl.release();
-      if (ownPool) await pool.end();
+    close() {
+      closing ??= (async () => {
+        // Stop accepting, let in-flight requests finish, drop idle keep-alives.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const forced = setTimeout(() => server.closeAllConnections(), 5000);
+        await closed;
+        clearTimeout(forced);
+        await pgl.release();
+        if (ownPool) await pool.end();
+      })();
+      return closing;
     },
   };
 }

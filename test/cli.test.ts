@@ -45,9 +45,9 @@ async function listOffers(baseUrl: string) {
   const response = await fetch(`${baseUrl}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: "{ allOffers { nodes { offerName campaignsByOfferId { totalCount } } } }" }),
+    body: JSON.stringify({ query: "{ offers { nodes { offerName campaigns { totalCount } } } }" }),
   });
-  return ((await response.json()) as any).data.allOffers.nodes;
+  return ((await response.json()) as any).data.offers.nodes;
 }
 
 function postmasterPid(dataDir: string): number | undefined {
@@ -81,7 +81,7 @@ describe("leadgraph CLI", () => {
     const db = await createTestDatabase({ empty: true });
     const app = start(["start"], cleanEnv({ DATABASE_URL: db.url, PORT: "0" }));
     const url = await app.ready;
-    expect(await listOffers(url)).toEqual([{ offerName: "AI Automation Services", campaignsByOfferId: { totalCount: 1 } }]);
+    expect(await listOffers(url)).toEqual([{ offerName: "AI Automation Services", campaigns: { totalCount: 1 } }]);
     // graphile-worker's schema is installed and the runner is connected.
     const { rows } = await db.pool.query("select count(*)::int as n from pg_namespace where nspname = 'graphile_worker'");
     expect(rows[0].n).toBe(1);

@@ -1,41 +1,34 @@
 // The HTTP API in-process: GraphQL over the seed model, GraphiQL, /healthz.
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../src/server.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
 
 let db: TestDatabase;
-let server: RunningServer;
+let server: TestServer;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  server = await startServer({ databaseUrl: db.url, host: "127.0.0.1", port: 0, production: false });
-});
-afterAll(async () => {
-  await server?.close();
+  server = await startTestServer(db);
 });
 
-async function graphql(query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ query, variables }),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as { data?: any; errors?: unknown[] };
+async function graphql(query: string) {
+  const { status, body } = await server.graphql(query);
+  expect(status).toBe(200);
+  return body;
 }
 
 describe("GraphQL", () => {
   it("lists the seed offer with the campaign that promotes it", async () => {
     const result = await graphql(`{
-      allOffers { nodes { offerName priceMin campaignsByOfferId { nodes { campaignName campaignStatus usesEmail } } } }
+      offers { nodes { offerName priceMin campaigns { nodes { campaignName campaignStatus usesEmail } } } }
     }`);
     expect(result.errors).toBeUndefined();
-    expect(result.data.allOffers.nodes).toEqual([
+    expect(result.data.offers.nodes).toEqual([
       {
         offerName: "AI Automation Services",
         priceMin: "2000.00",
-        campaignsByOfferId: {
+        campaigns: {
           nodes: [{ campaignName: "AI Automation Outreach (example)", campaignStatus: "draft", usesEmail: true }],
         },
       },
@@ -44,22 +37,24 @@ describe("GraphQL", () => {
 
   it("exposes the raw layer and the timeline functions", async () => {
     const result = await graphql(`{
-      allInstantlyCampaignsRaws { totalCount }
-      allCsvImportRows { totalCount }
-      getCampaignEventStats(pCampaignId: "00000000-0000-0000-0000-000000000007") { totalCount }
+      instantlyCampaignsRaws { totalCount }
+      csvImportRows { totalCount }
+      getCampaignEventStats(campaignId: "00000000-0000-0000-0000-000000000007") { totalCount }
     }`);
     expect(result.errors).toBeUndefined();
     expect(result.data).toEqual({
-      allInstantlyCampaignsRaws: { totalCount: 0 },
-      allCsvImportRows: { totalCount: 0 },
+      instantlyCampaignsRaws: { totalCount: 0 },
+      csvImportRows: { totalCount: 0 },
       getCampaignEventStats: { totalCount: 0 },
     });
   });
 
-  it("serves GraphiQL", async () => {
+  it("serves GraphiQL, opening with the lead-timeline example", async () => {
     const response = await fetch(`${server.url}/graphiql`, { headers: { accept: "text/html" } });
     expect(response.status).toBe(200);
-    expect(await response.text()).toMatch(/<html/i);
+    const html = await response.text();
+    expect(html).toMatch(/<html/i);
+    expect(html).toContain("query LeadTimeline");
   });
 });
 
@@ -71,7 +66,7 @@ describe("/healthz", () => {
 
     // A second server whose database goes away.
     const doomed = await createTestDatabase();
-    const other = await startServer({ databaseUrl: doomed.url, host: "127.0.0.1", port: 0, production: false });
+    const other = await startTestServer(doomed);
     try {
       expect((await fetch(`${other.url}/healthz`)).status).toBe(200);
       const root = new pg.Client({ connectionString: doomed.url.replace(/\/[^/]+$/, "/postgres") });

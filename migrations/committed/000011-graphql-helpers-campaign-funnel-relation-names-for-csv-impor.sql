@@ -1,5 +1,5 @@
 --! Previous: sha1:a202749be842dd36cbbfa122359f9df5d0280e82
---! Hash: sha1:21d32cdb8cb057e7c6e464f8fb1072314bb598cf
+--! Hash: sha1:511bedcda40ae1bcbed3272b4110220d8155a993
 --! Message: GraphQL helpers: campaign funnel, relation names for CSV imports
 
 -- A campaign's email funnel, for dashboards: how many of its leads were
@@ -56,3 +56,6 @@ comment on constraint csv_import_rows_csv_import_id_fkey on csv_import_rows is E
 comment on constraint leads_csv_import_id_fkey on leads is E'@foreignFieldName leads';
 comment on constraint companies_first_seen_in_csv_id_fkey on companies is E'@foreignFieldName companiesFirstSeen';
 comment on constraint companies_last_seen_in_csv_id_fkey on companies is E'@foreignFieldName companiesLastSeen';
+
+-- searchEvents(query: String!): a search needs its words.
+alter function search_events(text) strict;

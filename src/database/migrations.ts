@@ -3,8 +3,10 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { Logger as MigrateLogger } from "@graphile/logger";
 import { migrate, type Settings } from "graphile-migrate";
 import { getSettings } from "graphile-migrate/dist/commands/_common.js";
+import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
 import { Logger, runMigrations as runWorkerMigrations } from "graphile-worker";
 import { projectRoot } from "../config.ts";
 import type { Database } from "./index.ts";
@@ -26,9 +28,17 @@ async function settingsFor(db: Pick<Database, "url" | "rootUrl" | "shadowUrl">):
 /** Applies pending committed migrations (and graphile-worker's own). Safe to run from many processes at once. */
 export async function applyMigrations(
   db: Pick<Database, "url" | "rootUrl" | "shadowUrl" | "authenticatorPassword">,
+  options: { quiet?: boolean } = {},
 ): Promise<void> {
   await ensureRoles(db.url, db.authenticatorPassword);
-  await migrate(await settingsFor(db));
+  const settings = await settingsFor(db);
+  if (options.quiet) settings.logger = new MigrateLogger(() => () => {});
+  try {
+    await migrate(settings);
+  } finally {
+    // graphile-migrate keeps its pools open for a while; we are done with them.
+    clearAllPools();
+  }
   await runWorkerMigrations({ connectionString: db.url, logger: quietWorkerLogger });
 }
 

@@ -1,0 +1,127 @@
+// The GraphQL schema covers the database catalogue (every table, column,
+// foreign key both ways, function), and the committed schema.graphql is what
+// the code builds: a change of names or shape shows in review.
+import fs from "node:fs";
+import path from "node:path";
+import {
+  buildSchema,
+  getNamedType,
+  isObjectType,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from "postgraphile/graphql";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig, projectRoot } from "../../src/config.ts";
+import { exportSchema } from "../../src/graphql/schema-export.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+
+let db: TestDatabase;
+let sdl: string;
+let schema: GraphQLSchema;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const config = loadConfig();
+  sdl = await exportSchema(db.authUrl, { ...config, production: false, graphql: { ...config.graphql, persistedOnly: false } });
+  schema = buildSchema(sdl);
+});
+
+const strip = (comment: string) => comment.replace(/^(@[^\n]*\n)+/, "").trim();
+
+/** The GraphQL object type documented by a table's comment. */
+function typeForTable(comment: string): GraphQLObjectType {
+  const type = Object.values(schema.getTypeMap()).find(
+    (t): t is GraphQLObjectType => isObjectType(t) && !t.name.startsWith("__") && (t.description ?? "").trim() === strip(comment),
+  );
+  if (!type) throw new Error(`no GraphQL type documented as: ${strip(comment)}`);
+  return type;
+}
+
+const fieldsOfType = (type: GraphQLObjectType, typeName: string): GraphQLField<unknown, unknown>[] =>
+  Object.values(type.getFields()).filter((f) => getNamedType(f.type).name === typeName);
+
+describe("schema.graphql", () => {
+  it("is up to date (run `npm run schema:export` after changing the schema or the preset)", () => {
+    const committed = fs.readFileSync(path.join(projectRoot, "schema.graphql"), "utf8");
+    expect(sdl === committed, "schema.graphql differs from the live schema: run `npm run schema:export`").toBe(true);
+  });
+});
+
+describe("coverage of the database catalogue", () => {
+  async function tables() {
+    const { rows } = await db.pool.query<{ name: string; comment: string; raw: boolean }>(
+      `select c.relname as name, obj_description(c.oid, 'pg_class') as comment,
+              c.relname like '%\\_raw' or c.relname = 'csv_import_rows' as raw
+         from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' order by 1`,
+    );
+    return rows;
+  }
+
+  it("every table is a root connection with pagination, orderBy and filter, and a single-row lookup", async () => {
+    const query = schema.getQueryType()!;
+    for (const table of await tables()) {
+      const type = typeForTable(table.comment);
+      const connection = fieldsOfType(query, `${type.name}Connection`).find((f) => f.args.some((a) => a.name === "filter"));
+      expect(connection, `root connection for ${table.name}`).toBeDefined();
+      expect(connection!.args.map((a) => a.name)).toEqual(expect.arrayContaining(["first", "last", "after", "before", "orderBy", "filter"]));
+      expect(fieldsOfType(query, type.name).length, `single-row lookups for ${table.name}`).toBeGreaterThan(0);
+    }
+  });
+
+  it("every column is a documented field", async () => {
+    const { rows } = await db.pool.query<{ table_comment: string; comment: string; name: string }>(
+      `select obj_description(c.oid, 'pg_class') as table_comment, col_description(c.oid, a.attnum) as comment, a.attname as name
+         from pg_attribute a join pg_class c on c.oid = a.attrelid
+        where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+          and a.attname not in ('id', 'search_vector')`,
+    );
+    for (const column of rows) {
+      const type = typeForTable(column.table_comment);
+      const documented = Object.values(type.getFields()).some((f) => (f.description ?? "").trim() === strip(column.comment));
+      expect(documented, `${type.name} documents ${column.name}`).toBe(true);
+    }
+  });
+
+  it("every foreign key is navigable both ways", async () => {
+    const { rows } = await db.pool.query<{ child: string; parent: string; name: string }>(
+      `select obj_description(conrelid, 'pg_class') as child, obj_description(confrelid, 'pg_class') as parent, conname as name
+         from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(15);
+    for (const fk of rows) {
+      const child = typeForTable(fk.child);
+      const parent = typeForTable(fk.parent);
+      expect(fieldsOfType(child, parent.name).length, `${fk.name}: ${child.name} -> ${parent.name}`).toBeGreaterThan(0);
+      expect(fieldsOfType(parent, `${child.name}Connection`).length, `${fk.name}: ${parent.name} -> ${child.name}s`).toBeGreaterThan(0);
+    }
+  });
+
+  it("the timeline, stats and search functions are root fields; the raw layer has no mutations", () => {
+    const query = schema.getQueryType()!.getFields();
+    expect(query.getLeadTimeline.args.map((a) => `${a.name}: ${a.type}`)).toContain("leadId: UUID!");
+    expect(query.getCampaignEventStats.args.map((a) => `${a.name}: ${a.type}`)).toContain("campaignId: UUID!");
+    expect(query.searchEvents.args.map((a) => `${a.name}: ${a.type}`)).toContain("query: String!");
+    const mutations = Object.keys(schema.getMutationType()!.getFields());
+    for (const table of ["Offer", "Company", "Lead", "Campaign", "CampaignLead", "Event"]) {
+      expect(mutations).toEqual(expect.arrayContaining([`create${table}`, `update${table}`, `delete${table}`]));
+    }
+    expect(mutations.filter((m) => /Raw|CsvImport/.test(m))).toEqual([]);
+  });
+
+  it("aggregates and groupings exist where dashboards need them", () => {
+    const groupBy = (name: string) => (schema.getType(name) as any).getValues().map((v: any) => v.name);
+    expect(groupBy("EventGroupBy")).toEqual(
+      expect.arrayContaining(["EVENT_TYPE", "EVENT_SOURCE", "EVENT_TIMESTAMP_TRUNCATED_TO_DAY", "CAMPAIGN_ID"]),
+    );
+    expect(groupBy("CampaignLeadGroupBy")).toEqual(
+      expect.arrayContaining(["EMAIL_STATUS", "CALL_STATUS", "OVERALL_STATUS", "SEQUENCE_STEP"]),
+    );
+    expect(groupBy("LeadGroupBy")).toEqual(expect.arrayContaining(["LEAD_STATUS", "COMPANY_ID"]));
+    expect(groupBy("InstantlyDailyAnalyticsRawGroupBy")).toEqual(expect.arrayContaining(["ANALYTICS_DATE", "INSTANTLY_CAMPAIGN_ID"]));
+    for (const type of ["EventAggregates", "CampaignLeadAggregates", "LeadAggregates", "InstantlyDailyAnalyticsRawAggregates"]) {
+      const aggregates = Object.keys((schema.getType(type) as GraphQLObjectType).getFields());
+      expect(aggregates, type).toEqual(expect.arrayContaining(["sum", "average", "min", "max", "distinctCount"]));
+    }
+  });
+});
