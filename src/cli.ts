@@ -1,5 +1,6 @@
 // The `leadgraph` command line. `npm start` is `leadgraph start`.
-if (process.env.NODE_ENV !== "production") process.env.GRAPHILE_ENV ??= "development";
+// Grafast reads this when first imported (the server is imported lazily below).
+process.env.GRAPHILE_ENV ??= process.env.NODE_ENV === "production" ? "production" : "development";
 
 import { Command } from "commander";
 import { loadConfig, type Config } from "./config.ts";

@@ -16,7 +16,7 @@ afterAll(() => {
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  for (const name of ["DATABASE_URL", "ROOT_DATABASE_URL", "SHADOW_DATABASE_URL", "LEADGRAPH_PG_PORT"]) {
+  for (const name of ["DATABASE_URL", "AUTH_DATABASE_URL", "ROOT_DATABASE_URL", "SHADOW_DATABASE_URL", "LEADGRAPH_PG_PORT", "JWT_SECRET", "NODE_ENV"]) {
     if (!(name in extra)) delete env[name];
   }
   return env;
@@ -70,11 +70,36 @@ function alive(pid: number | undefined): boolean {
 
 describe("leadgraph CLI", () => {
   it("has --help for every subcommand", () => {
-    for (const args of [[], ["start"], ["server"], ["worker"], ["migrate"], ["db-url"], ["db"]]) {
+    for (const args of [[], ["start"], ["server"], ["worker"], ["migrate"], ["db-url"], ["db"], ["token"], ["schema"]]) {
       const result = spawnSync(process.execPath, [bin, ...args, "--help"], { encoding: "utf8" });
       expect(result.status, `leadgraph ${args.join(" ")} --help`).toBe(0);
       expect(result.stdout).toMatch(/Usage: leadgraph/);
     }
+  });
+
+  it("token mints a Bearer token for a user (created if new) that the API accepts", async () => {
+    const db = await createTestDatabase();
+    const env = cleanEnv({ DATABASE_URL: db.url, JWT_SECRET: "cli-test-secret" });
+    const result = spawnSync(process.execPath, [bin, "token", "--email", "New.Person@Example.com", "--expires", "2h"], { env, encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    const token = result.stdout.trim();
+    expect(token.split(".")).toHaveLength(3);
+    const { authenticate } = await import("../src/auth.ts");
+    const userId = authenticate(`Bearer ${token}`, { jwtSecret: "cli-test-secret", production: true });
+    const { rows } = await db.pool.query("select email from users where id = $1", [userId]);
+    expect(rows).toEqual([{ email: "new.person@example.com" }]);
+    const again = spawnSync(process.execPath, [bin, "token", "--email", "new.person@example.com"], { env, encoding: "utf8" });
+    expect(authenticate(`Bearer ${again.stdout.trim()}`, { jwtSecret: "cli-test-secret", production: true })).toBe(userId);
+    const noSecret = spawnSync(process.execPath, [bin, "token", "--email", "x@example.com"], { env: cleanEnv({ DATABASE_URL: db.url }), encoding: "utf8" });
+    expect(noSecret.status).toBe(1);
+    expect(noSecret.stderr).toMatch(/JWT_SECRET is not set/);
+  });
+
+  it("refuses to serve in production without JWT_SECRET", async () => {
+    const db = await createTestDatabase();
+    const result = spawnSync(process.execPath, [bin, "server"], { env: cleanEnv({ DATABASE_URL: db.url, NODE_ENV: "production", PORT: "0" }), encoding: "utf8" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/JWT_SECRET must be set when NODE_ENV=production/);
   });
 
   it("start with DATABASE_URL serves GraphQL and runs the worker, and stops cleanly on SIGTERM", async () => {

@@ -329,6 +329,8 @@ describe("catalogue rules", () => {
 
   it("has every table of both layers", async () => {
     expect((await tables()).map((t) => t.name)).toEqual([
+      "campaign_event_counts",
+      "campaign_lead_counts",
       "campaign_leads",
       "campaigns",
       "companies",
@@ -372,4 +374,54 @@ describe("catalogue rules", () => {
     );
     expect(rows.map((r) => r.fk)).toEqual([]);
   });
+});
+
+describe("dashboard rollups", () => {
+  const compare = async (client: pg.PoolClient) => {
+    const events = await client.query(
+      `select campaign_id, (event_timestamp at time zone 'UTC')::date::text as day, event_source, event_type, count(*)::int as n
+         from events where campaign_id is not null group by 1, 2, 3, 4 order by 1, 2, 3, 4`,
+    );
+    const eventRollup = await client.query(
+      `select campaign_id, event_date::text as day, event_source, event_type, event_count::int as n
+         from campaign_event_counts where event_count > 0 order by 1, 2, 3, 4`,
+    );
+    expect(eventRollup.rows).toEqual(events.rows);
+    const leads = await client.query(
+      `select campaign_id, email_status, coalesce(sequence_step, 0) as step, count(*)::int as n from campaign_leads group by 1, 2, 3 order by 1, 2, 3`,
+    );
+    const leadRollup = await client.query(
+      `select campaign_id, email_status, sequence_step as step, lead_count::int as n from campaign_lead_counts where lead_count > 0 order by 1, 2, 3`,
+    );
+    expect(leadRollup.rows).toEqual(leads.rows);
+  };
+
+  it("stay equal to the events and memberships they count through inserts, updates and deletes", () =>
+    rollback(db.pool, async (client) => {
+      const other = await one<{ id: string }>(client, "insert into campaigns (campaign_name) values ('Other') returning id");
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push(await insertLead(client, { email: `r${i}@rollup.example` }));
+      await client.query(
+        `insert into campaign_leads (campaign_id, lead_id, email_status, sequence_step)
+         select case when n % 2 = 0 then $1::uuid else $2::uuid end, l, (array['pending','sent','opened'])[1 + n % 3], nullif(n % 3, 0)
+         from unnest($3::uuid[]) with ordinality as t(l, n)`,
+        [EXAMPLE_CAMPAIGN, other.id, ids],
+      );
+      await client.query(
+        `insert into events (event_source, event_type, lead_id, campaign_id, event_timestamp)
+         select 'instantly', (array['email_sent','email_opened'])[1 + g % 2], $1, case when g % 3 = 0 then null else $2::uuid end,
+                '2025-10-01T23:30:00Z'::timestamptz + g * interval '20 minutes'
+         from generate_series(1, 50) g`,
+        [ids[0], EXAMPLE_CAMPAIGN],
+      );
+      await compare(client);
+      await client.query("update campaign_leads set email_status = 'replied', sequence_step = 2 where lead_id = any($1)", [ids.slice(0, 3)]);
+      await client.query("update events set event_timestamp = event_timestamp + interval '3 days', campaign_id = $1 where event_type = 'email_opened'", [other.id]);
+      await client.query("delete from events where event_timestamp < '2025-10-02T06:00:00Z'");
+      await client.query("delete from campaign_leads where lead_id = $1", [ids[5]]);
+      await compare(client);
+      await client.query("delete from campaigns where id = $1", [other.id]);
+      await compare(client);
+      expect(await one(client, "select count(*)::int as n from campaign_event_counts where campaign_id = $1", [other.id])).toEqual({ n: 0 });
+    }));
 });

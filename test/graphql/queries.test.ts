@@ -77,18 +77,18 @@ describe("docs/queries", () => {
       replyRate: "0.3333",
       bounceRate: "0.3333",
     });
-    const counts = (groups: any[], field: string) => Object.fromEntries(groups.map((g) => [g.keys.join(" "), Number(g.distinctCount[field])]));
-    expect(counts(data.campaign.leadsByEmailStatus.groupedAggregates, "leadId")).toEqual({ bounced: 1, opened: 1, replied: 1 });
-    expect(counts(data.campaign.eventsPerDay.groupedAggregates, "rowId")).toEqual({
-      "2025-10-21T00:00:00.000000+00:00 email_bounced": 1,
-      "2025-10-21T00:00:00.000000+00:00 email_replied": 1,
-      "2025-10-21T00:00:00.000000+00:00 email_sent": 3,
-      "2025-10-22T00:00:00.000000+00:00 note_added": 1,
-      "2025-10-23T00:00:00.000000+00:00 call_completed": 1,
-      "2025-10-24T00:00:00.000000+00:00 email_opened": 1,
-      "2025-10-24T00:00:00.000000+00:00 email_sent": 1,
+    const counts = (groups: any[], field: string) => Object.fromEntries(groups.map((g) => [g.keys.join(" "), Number(g.sum[field])]));
+    expect(counts(data.campaign.leadsByEmailStatus.groupedAggregates, "leadCount")).toEqual({ bounced: 1, opened: 1, replied: 1 });
+    expect(counts(data.campaign.eventsPerDay.groupedAggregates, "eventCount")).toEqual({
+      "2025-10-21 email_bounced": 1,
+      "2025-10-21 email_replied": 1,
+      "2025-10-21 email_sent": 3,
+      "2025-10-22 note_added": 1,
+      "2025-10-23 call_completed": 1,
+      "2025-10-24 email_opened": 1,
+      "2025-10-24 email_sent": 1,
     });
-    expect(counts(data.campaign.repliesByStep.groupedAggregates, "leadId")).toEqual({ 1: 1 });
+    expect(counts(data.campaign.repliesByStep.groupedAggregates, "leadCount")).toEqual({ 1: 1 });
     expect(data.eventStats.nodes[0]).toEqual({ eventSource: "instantly", eventType: "email_sent", eventCount: "4" });
     expect(data.eventStats.nodes).toHaveLength(6);
   });
