@@ -31,6 +31,14 @@ describe("limits", () => {
     expect(firstError(tooMany.body)).toMatch(/between 0 and 10 \(MAX_PAGE_SIZE\), got 11/);
     const viaVariable = await server.graphql("query ($n: Int) { events(last: $n) { nodes { rowId } } }", { n: 1000 });
     expect(firstError(viaVariable.body)).toMatch(/MAX_PAGE_SIZE/);
+    // Nested relations and function results are capped and paged the same way.
+    const nested = await server.graphql('{ companyByCompanyDomain(companyDomain: "northwind-example.com") { leads(first: 50) { nodes { email } } } }');
+    expect(firstError(nested.body)).toMatch(/MAX_PAGE_SIZE/);
+    const fn = await server.graphql('{ searchEvents(query: "quick", first: 50) { nodes { rowId } } }');
+    expect(firstError(fn.body)).toMatch(/MAX_PAGE_SIZE/);
+    const fnDefault = await server.graphql('{ searchEvents(query: "quick") { totalCount nodes { rowId } } }');
+    expect(fnDefault.body.data.searchEvents.totalCount).toBe(4);
+    expect(fnDefault.body.data.searchEvents.nodes).toHaveLength(2);
   });
 
   it("rejects queries deeper than MAX_QUERY_DEPTH", async () => {
