@@ -23,5 +23,9 @@ if (major > 22 || (major === 22 && minor >= 18)) {
   // Ctrl-C reaches the child directly (same process group); forward the rest.
   process.on("SIGINT", () => {});
   for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  child.on("error", (error) => {
+    console.error(`leadgraph: could not start ${node}: ${error.message}`);
+    process.exit(1);
+  });
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

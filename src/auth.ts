@@ -1,7 +1,9 @@
-// Who is asking: a Bearer JWT (HS256, signed with JWT_SECRET) names a user by
-// its users.id in `sub`. Outside production a request without a token acts as
-// the default user, so GraphiQL on a laptop just works.
+// Who is asking: a Bearer JWT (HS256, signed with JWT_SECRET, with an expiry)
+// names a user by its users.id in `sub`. On a laptop (not production, bound
+// to loopback) a request without a token acts as the default user, so
+// GraphiQL just works.
 import jwt from "jsonwebtoken";
+import { SafeError } from "postgraphile/grafast";
 
 export const DEFAULT_USER_ID = "00000000-0000-0000-0000-000000000001";
 const AUDIENCE = "leadgraph";
@@ -9,11 +11,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AuthOptions {
   jwtSecret: string | undefined;
-  production: boolean;
+  /** A request without a token acts as the default user (local development only). */
+  anonymousIsDefaultUser: boolean;
 }
 
-/** An authentication failure: HTTP 401 with a message that says what to fix. */
-export class AuthError extends Error {
+/** Local development: not production, and reachable from this machine only. */
+export function anonymousIsDefaultUser(production: boolean, host: string): boolean {
+  return !production && ["127.0.0.1", "::1", "localhost"].includes(host);
+}
+
+/** An authentication failure: HTTP 401 with a message that says what to fix (safe to show, not logged as a crash). */
+export class AuthError extends SafeError {
   readonly statusCode = 401;
 }
 
@@ -29,7 +37,7 @@ export function signToken(userId: string, secret: string, expiresIn: string): st
 /** The id of the user a request acts as, from its Authorization header. Throws AuthError. */
 export function authenticate(authorization: string | undefined, options: AuthOptions): string {
   if (!authorization) {
-    if (!options.production) return DEFAULT_USER_ID;
+    if (options.anonymousIsDefaultUser) return DEFAULT_USER_ID;
     throw new AuthError("Authentication required: send `Authorization: Bearer <token>` (mint one with `leadgraph token --email you@example.com`).");
   }
   const match = /^Bearer\s+(\S+)$/i.exec(authorization);
@@ -42,6 +50,7 @@ export function authenticate(authorization: string | undefined, options: AuthOpt
     if (error instanceof jwt.TokenExpiredError) throw new AuthError(`Token expired at ${error.expiredAt.toISOString()}.`);
     throw new AuthError(`Invalid token: ${(error as Error).message}.`);
   }
+  if (typeof claims.exp !== "number") throw new AuthError("Invalid token: it has no expiry (`exp`).");
   if (typeof claims.sub !== "string" || !UUID.test(claims.sub)) throw new AuthError("Invalid token: `sub` must be a user id.");
   return claims.sub;
 }

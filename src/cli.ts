@@ -2,6 +2,7 @@
 // Grafast reads this when first imported (the server is imported lazily below).
 process.env.GRAPHILE_ENV ??= process.env.NODE_ENV === "production" ? "production" : "development";
 
+import type { ChildProcess } from "node:child_process";
 import { Command } from "commander";
 import { loadConfig, type Config } from "./config.ts";
 import { currentDatabaseUrl, openDatabase, type Database } from "./database/index.ts";
@@ -15,10 +16,16 @@ const log = (message: string) => console.log(`leadgraph: ${message}`);
 class Lifecycle {
   private cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
   private stopping: Promise<void> | undefined;
+  /** A child process that gets our signals and decides when we stop (graphile-migrate watch). */
+  private delegate: ChildProcess | undefined;
 
   constructor() {
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       process.on(signal, () => {
+        if (this.delegate && this.delegate.exitCode === null) {
+          this.delegate.kill(signal);
+          return;
+        }
         if (this.stopping) {
           log(`${signal} again: still shutting down (jobs are finishing); send SIGKILL to force`);
           return;
@@ -31,6 +38,16 @@ class Lifecycle {
 
   add(name: string, run: () => Promise<void>) {
     this.cleanups.push({ name, run });
+  }
+
+  /** Forwards our signals to `child` until it exits, then cleans up with its exit code. */
+  async delegateTo(child: ChildProcess): Promise<void> {
+    this.delegate = child;
+    const code = await new Promise<number>((resolve) => {
+      child.once("error", () => resolve(1));
+      child.once("exit", (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
+    });
+    await this.shutdown(code);
   }
 
   shutdown(code: number): Promise<void> {
@@ -173,7 +190,7 @@ program
     await lifecycle.run(async () => {
       const config = loadConfig();
       if (!config.jwtSecret) throw new Error("JWT_SECRET is not set: tokens are signed with it (and the server verifies them with it).");
-      if (!/^\d+\s*[smhdwy]?$/.test(options.expires)) throw new Error(`--expires must look like 30d, 12h or 90m, got "${options.expires}"`);
+      if (!/^\d+\s*[smhdwy]$/.test(options.expires)) throw new Error(`--expires must be a number and a unit (s, m, h, d, w, y), like 30d, 12h or 90m; got "${options.expires}"`);
       const db = await openDatabaseFor(config, lifecycle, { quiet: true });
       await migrateIfWanted(db, true, { quiet: true });
       const { default: pg } = await import("pg");
@@ -221,9 +238,8 @@ program
     const lifecycle = new Lifecycle();
     await lifecycle.run(async () => {
       const db = await openDatabaseFor(loadConfig(), lifecycle);
-      const { runGraphileMigrate } = await import("./database/migrations.ts");
-      const code = await runGraphileMigrate(db, args);
-      await lifecycle.shutdown(code);
+      const { spawnGraphileMigrate } = await import("./database/migrations.ts");
+      await lifecycle.delegateTo(await spawnGraphileMigrate(db, args));
     });
   });
 

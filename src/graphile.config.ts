@@ -14,7 +14,7 @@ import type { RuruClientConfig } from "postgraphile/grafserv/ruru/server";
 import { GraphQLError } from "postgraphile/graphql";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
-import { authenticate } from "./auth.ts";
+import { anonymousIsDefaultUser, authenticate } from "./auth.ts";
 import { projectRoot, type Config } from "./config.ts";
 import { VISITOR_ROLE } from "./database/roles.ts";
 import { makePageSizePlugin, makeValidationRulesPlugin } from "./graphql/limits.ts";
@@ -24,6 +24,8 @@ export const QUERIES_DIR = path.join(projectRoot, "docs", "queries");
 export interface PresetOptions {
   pool: Pool;
   production: boolean;
+  /** The address the API listens on: off loopback a token is always required. */
+  host: string;
   jwtSecret: string | undefined;
   graphql: Config["graphql"];
 }
@@ -126,7 +128,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       context(requestContext) {
         const userId = authenticate(requestContext.node?.req.headers.authorization, {
           jwtSecret: options.jwtSecret,
-          production,
+          anonymousIsDefaultUser: anonymousIsDefaultUser(production, options.host),
         });
         return {
           pgSettings: {

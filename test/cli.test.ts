@@ -85,11 +85,11 @@ describe("leadgraph CLI", () => {
     const token = result.stdout.trim();
     expect(token.split(".")).toHaveLength(3);
     const { authenticate } = await import("../src/auth.ts");
-    const userId = authenticate(`Bearer ${token}`, { jwtSecret: "cli-test-secret", production: true });
+    const userId = authenticate(`Bearer ${token}`, { jwtSecret: "cli-test-secret", anonymousIsDefaultUser: false });
     const { rows } = await db.pool.query("select email from users where id = $1", [userId]);
     expect(rows).toEqual([{ email: "new.person@example.com" }]);
     const again = spawnSync(process.execPath, [bin, "token", "--email", "new.person@example.com"], { env, encoding: "utf8" });
-    expect(authenticate(`Bearer ${again.stdout.trim()}`, { jwtSecret: "cli-test-secret", production: true })).toBe(userId);
+    expect(authenticate(`Bearer ${again.stdout.trim()}`, { jwtSecret: "cli-test-secret", anonymousIsDefaultUser: false })).toBe(userId);
     const noSecret = spawnSync(process.execPath, [bin, "token", "--email", "x@example.com"], { env: cleanEnv({ DATABASE_URL: db.url }), encoding: "utf8" });
     expect(noSecret.status).toBe(1);
     expect(noSecret.stderr).toMatch(/JWT_SECRET is not set/);

@@ -1,5 +1,5 @@
 --! Previous: sha1:511bedcda40ae1bcbed3272b4110220d8155a993
---! Hash: sha1:7fd67a5cb59cd3ae01693a54837ed89b9f02f24b
+--! Hash: sha1:bfe239b1f1a3bdbf2c21ffe03fdd4690a344eb5f
 --! Message: dashboard rollups: campaign_event_counts and campaign_lead_counts kept by statement triggers
 
 -- Dashboard rollups. A campaign dashboard over 100k events and 30k leads
@@ -120,8 +120,8 @@ grant select on campaign_event_counts, campaign_lead_counts to leadgraph_visitor
 create policy select_all on campaign_event_counts for select using (true);
 create policy select_all on campaign_lead_counts for select using (true);
 
--- Stats and the funnel now read the rollups: the same answers, in
--- milliseconds whatever the campaign's size.
+-- Stats and the funnel now read the rollups: milliseconds whatever the
+-- campaign's size.
 create or replace function get_campaign_event_stats(campaign_id uuid)
 returns table (
   event_source text,
@@ -138,9 +138,11 @@ as $$
   order by sum(c.event_count) desc, c.event_source, c.event_type
 $$;
 
--- Statuses never move backwards (pending -> sent -> opened -> clicked ->
--- replied, or bounced / unsubscribed), so a replied lead has been contacted
--- and counts as opened.
+-- The funnel now counts leads by their current email status (pending ->
+-- sent -> opened -> clicked -> replied, or bounced / unsubscribed / failed):
+-- a replied lead counts as contacted and opened; a lead that replied and later
+-- unsubscribed counts as unsubscribed only. (Before, the email_*_at
+-- timestamps counted too.)
 create or replace function campaigns_funnel(c campaigns) returns campaign_funnel
   language sql stable
 as $$

@@ -33,7 +33,7 @@ export interface EmbeddedOptions {
 
 export interface EmbeddedPostgres {
   port: number;
-  /** Whether this process started (or adopted) the server and stops it. */
+  /** Whether this process started (or adopted) the server. The last leadgraph process using it stops it. */
   owned: boolean;
   /** A generated password for the API's login role, kept with the cluster. */
   authenticatorPassword: string;
@@ -45,8 +45,8 @@ interface State {
   password: string;
   authenticatorPassword?: string;
   port?: number;
-  /** The leadgraph process that owns the running server. */
-  ownerPid?: number;
+  /** The leadgraph processes using the running server; the last one to stop stops it. */
+  clients?: number[];
 }
 
 interface Binaries {
@@ -92,7 +92,7 @@ function runningPostmaster(clusterDir: string): { pid: number; port: number } | 
   // After a reboot the pid may belong to something else: then the file is stale.
   try {
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    if (!cmdline.includes("postgres")) {
+    if (!cmdline.includes(clusterDir)) {
       fs.rmSync(pidFile, { force: true });
       return undefined;
     }
@@ -133,16 +133,67 @@ function ensureTraversable(target: string, log: (message: string) => void): void
   }
 }
 
-async function readState(file: string): Promise<State | undefined> {
+/** The state file, or undefined when there is none. A damaged one is an error: it holds the cluster's password. */
+function readState(file: string): State | undefined {
+  let text: string;
   try {
-    return JSON.parse(await fsp.readFile(file, "utf8")) as State;
-  } catch {
-    return undefined;
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const state = JSON.parse(text) as State;
+    if (typeof state.password !== "string") throw new Error("no password");
+    return state;
+  } catch (error) {
+    throw new Error(
+      `${file} is damaged (${(error as Error).message}): it holds the embedded PostgreSQL's passwords. Restore it, or move ${path.dirname(file)} away to start with a new, empty database.`,
+    );
   }
 }
 
-async function writeState(file: string, state: State): Promise<void> {
-  await fsp.writeFile(file, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+/** Atomic: readers see the old file or the new one, never half of one. */
+function writeState(file: string, state: State): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+  fs.renameSync(temporary, file);
+}
+
+/**
+ * Runs `fn` holding the data directory's lock, so that two leadgraph
+ * processes never initialise, start or stop the cluster at the same time.
+ */
+async function withLock<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
+  const lockFile = path.join(dataDir, ".lock");
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: "wx", mode: 0o600 });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(fs.readFileSync(lockFile, "utf8").trim() || 0);
+      if (!holder || !isAlive(holder) || holder === process.pid) {
+        fs.rmSync(lockFile, { force: true }); // left by a killed process
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${lockFile} is held by process ${holder}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lockFile, { force: true });
+  }
+}
+
+/** Live leadgraph processes using the cluster, with `add` added and `remove` removed. */
+function liveClients(state: State, change: { add?: number; remove?: number } = {}): number[] {
+  const clients = new Set((state.clients ?? []).filter((pid) => pid !== change.remove && isAlive(pid)));
+  if (change.add) clients.add(change.add);
+  return [...clients];
 }
 
 async function freePort(preferred: number | undefined): Promise<number> {
@@ -244,31 +295,33 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
     ensureTraversable((await binaries()).postgres, log);
   }
 
-  let state = await readState(stateFile);
-  if (!state || !fs.existsSync(path.join(clusterDir, "PG_VERSION"))) {
-    state = { password: state?.password ?? crypto.randomBytes(18).toString("base64url") };
-    await initialise(clusterDir, state.password, user, log);
-    await writeState(stateFile, state);
-  }
-  if (!state.authenticatorPassword) {
-    state.authenticatorPassword = crypto.randomBytes(18).toString("base64url");
-    await writeState(stateFile, state);
-  }
-  const { password, authenticatorPassword } = state;
+  return withLock(dataDir, async () => {
+    let state = readState(stateFile);
+    if (!fs.existsSync(path.join(clusterDir, "PG_VERSION"))) {
+      state = { password: state?.password ?? crypto.randomBytes(18).toString("base64url") };
+      await initialise(clusterDir, state.password, user, log);
+      writeState(stateFile, state);
+    } else if (!state) {
+      throw new Error(
+        `${stateFile} is missing: it holds the passwords of the PostgreSQL cluster in ${clusterDir}. Restore it, or move ${dataDir} away to start with a new, empty database.`,
+      );
+    }
+    if (!state.authenticatorPassword) {
+      state.authenticatorPassword = crypto.randomBytes(18).toString("base64url");
+      writeState(stateFile, state);
+    }
+    const { password, authenticatorPassword } = state;
 
-  for (let attempt = 0; ; attempt++) {
     const running = runningPostmaster(clusterDir);
     if (running) {
-      // Another leadgraph process runs it: use it and leave it running. Nobody
-      // owns it (its owner was killed): adopt it and stop it when we finish.
-      const owned = !(state.ownerPid && state.ownerPid !== process.pid && isAlive(state.ownerPid));
-      const url = connectionUrl(password, running.port, "postgres");
-      await waitUntilReady(url, () => (isAlive(running.pid) ? undefined : "the running PostgreSQL stopped"));
-      if (owned) {
-        log(`adopting the PostgreSQL left running on port ${running.port} (pid ${running.pid})`);
-        await writeState(stateFile, { ...state, port: running.port, ownerPid: process.pid });
-      }
-      return handle(running.pid, running.port, owned);
+      // Started by another leadgraph process (still running or killed): use it.
+      await waitUntilReady(connectionUrl(password, running.port, "postgres"), () =>
+        isAlive(running.pid) ? undefined : "the running PostgreSQL stopped",
+      );
+      const others = liveClients(state);
+      if (!others.length) log(`adopting the PostgreSQL left running on port ${running.port} (pid ${running.pid})`);
+      writeState(stateFile, { ...state, port: running.port, clients: liveClients(state, { add: process.pid }) });
+      return handle(running.pid, running.port, others.length === 0, password, authenticatorPassword);
     }
 
     const { postgres } = await binaries();
@@ -290,45 +343,62 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
     child.unref();
     let exited = false;
     child.once("exit", () => (exited = true));
+    // Interrupted before it is ready (Ctrl-C during startup): take it down too.
+    const stopStarting = () => {
+      if (!exited && child.pid) process.kill(child.pid, "SIGINT");
+    };
+    process.once("exit", stopStarting);
     log(`starting PostgreSQL on 127.0.0.1:${port} (data in ${clusterDir})`);
     try {
       await waitUntilReady(connectionUrl(password, port, "postgres"), () =>
         exited ? `PostgreSQL exited while starting; see ${logFile}:\n${tail(logFile)}` : undefined,
       );
     } catch (error) {
-      // Someone else may have started it at the same moment: then use theirs.
-      if (exited && attempt < 3 && runningPostmaster(clusterDir)) continue;
-      if (!exited) process.kill(child.pid!, "SIGINT");
+      stopStarting();
       throw error;
+    } finally {
+      process.removeListener("exit", stopStarting);
     }
-    await writeState(stateFile, { ...state, port, ownerPid: process.pid });
-    return handle(child.pid!, port, true);
-  }
+    writeState(stateFile, { ...state, port, clients: [process.pid] });
+    return handle(child.pid!, port, true, password, authenticatorPassword);
+  });
 
-  function handle(pid: number, port: number, owned: boolean): EmbeddedPostgres {
+  function handle(pid: number, port: number, started: boolean, password: string, authenticatorPassword: string): EmbeddedPostgres {
     let stopped = false;
-    const stopNow = () => {
-      if (owned && !stopped && isAlive(pid)) process.kill(pid, "SIGINT");
+    /** Leaves the cluster; stops PostgreSQL when no other leadgraph process uses it. Synchronous, for 'exit'. */
+    const leave = (): boolean => {
+      if (stopped) return false;
+      stopped = true;
+      let last = true;
+      try {
+        const current = readState(stateFile);
+        if (current) {
+          const remaining = liveClients(current, { remove: process.pid });
+          writeState(stateFile, { ...current, clients: remaining });
+          last = remaining.length === 0;
+        }
+      } catch {
+        // a damaged state file: stop what we started
+      }
+      // SIGINT = "fast" shutdown: roll back open transactions, checkpoint, exit.
+      if (last && isAlive(pid)) process.kill(pid, "SIGINT");
+      return last;
     };
-    // Safety net: an owner that exits without stop() still takes postgres down.
-    if (owned) process.once("exit", stopNow);
+    // Safety net: a process that exits without stop() still leaves properly.
+    process.once("exit", leave);
     return {
       port,
-      owned,
+      owned: started,
       authenticatorPassword,
       url: (database, login) =>
         login ? connectionUrl(login.password, port, database, login.user) : connectionUrl(password, port, database),
       async stop() {
-        if (!owned || stopped) return;
-        process.removeListener("exit", stopNow);
-        // SIGINT = "fast" shutdown: roll back open transactions, checkpoint, exit.
-        if (isAlive(pid)) process.kill(pid, "SIGINT");
+        process.removeListener("exit", leave);
+        const last = await withLock(dataDir, async () => leave());
+        if (!last) return;
         const deadline = Date.now() + STOP_TIMEOUT_MS;
         while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
         if (isAlive(pid)) process.kill(pid, "SIGQUIT");
-        stopped = true;
-        const current = await readState(stateFile);
-        if (current?.ownerPid === process.pid) await writeState(stateFile, { ...current, ownerPid: undefined });
       },
     };
   }
@@ -344,7 +414,7 @@ function tail(file: string): string {
 
 /** The URL of a database on the embedded server running on `dataDir`, without starting anything. */
 export async function runningEmbeddedUrl(dataDir: string, database: string): Promise<string | undefined> {
-  const state = await readState(path.join(dataDir, "leadgraph.json"));
+  const state = readState(path.join(dataDir, "leadgraph.json"));
   const running = runningPostmaster(path.join(dataDir, "pg"));
   if (!state || !running) return undefined;
   return connectionUrl(state.password, running.port, database);
@@ -361,8 +431,8 @@ export async function ensureDatabase(rootUrl: string, name: string, template?: s
       await client.query(`create database ${client.escapeIdentifier(name)}${from}`);
     }
   } catch (error) {
-    // Two processes creating it at once: the loser sees "already exists".
-    if ((error as { code?: string }).code !== "42P04") throw error;
+    // Two processes creating it at once: the loser sees "already exists" (or a unique violation).
+    if (!["42P04", "23505"].includes((error as { code?: string }).code ?? "")) throw error;
   } finally {
     await client.end();
   }

@@ -1,6 +1,6 @@
 // Schema changes go through graphile-migrate (migrations/committed/*.sql,
 // settings in .gmrc); graphile-worker installs its own schema beside ours.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { Logger as MigrateLogger } from "@graphile/logger";
@@ -42,22 +42,12 @@ export async function applyMigrations(
   await runWorkerMigrations({ connectionString: db.url, logger: quietWorkerLogger });
 }
 
-/** Runs the graphile-migrate CLI (watch, commit, uncommit, reset, status, ...) against `db`. */
-export async function runGraphileMigrate(db: Database, args: string[]): Promise<number> {
+/** Starts the graphile-migrate CLI (watch, commit, uncommit, reset, status, ...) against `db`. */
+export async function spawnGraphileMigrate(db: Database, args: string[]): Promise<ChildProcess> {
   await ensureRoles(db.url, db.authenticatorPassword);
   const cli = createRequire(import.meta.url).resolve("graphile-migrate/dist/cli.js");
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url };
   if (db.rootUrl) env.ROOT_DATABASE_URL = db.rootUrl;
   if (db.shadowUrl) env.SHADOW_DATABASE_URL = db.shadowUrl;
-  const child = spawn(process.execPath, [cli, ...args], { cwd: projectRoot, env, stdio: "inherit" });
-  // Ctrl-C reaches the child through the terminal; we wait for it to finish.
-  const ignore = () => {};
-  process.on("SIGINT", ignore);
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code, signal) => {
-      process.removeListener("SIGINT", ignore);
-      resolve(code ?? (signal ? 1 : 0));
-    });
-  });
+  return spawn(process.execPath, [cli, ...args], { cwd: projectRoot, env, stdio: "inherit" });
 }

@@ -25,7 +25,7 @@ export async function ensureRoles(ownerUrl: string, authenticatorPassword?: stri
       if (!existing.has(AUTHENTICATOR_ROLE)) await client.query(`create role ${AUTHENTICATOR_ROLE} login noinherit`);
     } catch (error) {
       // Two processes creating them at once: the loser sees "already exists".
-      if ((error as { code?: string }).code === "42710") return ensureRoles(ownerUrl, authenticatorPassword);
+      if (["42710", "23505"].includes((error as { code?: string }).code ?? "")) return ensureRoles(ownerUrl, authenticatorPassword);
       throw new Error(
         `could not create the database roles ${VISITOR_ROLE} and ${AUTHENTICATOR_ROLE} (${(error as Error).message}). ` +
           `Ask an administrator to run: create role ${VISITOR_ROLE} nologin; create role ${AUTHENTICATOR_ROLE} login noinherit password '...'; ` +
@@ -47,10 +47,18 @@ export async function ensureRoles(ownerUrl: string, authenticatorPassword?: stri
   }
 }
 
+/** Lets `member` `set role` to `role`. */
 async function grantMembership(client: pg.Client, role: string, member: string) {
+  const who = member === "current_user" ? "current_user" : client.escapeLiteral(member);
   const { rows } = await client.query(
-    `select pg_has_role(${member === "current_user" ? "current_user" : client.escapeLiteral(member)}, $1, 'member') as is_member`,
+    `select pg_has_role(${who}, $1, 'member') as is_member,
+            current_setting('server_version_num')::int >= 160000 as has_set_option,
+            case when current_setting('server_version_num')::int >= 160000 then pg_has_role(${who}, $1, 'SET') else true end as can_set`,
     [role],
   );
-  if (!rows[0].is_member) await client.query(`grant ${role} to ${member}`);
+  const { is_member, has_set_option, can_set } = rows[0];
+  // Since PostgreSQL 16 the creator of a role is a member without the SET
+  // option: it could not switch to the visitor role without this grant.
+  if (has_set_option && !can_set) await client.query(`grant ${role} to ${member} with set true`);
+  else if (!is_member) await client.query(`grant ${role} to ${member}`);
 }

@@ -3,8 +3,10 @@
 import { access, constant, lambda, SafeError, type Step } from "postgraphile/grafast";
 import {
   getNamedType,
+  getNullableType,
   GraphQLError,
   isCompositeType,
+  isListType,
   isObjectType,
   isInterfaceType,
   Kind,
@@ -40,27 +42,31 @@ function fragmentsOf(context: ValidationContext): Fragments {
 export function depthLimitRule(maxDepth: number): ValidationRule {
   return (context) => {
     const fragments = fragmentsOf(context);
-    const depthOf = (set: SelectionSetNode, depth: number, seen: ReadonlySet<string>): number => {
-      let deepest = depth;
+    // A fragment's own depth, computed once however often it is spread
+    // (re-walking it per spread makes a 1 KB query take hours).
+    const fragmentDepth = new Map<string, number>();
+    const depthOf = (set: SelectionSetNode, seen: ReadonlySet<string>): number => {
+      let deepest = 0;
       for (const selection of set.selections) {
         if (selection.kind === Kind.FIELD) {
           if (selection.selectionSet && !selection.name.value.startsWith("__")) {
-            deepest = Math.max(deepest, depthOf(selection.selectionSet, depth + 1, seen));
+            deepest = Math.max(deepest, 1 + depthOf(selection.selectionSet, seen));
           }
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          deepest = Math.max(deepest, depthOf(selection.selectionSet, depth, seen));
+          deepest = Math.max(deepest, depthOf(selection.selectionSet, seen));
         } else {
-          const fragment = fragments.get(selection.name.value);
-          if (fragment && !seen.has(fragment.name.value)) {
-            deepest = Math.max(deepest, depthOf(fragment.selectionSet, depth, new Set(seen).add(fragment.name.value)));
-          }
+          const name = selection.name.value;
+          const fragment = fragments.get(name);
+          if (!fragment || seen.has(name)) continue; // cycles are reported by the standard rules
+          if (!fragmentDepth.has(name)) fragmentDepth.set(name, depthOf(fragment.selectionSet, new Set(seen).add(name)));
+          deepest = Math.max(deepest, fragmentDepth.get(name)!);
         }
       }
       return deepest;
     };
     return {
       OperationDefinition(node) {
-        const depth = depthOf(node.selectionSet, 0, new Set());
+        const depth = depthOf(node.selectionSet, new Set());
         if (depth > maxDepth) {
           context.reportError(
             new GraphQLError(`Query depth ${depth} exceeds the maximum depth of ${maxDepth} (MAX_QUERY_DEPTH).`, {
@@ -78,8 +84,8 @@ export function depthLimitRule(maxDepth: number): ValidationRule {
  * Estimated cost of an operation: every object it fetches counts 1, times the
  * page sizes of the connections around it. A connection's page size (the
  * literal first/last, else the largest page since a variable could ask for
- * it, else the default page size) multiplies its `nodes`/`edges` only: its
- * totalCount and aggregates are one query whatever the page.
+ * it, else the default page size) multiplies its `nodes`/`edges`; other lists
+ * (e.g. groupedAggregates) count as a full page.
  */
 export function costLimitRule(limits: Limits): ValidationRule {
   return (context) => {
@@ -90,10 +96,12 @@ export function costLimitRule(limits: Limits): ValidationRule {
       if (!arg) return limits.defaultPageSize;
       return arg.value.kind === Kind.INT ? Number(arg.value.value) : limits.maxPageSize;
     };
-    const costOf = (
+    // cost(selection, multiplier) = multiplier * cost(selection, 1): a
+    // fragment's unit cost is computed once however often it is spread.
+    const fragmentCost = new Map<string, number>();
+    const unitCost = (
       set: SelectionSetNode,
       parent: GraphQLCompositeType,
-      multiplier: number,
       seen: ReadonlySet<string>,
       connectionPage: number | undefined,
     ): number => {
@@ -106,20 +114,27 @@ export function costLimitRule(limits: Limits): ValidationRule {
           if (!field) continue; // unknown fields are reported by the standard rules
           const type = getNamedType(field.type);
           if (!isCompositeType(type)) continue;
-          const childMultiplier =
-            connectionPage !== undefined && ["nodes", "edges"].includes(selection.name.value) ? multiplier * connectionPage : multiplier;
+          // A connection's page multiplies its nodes/edges (each one fetched);
+          // other lists (groupedAggregates, ...) count as a full page.
+          let rows = 1;
+          if (connectionPage !== undefined && ["nodes", "edges"].includes(selection.name.value)) rows = connectionPage;
+          else if (isListType(getNullableType(field.type))) rows = limits.maxPageSize;
           const childPage = type.name.endsWith("Connection") ? pageSize(selection.arguments) : undefined;
-          total += multiplier + costOf(selection.selectionSet, type, childMultiplier, seen, childPage);
+          total += rows + rows * unitCost(selection.selectionSet, type, seen, childPage);
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-          if (condition && isCompositeType(condition)) total += costOf(selection.selectionSet, condition, multiplier, seen, connectionPage);
+          if (condition && isCompositeType(condition)) total += unitCost(selection.selectionSet, condition, seen, connectionPage);
         } else {
-          const fragment = fragments.get(selection.name.value);
+          const name = selection.name.value;
+          const fragment = fragments.get(name);
           const condition = fragment && schema.getType(fragment.typeCondition.name.value);
-          if (fragment && condition && isCompositeType(condition) && !seen.has(fragment.name.value)) {
-            total += costOf(fragment.selectionSet, condition, multiplier, new Set(seen).add(fragment.name.value), connectionPage);
-          }
+          if (!fragment || !condition || !isCompositeType(condition) || seen.has(name)) continue;
+          const key = `${name}:${connectionPage ?? ""}`;
+          if (!fragmentCost.has(key)) fragmentCost.set(key, unitCost(fragment.selectionSet, condition, new Set(seen).add(name), connectionPage));
+          total += fragmentCost.get(key)!;
         }
+        // Far over the limit already: no need to be exact (and no runaway work).
+        if (total > limits.maxCost * 1000) return total;
       }
       return total;
     };
@@ -128,11 +143,11 @@ export function costLimitRule(limits: Limits): ValidationRule {
         const root =
           node.operation === "query" ? schema.getQueryType() : node.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
         if (!root) return;
-        const cost = costOf(node.selectionSet, root, 1, new Set(), undefined);
+        const cost = unitCost(node.selectionSet, root, new Set(), undefined);
         if (cost > limits.maxCost) {
           context.reportError(
             new GraphQLError(
-              `Query cost ${cost} exceeds the maximum cost of ${limits.maxCost} (MAX_QUERY_COST); ask for smaller pages or fewer nested lists.`,
+              `Query cost ${cost > limits.maxCost * 1000 ? `over ${limits.maxCost * 1000}` : cost} exceeds the maximum cost of ${limits.maxCost} (MAX_QUERY_COST); ask for smaller pages or fewer nested lists.`,
               { nodes: [node], extensions: { code: "QUERY_TOO_COSTLY", limit: "MAX_QUERY_COST", maxCost: limits.maxCost, cost } },
             ),
           );

@@ -8,7 +8,7 @@ import { makePreset } from "../graphile.config.ts";
 export async function exportSchema(databaseUrl: string, config: Pick<Config, "production" | "jwtSecret" | "graphql">): Promise<string> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   try {
-    const { schema } = await makeSchema(makePreset({ pool, ...config }));
+    const { schema } = await makeSchema(makePreset({ pool, host: "127.0.0.1", ...config }));
     return printSchema(lexicographicSortSchema(schema)) + "\n";
   } finally {
     await pool.end();

@@ -79,6 +79,16 @@ describe("companies", () => {
       expect(row.company_domain).toBe("northwind-example.com");
     }));
 
+  it("normalize_domain is idempotent, so any normal form passes the companies check", async () => {
+    const { rows } = await db.pool.query(
+      `select x, normalize_domain(x) as once, normalize_domain(normalize_domain(x)) as twice
+         from unnest(array['www.www.acme.com', 'acme.com:80.', 'acme.com .', 'https://https://acme.com', 'HTTP://WWW.Acme.COM./x',
+                           'user@www.acme.com:8080', 'acme.com..', ' www.acme.com/ ']) x`,
+    );
+    for (const row of rows) expect(row.twice, row.x).toBe(row.once);
+    expect(rows.map((r) => r.once)).toEqual(["acme.com", "acme.com", "acme.com", "acme.com", "acme.com", "acme.com", "acme.com", "acme.com"]);
+  });
+
   it("normalize_domain strips scheme, www, port, path and trailing dot", async () => {
     const { rows } = await db.pool.query(
       `select normalize_domain(x) as d from unnest(array[

@@ -57,6 +57,11 @@ describe("outside production", () => {
     const expired = await dev.graphql("{ __typename }", {}, bearer(BOB, "-10s"));
     expect(expired.status).toBe(401);
     expect(expired.body.errors?.[0].message).toMatch(/Token expired/);
+    const jwt = (await import("jsonwebtoken")).default;
+    const forever = jwt.sign({}, SECRET, { algorithm: "HS256", subject: BOB, audience: "leadgraph" });
+    const noExpiry = await dev.graphql("{ __typename }", {}, { authorization: `Bearer ${forever}` });
+    expect(noExpiry.status).toBe(401);
+    expect(noExpiry.body.errors?.[0].message).toMatch(/no expiry/);
   });
 
   it("people change only their own profile and their own manual events", async () => {
@@ -85,6 +90,16 @@ describe("outside production", () => {
     expect(raw.body.errors?.[0].message).toMatch(/Cannot query field "createInstantlyCampaignsRaw"/);
     const read = await dev.graphql(`{ csvImportsRaws { totalCount } }`);
     expect(read.body.data.csvImportsRaws.totalCount).toBe(1);
+  });
+});
+
+describe("outside production, but listening beyond this machine (HOST=0.0.0.0)", () => {
+  it("requires a token all the same", async () => {
+    const exposed = await startTestServer(db, { jwtSecret: SECRET, host: "0.0.0.0" });
+    const { status, body } = await exposed.graphql("{ leads { totalCount } }");
+    expect(status).toBe(401);
+    expect(body.errors?.[0].message).toMatch(/Authentication required/);
+    expect((await exposed.graphql("{ leads { totalCount } }", {}, bearer(BOB))).body.data.leads.totalCount).toBe(3);
   });
 });
 

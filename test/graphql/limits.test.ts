@@ -51,7 +51,7 @@ describe("limits", () => {
   it("rejects queries costlier than MAX_QUERY_COST", async () => {
     const costly = `{ leads(first: 10) { nodes { events(first: 10) { nodes { campaign { campaignLeads(first: 10) { nodes { rowId } } } } } } } }`;
     const { body } = await server.graphql(costly);
-    expect(firstError(body)).toMatch(/Query cost 322 exceeds the maximum cost of 200 \(MAX_QUERY_COST\)/);
+    expect(firstError(body)).toMatch(/Query cost 1321 exceeds the maximum cost of 200 \(MAX_QUERY_COST\)/);
   });
 
   it("rejects bodies larger than MAX_REQUEST_BYTES", async () => {
@@ -66,6 +66,17 @@ describe("limits", () => {
     const { body } = await slow.graphql("{ leads(filter: { email: { includesInsensitive: \"9\" } }) { totalCount } }");
     expect(firstError(body)).toMatch(/statement timeout \(STATEMENT_TIMEOUT\)/);
     expect(body.errors?.[0] && (body.errors[0] as any).extensions.code).toBe("STATEMENT_TIMEOUT");
+  });
+
+  it("counts every fetched row, and spreads of a fragment cost no extra work to check", async () => {
+    // 400 aliases of a 10-row page: 4,000 rows.
+    const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: leads(first: 10) { nodes { email } }`).join(" ");
+    expect(firstError((await server.graphql(`{ ${aliases} }`)).body)).toMatch(/Query cost 440 exceeds/);
+    // A fragment spread twice per level, 40 levels deep: 2^40 paths (the test times out if they are walked).
+    const fragments = ["fragment F0 on Query { offers(first: 1) { totalCount } }"];
+    for (let i = 1; i <= 40; i++) fragments.push(`fragment F${i} on Query { ...F${i - 1} ...F${i - 1} }`);
+    const { body } = await server.graphql(`query { ...F40 } ${fragments.join(" ")}`);
+    expect(firstError(body)).toMatch(/MAX_QUERY_COST/);
   });
 
   it("keeps answering other requests after rejecting some", async () => {
