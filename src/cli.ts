@@ -180,6 +180,26 @@ program
   });
 
 program
+  .command("import")
+  .description(
+    "Import a CSV file (e.g. an Apollo export): every row is stored as read, then the worker normalises it into companies and leads.",
+  )
+  .argument("[file]", "the CSV file")
+  .option("--campaign <campaign-id>", "also enrol the imported leads in this campaign (pending)")
+  .option("--wait", "show a progress bar until the import is normalised, then a summary")
+  .option("--reprocess <import-id>", "normalise a stored import again from its rows (after a logic or schema change)")
+  .action(async (file: string | undefined, options: { campaign?: string; wait?: boolean; reprocess?: string }) => {
+    const lifecycle = new Lifecycle();
+    await lifecycle.run(async () => {
+      const config = loadConfig();
+      const db = await openDatabaseFor(config, lifecycle, { quiet: true });
+      await migrateIfWanted(db, true, { quiet: true });
+      const { runImport } = await import("./imports/cli.ts");
+      await lifecycle.shutdown(await runImport(file, options, db, config));
+    });
+  });
+
+program
   .command("token")
   .description("Mint a Bearer token (JWT signed with JWT_SECRET) for the user with this email, creating the user if needed.")
   .requiredOption("--email <email>", "the user's email")

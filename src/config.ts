@@ -49,6 +49,8 @@ export interface Config {
   jwtSecret: string | undefined;
   /** Browser origins allowed to call the API (CORS); none by default. */
   corsOrigins: string[];
+  /** Largest CSV file accepted for import, in bytes. */
+  importMaxBytes: number;
   graphql: {
     maxDepth: number;
     maxCost: number;
@@ -76,6 +78,7 @@ export function loadConfig(): Config {
     workerConcurrency: integer("WORKER_CONCURRENCY", 4),
     shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 20_000),
     jwtSecret: optional("JWT_SECRET"),
+    importMaxBytes: integer("LEADGRAPH_IMPORT_MAX_BYTES", 512 * 2 ** 20),
     corsOrigins: (optional("CORS_ORIGINS") ?? "").split(",").map((o) => o.trim()).filter(Boolean),
     graphql: {
       maxDepth: integer("MAX_QUERY_DEPTH", 15),

@@ -1,7 +1,7 @@
 // The graphile-worker runner: executes the jobs that triggers in the database
 // enqueue (tasks/*.ts, one task per file) and the crontab's recurring jobs.
 import path from "node:path";
-import { run, type Runner } from "graphile-worker";
+import { Logger, run, type Runner } from "graphile-worker";
 import pg from "pg";
 import { projectRoot } from "./config.ts";
 
@@ -12,7 +12,19 @@ export interface WorkerOptions {
   shutdownTimeoutMs: number;
   /** Defaults to the project's tasks/ folder. */
   taskDirectory?: string;
+  /** Only warnings and errors (for a worker inside a CLI command). */
+  quiet?: boolean;
 }
+
+// tasks/: one graphile-worker task per file, named <table>__<action>.ts after
+// what it works on, default export. The file name is the task identifier that
+// graphile_worker.add_job('<name>', ...) enqueues (from SQL triggers). Tasks
+// validate their payload, are safe to run twice (jobs run at least once), and
+// succeed quietly when their subject is gone.
+
+const quietLogger = new Logger((scope) => (level, message) => {
+  if (level === "error" || level === "warning") console.error(`[worker${scope.taskIdentifier ? `:${scope.taskIdentifier}` : ""}] ${message}`);
+});
 
 export interface RunningWorker {
   runner: Runner;
@@ -35,6 +47,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     taskDirectory: options.taskDirectory ?? path.join(projectRoot, "tasks"),
     crontabFile: path.join(projectRoot, "crontab"),
     gracefulShutdownAbortTimeout: options.shutdownTimeoutMs,
+    ...(options.quiet ? { logger: quietLogger } : {}),
   });
   return {
     runner,

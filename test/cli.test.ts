@@ -70,7 +70,7 @@ function alive(pid: number | undefined): boolean {
 
 describe("leadgraph CLI", () => {
   it("has --help for every subcommand", () => {
-    for (const args of [[], ["start"], ["server"], ["worker"], ["migrate"], ["db-url"], ["db"], ["token"], ["schema"]]) {
+    for (const args of [[], ["start"], ["server"], ["worker"], ["migrate"], ["db-url"], ["db"], ["token"], ["schema"], ["import"]]) {
       const result = spawnSync(process.execPath, [bin, ...args, "--help"], { encoding: "utf8" });
       expect(result.status, `leadgraph ${args.join(" ")} --help`).toBe(0);
       expect(result.stdout).toMatch(/Usage: leadgraph/);
@@ -94,6 +94,44 @@ describe("leadgraph CLI", () => {
     expect(noSecret.status).toBe(1);
     expect(noSecret.stderr).toMatch(/JWT_SECRET is not set/);
   });
+
+  it("import stores a CSV, normalises it (--wait), reprocesses it, and rejects bad files clearly", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "leadgraph-import-"));
+    const env = cleanEnv({ LEADGRAPH_DATA_DIR: dataDir });
+    const csv = path.join(dataDir, "apollo-contacts-export.csv");
+    fs.writeFileSync(
+      csv,
+      "\uFEFFFirst Name,Last Name,Company Name,Email,Website\r\nJane,Doe,Northwind,jane@northwind-example.com,https://northwind-example.com\r\n" +
+        "Tom,Berg,Northwind,TOM@northwind-example.com ,http://www.northwind-example.com/\r\nNo,Email,Acme,,https://acme.example\r\n",
+    );
+    try {
+      const run = (...args: string[]) => spawnSync(process.execPath, [bin, "import", ...args], { env, encoding: "utf8" });
+      const imported = run(csv, "--wait", "--campaign", "00000000-0000-0000-0000-000000000007");
+      expect(imported.status, imported.stderr).toBe(0);
+      const importId = imported.stdout.trim();
+      expect(importId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(imported.stderr).toMatch(/import .*: completed_with_errors/);
+      expect(imported.stderr).toMatch(/leads inserted\s+2\n/);
+      expect(imported.stderr).toMatch(/companies inserted\s+1\n/);
+      expect(imported.stderr).toMatch(/1 x no email and no LinkedIn URL/);
+      const again = run("--reprocess", importId, "--wait");
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/leads inserted\s+2\n/);
+
+      const binary = path.join(dataDir, "export.xlsx");
+      fs.writeFileSync(binary, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0, 0xff]));
+      const bad = run(binary);
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/not CSV text/);
+      const noCampaign = run(csv, "--campaign", "10000000-0000-4000-8000-000000000000");
+      expect(noCampaign.status).toBe(1);
+      expect(noCampaign.stderr).toMatch(/no campaign with id/);
+    } finally {
+      const pid = postmasterPid(dataDir);
+      if (alive(pid)) process.kill(pid!, "SIGQUIT");
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("refuses to serve in production without JWT_SECRET", async () => {
     const db = await createTestDatabase();

@@ -1,0 +1,130 @@
+// `leadgraph import`: upload a CSV file, optionally wait for the worker to
+// normalise it (with a progress bar), and print a summary.
+import fs from "node:fs";
+import path from "node:path";
+import { SingleBar } from "cli-progress";
+import pg from "pg";
+import { DEFAULT_USER_ID } from "../auth.ts";
+import type { Config } from "../config.ts";
+import type { Database } from "../database/index.ts";
+import { DEFAULT_CSV_LIMITS } from "./csv.ts";
+import { uploadCsv } from "./upload.ts";
+
+export interface ImportOptions {
+  campaign?: string;
+  wait?: boolean;
+  reprocess?: string;
+}
+
+interface ImportRecord {
+  id: string;
+  import_status: string;
+  total_rows: number;
+  processed_rows: number;
+  leads_inserted: number;
+  leads_updated: number;
+  duplicate_rows: number;
+  failed_rows: number;
+  companies_inserted: number;
+  companies_matched: number;
+  error_log: { error?: string; rejected?: Record<string, number> } | null;
+}
+
+const FINISHED = ["completed", "completed_with_errors", "failed"];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function summary(record: ImportRecord): string {
+  const lines = [
+    `import ${record.id}: ${record.import_status}`,
+    `  rows read            ${record.total_rows}`,
+    `  leads inserted       ${record.leads_inserted}`,
+    `  leads updated        ${record.leads_updated}`,
+    `  duplicates in file   ${record.duplicate_rows}`,
+    `  rejected             ${record.failed_rows}`,
+    `  companies inserted   ${record.companies_inserted}`,
+    `  companies matched    ${record.companies_matched}`,
+  ];
+  const reasons = Object.entries(record.error_log?.rejected ?? {}).slice(0, 5);
+  if (reasons.length) lines.push("  top rejection reasons:", ...reasons.map(([reason, n]) => `    ${n} x ${reason}`));
+  if (record.error_log?.error) lines.push(`  error: ${record.error_log.error}`);
+  return lines.join("\n");
+}
+
+/** Runs the import; returns the process exit code. */
+export async function runImport(file: string | undefined, options: ImportOptions, db: Database, config: Config): Promise<number> {
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  try {
+    let importId: string;
+    if (options.reprocess) {
+      if (!UUID.test(options.reprocess)) throw new Error(`--reprocess takes an import id (a UUID), got "${options.reprocess}"`);
+      await pool.query("select reprocess_csv_import($1)", [options.reprocess]);
+      importId = options.reprocess;
+      console.error(`leadgraph: import ${importId} queued for normalisation again`);
+    } else {
+      if (!file) throw new Error("name the CSV file to import (or --reprocess <import-id>)");
+      if (options.campaign) {
+        const found = UUID.test(options.campaign) && (await pool.query("select 1 from campaigns where id = $1", [options.campaign])).rowCount;
+        if (!found) throw new Error(`no campaign with id ${options.campaign}`);
+      }
+      const size = fs.statSync(file).size;
+      if (size > config.importMaxBytes) {
+        throw new Error(`${file} is ${size} bytes, over the limit of ${config.importMaxBytes} bytes (LEADGRAPH_IMPORT_MAX_BYTES)`);
+      }
+      const result = await uploadCsv(pool, fs.createReadStream(file), {
+        fileName: path.basename(file),
+        fileSizeBytes: size,
+        campaignId: options.campaign,
+        uploadedBy: DEFAULT_USER_ID,
+        limits: { ...DEFAULT_CSV_LIMITS, maxFileBytes: config.importMaxBytes },
+      });
+      importId = result.importId;
+      console.error(`leadgraph: stored ${result.totalRows} rows of ${path.basename(file)} as import ${importId}`);
+      if (result.renamedColumns.length) console.error(`leadgraph: duplicate column names renamed: ${result.renamedColumns.join(", ")}`);
+    }
+    if (!options.wait) {
+      console.log(importId);
+      return 0;
+    }
+
+    // Nobody else uses this embedded PostgreSQL, so no worker runs: run one here.
+    let stopWorker: (() => Promise<void>) | undefined;
+    if (db.embedded?.owned) {
+      const { startWorker } = await import("../worker.ts");
+      const worker = await startWorker({ databaseUrl: db.url, concurrency: 1, shutdownTimeoutMs: config.shutdownTimeoutMs, quiet: true });
+      stopWorker = () => worker.stop();
+    }
+    try {
+      const bar = new SingleBar({ format: "normalising [{bar}] {percentage}% | {value}/{total} rows | {status}", stream: process.stderr }, undefined);
+      let started = false;
+      const waitingSince = Date.now();
+      let hinted = false;
+      for (;;) {
+        const { rows } = await pool.query<ImportRecord>("select * from csv_imports_raw where id = $1", [importId]);
+        const record = rows[0];
+        if (!record) throw new Error(`import ${importId} is gone`);
+        if (!started) {
+          bar.start(Math.max(record.total_rows, 1), 0, { status: record.import_status });
+          started = true;
+        }
+        bar.setTotal(Math.max(record.total_rows, 1));
+        bar.update(record.processed_rows, { status: record.import_status });
+        if (FINISHED.includes(record.import_status)) {
+          bar.update(record.total_rows, { status: record.import_status });
+          bar.stop();
+          console.error(summary(record));
+          console.log(importId);
+          return record.import_status === "failed" ? 1 : 0;
+        }
+        if (!hinted && record.import_status === "uploaded" && Date.now() - waitingSince > 10_000) {
+          console.error("\nleadgraph: still waiting for a worker to pick the import up: is `npm start` or `leadgraph worker` running?");
+          hinted = true;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } finally {
+      await stopWorker?.();
+    }
+  } finally {
+    await pool.end();
+  }
+}

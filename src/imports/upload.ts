@@ -1,0 +1,69 @@
+// Uploading a CSV file into the raw layer: the import record and every row,
+// exactly as read, in one transaction. Committing it is what enqueues the
+// normalisation (the insert triggers); nothing here normalises.
+import type { Readable } from "node:stream";
+import type pg from "pg";
+import { openCsv, type CsvLimits } from "./csv.ts";
+
+const ROWS_PER_STATEMENT = 2000;
+
+export interface UploadOptions {
+  fileName: string;
+  fileSizeBytes?: number;
+  campaignId?: string;
+  /** Defaults to the requesting user (current_user_id()), or none. */
+  uploadedBy?: string;
+  limits?: CsvLimits;
+}
+
+export interface UploadResult {
+  importId: string;
+  totalRows: number;
+  columns: string[];
+  renamedColumns: string[];
+}
+
+export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadOptions): Promise<UploadResult> {
+  const { header, records } = await openCsv(input, options.limits);
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const { rows } = await client.query<{ id: string }>(
+      `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, uploaded_by)
+       values ($1, $2, $3, $4, coalesce($5::uuid, current_user_id())) returning id`,
+      [options.fileName, options.fileSizeBytes ?? null, header.columns, options.campaignId ?? null, options.uploadedBy ?? null],
+    );
+    const importId = rows[0].id;
+    let numbers: number[] = [];
+    let raws: string[] = [];
+    let total = 0;
+    const flush = async () => {
+      if (!numbers.length) return;
+      await client.query(
+        `insert into csv_import_rows (csv_import_id, row_number, raw_row)
+         select $1, n, r::jsonb from unnest($2::int[], $3::text[]) as t(n, r)`,
+        [importId, numbers, raws],
+      );
+      numbers = [];
+      raws = [];
+    };
+    for await (const record of records) {
+      const row: Record<string, unknown> = { ...record.row };
+      // Cells beyond the header are kept too (a ragged row loses nothing).
+      if (record.extraCells.length) row["(extra cells)"] = record.extraCells;
+      numbers.push(record.rowNumber);
+      raws.push(JSON.stringify(row));
+      total = record.rowNumber;
+      if (numbers.length >= ROWS_PER_STATEMENT) await flush();
+    }
+    await flush();
+    await client.query("update csv_imports_raw set total_rows = $2 where id = $1", [importId, total]);
+    await client.query("commit");
+    return { importId, totalRows: total, columns: header.columns, renamedColumns: header.renamed };
+  } catch (error) {
+    await client.query("rollback").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,192 @@
+// From an uploaded Apollo export to companies, leads and per-row outcomes:
+// the real upload, the real trigger, the real worker task.
+import { Readable } from "node:stream";
+import { beforeAll, describe, expect, it } from "vitest";
+import { normalizeImport } from "../../src/imports/normalize.ts";
+import { uploadCsv } from "../../src/imports/upload.ts";
+import { startWorker } from "../../src/worker.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { startTestServer } from "../helpers/server.ts";
+
+const EXAMPLE_CAMPAIGN = "00000000-0000-0000-0000-000000000007";
+const HEADER = "First Name,Last Name,Title,Company Name,Email,Email Status,Seniority,Departments,Corporate Phone,# Employees,Industry,Person Linkedin Url,Website,Technologies,Apollo Contact Id,Apollo Account Id";
+const FILE_1 = [
+  HEADER,
+  `Jane,Doe,Co-Founder & CEO,"Northwind Labs, Inc.",jane.doe@northwind-example.com,Verified,Founder,C-Suite,'+1 555-555-0100,23,information technology & services,http://www.linkedin.com/in/jane-doe-example,https://northwind-example.com,"Gmail, Slack, ",6a1f0c2b9e8d7c6b5a4f3e21,6a1f0c2b9e8d7c6b5a4f3e99`,
+  `Tom,Berg,VP Sales ,"Northwind Labs, Inc.",,Unavailable,Vp,"Sales, Operations",'+1 555-555-0100,23,information technology & services,http://www.linkedin.com/in/tom-berg-example,http://www.northwind-example.com/,,6a1f0c2b9e8d7c6b5a4f3e22,6a1f0c2b9e8d7c6b5a4f3e99`,
+  `Ana,Souza,Diretora de Marketing,Corpão Ltda,ana@corpao-example.com.br,Verified,Director,Marketing,,8,marketing & advertising,http://www.linkedin.com/in/ana-souza-example,https://corpao-example.com.br/,,6a1f0c2b9e8d7c6b5a4f3e23,6a1f0c2b9e8d7c6b5a4f3e77`,
+  `JANE,DOE,CEO,Northwind Labs,  JANE.DOE@Northwind-Example.com ,Verified,Founder,,,23,,,https://northwind-example.com,,6a1f0c2b9e8d7c6b5a4f3eAA,6a1f0c2b9e8d7c6b5a4f3e99`,
+  `Sam,Free,Founder,Solo Studio,sam.free@gmail.com,Verified,Founder,,,1,design,,,,6a1f0c2b9e8d7c6b5a4f3e24,`,
+  `Bad,Email,Analyst,Acme,not-an-email,Verified,Entry,,,5,,,https://acme.example,,6a1f0c2b9e8d7c6b5a4f3e25,`,
+  `,,,Empty Person Co,,,,,,,,,https://empty-person.example,,,6a1f0c2b9e8d7c6b5a4f3e26`,
+].join("\n") + "\n";
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+
+async function upload(content: string, options: { campaignId?: string } = {}) {
+  return uploadCsv(db.pool, Readable.from([Buffer.from(content)]), { fileName: "apollo-contacts-export.csv", ...options });
+}
+
+async function normalize(importId: string) {
+  const client = await db.pool.connect();
+  try {
+    return await normalizeImport(client, importId, { batchSize: 3 });
+  } finally {
+    client.release();
+  }
+}
+
+async function outcomes(importId: string) {
+  const { rows } = await db.pool.query(
+    `select r.row_number, r.outcome, r.outcome_reason, r.duplicate_of_row_number, l.email, l.linkedin_url
+       from csv_import_rows r left join leads l on l.id = r.lead_id where r.csv_import_id = $1 order by r.row_number`,
+    [importId],
+  );
+  return rows.map((r) => [r.row_number, r.outcome, r.outcome_reason, r.duplicate_of_row_number, r.email ?? r.linkedin_url]);
+}
+
+describe("CSV import normalisation", () => {
+  let first: string;
+
+  it("turns rows into de-duplicated companies and leads, with an outcome for every row", async () => {
+    const { importId, totalRows } = await upload(FILE_1, { campaignId: EXAMPLE_CAMPAIGN });
+    first = importId;
+    expect(totalRows).toBe(7);
+    expect(await normalize(importId)).toBe("completed_with_errors");
+    expect(await outcomes(importId)).toEqual([
+      [1, "inserted", null, null, "jane.doe@northwind-example.com"],
+      [2, "inserted", null, null, "http://www.linkedin.com/in/tom-berg-example"],
+      [3, "inserted", null, null, "ana@corpao-example.com.br"],
+      [4, "duplicate", "same email as row 1", 1, "jane.doe@northwind-example.com"],
+      [5, "inserted", null, null, "sam.free@gmail.com"],
+      [6, "rejected", "invalid email: not-an-email", null, null],
+      [7, "rejected", "no email and no LinkedIn URL", null, null],
+    ]);
+    const { rows: companies } = await db.pool.query("select company_name, company_domain, employee_count, technologies from companies order by company_domain");
+    expect(companies).toEqual([
+      { company_name: "Corpão Ltda", company_domain: "corpao-example.com.br", employee_count: 8, technologies: [] },
+      { company_name: "Northwind Labs, Inc.", company_domain: "northwind-example.com", employee_count: 23, technologies: ["Gmail", "Slack"] },
+    ]);
+    const { rows: leads } = await db.pool.query(
+      `select l.first_name, l.email, l.job_title, l.phone, l.departments, c.company_domain, l.lead_source
+         from leads l left join companies c on c.id = l.company_id order by l.first_name`,
+    );
+    expect(leads).toEqual([
+      { first_name: "Ana", email: "ana@corpao-example.com.br", job_title: "Diretora de Marketing", phone: null, departments: ["Marketing"], company_domain: "corpao-example.com.br", lead_source: "csv" },
+      { first_name: "Jane", email: "jane.doe@northwind-example.com", job_title: "Co-Founder & CEO", phone: null, departments: ["C-Suite"], company_domain: "northwind-example.com", lead_source: "csv" },
+      // A free-mail address is no company domain, and this row has no website.
+      { first_name: "Sam", email: "sam.free@gmail.com", job_title: "Founder", phone: null, departments: [], company_domain: null, lead_source: "csv" },
+      { first_name: "Tom", email: null, job_title: "VP Sales", phone: null, departments: ["Sales", "Operations"], company_domain: "northwind-example.com", lead_source: "csv" },
+    ]);
+    const { rows: record } = await db.pool.query(
+      `select import_status, total_rows, processed_rows, leads_inserted, leads_updated, duplicate_rows, failed_rows,
+              companies_inserted, companies_matched, error_log from csv_imports_raw where id = $1`,
+      [importId],
+    );
+    expect(record[0]).toEqual({
+      import_status: "completed_with_errors",
+      total_rows: 7,
+      processed_rows: 7,
+      leads_inserted: 4,
+      leads_updated: 0,
+      duplicate_rows: 1,
+      failed_rows: 2,
+      companies_inserted: 2,
+      companies_matched: 0,
+      error_log: { rejected: { "invalid email: not-an-email": 1, "no email and no LinkedIn URL": 1 } },
+    });
+    const enrolled = await db.pool.query("select count(*)::int as n from campaign_leads where campaign_id = $1", [EXAMPLE_CAMPAIGN]);
+    expect(enrolled.rows[0].n).toBe(4);
+  });
+
+  it("is idempotent: normalising the same import again changes nothing", async () => {
+    const snapshot = async () =>
+      (
+        await db.pool.query(
+          `select (select json_agg(l order by l.email, l.linkedin_url) from (select email, linkedin_url, first_name, company_id, csv_import_id from leads) l) as leads,
+                  (select json_agg(c order by c.company_domain) from (select company_domain, company_name from companies) c) as companies,
+                  (select count(*) from campaign_leads) as memberships`,
+        )
+      ).rows[0];
+    const before = { snapshot: await snapshot(), outcomes: await outcomes(first) };
+    expect(await normalize(first)).toBe("completed_with_errors");
+    expect({ snapshot: await snapshot(), outcomes: await outcomes(first) }).toEqual(before);
+  });
+
+  it("re-importing a known lead fills empty fields and refreshes Apollo data, never blanking a value", async () => {
+    await db.pool.query("update leads set job_title = null where email = 'ana@corpao-example.com.br'");
+    const second = await upload(
+      `first_name,last_name,email,title,mobile_phone,company_name,website,apollo_contact_id\n` +
+        `Ana,,ANA@corpao-example.com.br,CMO,'+55 11 99999-0000,Corpão,https://www.corpao-example.com.br,NEWID\n`,
+    );
+    expect(await normalize(second.importId)).toBe("completed");
+    const { rows } = await db.pool.query(
+      "select last_name, job_title, mobile_phone, apollo_data ->> 'apollo_contact_id' as apollo_id, csv_import_id from leads where email = 'ana@corpao-example.com.br'",
+    );
+    expect(rows[0]).toEqual({ last_name: "Souza", job_title: "CMO", mobile_phone: "+55 11 99999-0000", apollo_id: "NEWID", csv_import_id: first });
+    expect(await outcomes(second.importId)).toEqual([[1, "updated", null, null, "ana@corpao-example.com.br"]]);
+    const { rows: record } = await db.pool.query("select leads_updated, companies_inserted, companies_matched from csv_imports_raw where id = $1", [second.importId]);
+    expect(record[0]).toEqual({ leads_updated: 1, companies_inserted: 0, companies_matched: 1 });
+  });
+
+  it("fails an import with no identity columns or no data rows, saying why", async () => {
+    const noColumns = await upload("Company,Website\nAcme,https://acme.example\n");
+    expect(await normalize(noColumns.importId)).toBe("failed");
+    const { rows } = await db.pool.query("select import_status, error_log ->> 'error' as error from csv_imports_raw where id = $1", [noColumns.importId]);
+    expect(rows[0].import_status).toBe("failed");
+    expect(rows[0].error).toMatch(/No recognisable email or name columns: looked for Email, Person Linkedin Url/);
+    const headerOnly = await upload("First Name,Email\n");
+    expect(await normalize(headerOnly.importId)).toBe("failed");
+    const { rows: header } = await db.pool.query("select error_log ->> 'error' as error from csv_imports_raw where id = $1", [headerOnly.importId]);
+    expect(header[0].error).toBe("The file has a header but no data rows.");
+  });
+
+  it("runs in the worker: the upload's commit enqueues the job, and reprocess_csv_import() runs it again", async () => {
+    const worker = await startWorker({ databaseUrl: db.url, concurrency: 1, shutdownTimeoutMs: 5000 });
+    try {
+      const { importId } = await upload("Email,First Name\nworker@queue.example,Wanda\n");
+      const status = async () => (await db.pool.query("select import_status from csv_imports_raw where id = $1", [importId])).rows[0].import_status;
+      for (let i = 0; i < 200 && (await status()) !== "completed"; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await status()).toBe("completed");
+      await db.pool.query("select reprocess_csv_import($1)", [importId]);
+      expect(await status()).toBe("uploaded");
+      for (let i = 0; i < 200 && (await status()) !== "completed"; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await outcomes(importId)).toEqual([[1, "inserted", null, null, "worker@queue.example"]]);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it("works the same for an import and rows inserted through GraphQL, owned by the caller", async () => {
+    const server = await startTestServer(db);
+    const worker = await startWorker({ databaseUrl: db.url, concurrency: 1, shutdownTimeoutMs: 5000 });
+    try {
+      const created = await server.graphql(
+        `mutation { createCsvImportsRaw(input: { csvImportsRaw: { fileName: "api.csv", headers: ["Email", "First Name"] } }) {
+          csvImportsRaw { rowId uploader { email } } } }`,
+      );
+      expect(created.body.errors).toBeUndefined();
+      const { rowId, uploader } = created.body.data.createCsvImportsRaw.csvImportsRaw;
+      expect(uploader.email).toBe("owner@leadgraph.local");
+      for (const [n, email] of [[1, "api.one@example.com"], [2, "API.ONE@example.com"]] as const) {
+        const row = await server.graphql(
+          `mutation ($id: UUID!, $n: Int!, $raw: JSON!) { createCsvImportRow(input: { csvImportRow: { csvImportId: $id, rowNumber: $n, rawRow: $raw } }) { csvImportRow { rowNumber } } }`,
+          { id: rowId, n, raw: { Email: email, "First Name": "Api" } },
+        );
+        expect(row.body.errors).toBeUndefined();
+      }
+      const status = async () => (await db.pool.query("select import_status from csv_imports_raw where id = $1", [rowId])).rows[0].import_status;
+      for (let i = 0; i < 200 && (await status()) !== "completed"; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await outcomes(rowId)).toEqual([
+        [1, "inserted", null, null, "api.one@example.com"],
+        [2, "duplicate", "same email as row 1", 1, "api.one@example.com"],
+      ]);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
