@@ -8,9 +8,12 @@ import pg from "pg";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
 import type { Config } from "./config.ts";
+import { anonymousIsDefaultUser } from "./auth.ts";
 import { makePreset } from "./graphile.config.ts";
+import { importsRouter } from "./imports/http.ts";
 
-export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSecret" | "corsOrigins" | "graphql"> & {
+export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSecret" | "corsOrigins" | "graphql"> &
+  Partial<Pick<Config, "importMaxBytes">> & {
   /** The API's connection (the authenticator role, or the owner). */
   databaseUrl: string;
   /** Use this pool instead of one from databaseUrl (tests count its queries). */
@@ -80,6 +83,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       res.status(503).json({ status: "unavailable", error: (error as Error).message });
     }
   });
+  // CSV uploads: stored as the caller through the same pool (visitor role).
+  app.use(
+    importsRouter({
+      pool,
+      auth: { jwtSecret: options.jwtSecret, anonymousIsDefaultUser: anonymousIsDefaultUser(options.production, options.host) },
+      maxBytes: options.importMaxBytes ?? 512 * 2 ** 20,
+    }),
+  );
   if (!options.production) app.get("/", (_req, res) => res.redirect("/graphiql"));
 
   const server: Server = createServer(app);

@@ -110,7 +110,7 @@ describe("leadgraph CLI", () => {
       expect(imported.status, imported.stderr).toBe(0);
       const importId = imported.stdout.trim();
       expect(importId).toMatch(/^[0-9a-f-]{36}$/);
-      expect(imported.stderr).toMatch(/import .*: completed_with_errors/);
+      expect(imported.stderr, imported.stderr).toMatch(/import .*: completed_with_errors/);
       expect(imported.stderr).toMatch(/leads inserted\s+2\n/);
       expect(imported.stderr).toMatch(/companies inserted\s+1\n/);
       expect(imported.stderr).toMatch(/1 x no email and no LinkedIn URL/);
@@ -121,10 +121,10 @@ describe("leadgraph CLI", () => {
       const binary = path.join(dataDir, "export.xlsx");
       fs.writeFileSync(binary, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0, 0xff]));
       const bad = run(binary);
-      expect(bad.status).toBe(1);
+      expect(bad.status, bad.stderr).toBe(1);
       expect(bad.stderr).toMatch(/not CSV text/);
       const noCampaign = run(csv, "--campaign", "10000000-0000-4000-8000-000000000000");
-      expect(noCampaign.status).toBe(1);
+      expect(noCampaign.status, noCampaign.stderr).toBe(1);
       expect(noCampaign.stderr).toMatch(/no campaign with id/);
     } finally {
       const pid = postmasterPid(dataDir);

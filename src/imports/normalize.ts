@@ -276,6 +276,7 @@ export async function normalizeImport(
     "select count(*)::int as total, max(row_number) as last from csv_import_rows where csv_import_id = $1",
     [importId],
   );
+  await client.query("update csv_imports_raw set total_rows = $2 where id = $1", [importId, counts[0].total]);
   if (counts[0].total === 0) {
     if (!headers.length) return fail(client, importId, "The file has no rows.");
     return fail(client, importId, "The file has a header but no data rows.");

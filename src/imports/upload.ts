@@ -3,6 +3,7 @@
 // normalisation (the insert triggers); nothing here normalises.
 import type { Readable } from "node:stream";
 import type pg from "pg";
+import { VISITOR_ROLE } from "../database/roles.ts";
 import { openCsv, type CsvLimits } from "./csv.ts";
 
 const ROWS_PER_STATEMENT = 2000;
@@ -11,8 +12,10 @@ export interface UploadOptions {
   fileName: string;
   fileSizeBytes?: number;
   campaignId?: string;
-  /** Defaults to the requesting user (current_user_id()), or none. */
+  /** The uploader, for a privileged (owner) connection. */
   uploadedBy?: string;
+  /** Upload as this user through the visitor role: grants and RLS apply, the uploader is them. */
+  asUser?: string;
   limits?: CsvLimits;
 }
 
@@ -28,10 +31,14 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
   const client = await pool.connect();
   try {
     await client.query("begin");
+    if (options.asUser) {
+      await client.query("select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true)", [VISITOR_ROLE, options.asUser]);
+    }
     const { rows } = await client.query<{ id: string }>(
-      `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, uploaded_by)
-       values ($1, $2, $3, $4, coalesce($5::uuid, current_user_id())) returning id`,
-      [options.fileName, options.fileSizeBytes ?? null, header.columns, options.campaignId ?? null, options.uploadedBy ?? null],
+      options.uploadedBy
+        ? `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, uploaded_by) values ($1, $2, $3, $4, $5) returning id`
+        : `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id) values ($1, $2, $3, $4) returning id`,
+      [options.fileName, options.fileSizeBytes ?? null, header.columns, options.campaignId ?? null, ...(options.uploadedBy ? [options.uploadedBy] : [])],
     );
     const importId = rows[0].id;
     let numbers: number[] = [];
@@ -57,7 +64,8 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
       if (numbers.length >= ROWS_PER_STATEMENT) await flush();
     }
     await flush();
-    await client.query("update csv_imports_raw set total_rows = $2 where id = $1", [importId, total]);
+    // (the normaliser counts the rows itself; a visitor may not update the record)
+    if (!options.asUser) await client.query("update csv_imports_raw set total_rows = $2 where id = $1", [importId, total]);
     await client.query("commit");
     return { importId, totalRows: total, columns: header.columns, renamedColumns: header.renamed };
   } catch (error) {
