@@ -175,10 +175,9 @@ const LEADS_SQL = [
    where s.email is null and s.reject_reason is null and s.row_number = s.winner
      and not exists (select 1 from leads l where lower(regexp_replace(l.linkedin_url, '/+$', '')) = substr(s.dedupe_key, 10))`,
   `update staged s set lead_id = l.id from leads l where s.reject_reason is null and s.dedupe_key not like 'linkedin:%' and l.email = s.dedupe_key`,
-  `update staged s set lead_id = l.id
-   from (select distinct on (lower(regexp_replace(linkedin_url, '/+$', ''))) lower(regexp_replace(linkedin_url, '/+$', '')) as key, id
-         from leads where linkedin_url is not null order by lower(regexp_replace(linkedin_url, '/+$', '')), created_at) l
-   where s.reject_reason is null and s.dedupe_key like 'linkedin:%' and l.key = substr(s.dedupe_key, 10)`,
+  `update staged s set lead_id = (
+     select l.id from leads l where lower(regexp_replace(l.linkedin_url, '/+$', '')) = substr(s.dedupe_key, 10) order by l.created_at, l.id limit 1)
+   where s.reject_reason is null and s.dedupe_key like 'linkedin:%'`,
 ];
 
 const OUTCOMES_SQL = `

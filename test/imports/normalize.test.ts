@@ -133,6 +133,27 @@ describe("CSV import normalisation", () => {
     expect(record[0]).toEqual({ leads_updated: 1, companies_inserted: 0, companies_matched: 1 });
   });
 
+  it("reads version A headers (Company, First Phone), stores formula-like cells verbatim", async () => {
+    const { importId } = await upload(
+      "First Name,Last Name,Title,Company,Email,First Phone,Person Linkedin Url,Website,SEO Description\n" +
+        `Vera,Alt,=HYPERLINK("http://evil.example"),Acme Old Co,vera@acme-old.example,'+44 20 7946 0000,,http://www.acme-old.example,"Line one\nline two"\n`,
+    );
+    expect(await normalize(importId)).toBe("completed");
+    const { rows } = await db.pool.query(
+      `select l.job_title, l.phone, c.company_name, c.company_domain, c.description, r.raw_row ->> 'Title' as raw_title
+         from leads l join companies c on c.id = l.company_id join csv_import_rows r on r.lead_id = l.id
+        where l.email = 'vera@acme-old.example'`,
+    );
+    expect(rows[0]).toEqual({
+      job_title: '=HYPERLINK("http://evil.example")',
+      phone: "+44 20 7946 0000",
+      company_name: "Acme Old Co",
+      company_domain: "acme-old.example",
+      description: "Line one\nline two",
+      raw_title: '=HYPERLINK("http://evil.example")',
+    });
+  });
+
   it("fails an import with no identity columns or no data rows, saying why", async () => {
     const noColumns = await upload("Company,Website\nAcme,https://acme.example\n");
     expect(await normalize(noColumns.importId)).toBe("failed");
