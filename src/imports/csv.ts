@@ -3,7 +3,7 @@
 // (header -> cell text), numbered from 1; problems are errors that say what is
 // wrong with the file. What a row means is the normaliser's business.
 import { Readable } from "node:stream";
-import { parse } from "csv-parse";
+import { CsvError as ParseError, parse } from "csv-parse";
 
 export interface CsvLimits {
   /** Largest file accepted, in bytes. */
@@ -153,6 +153,8 @@ export async function openCsv(input: Readable, limits: CsvLimits = DEFAULT_CSV_L
       bom: true,
       delimiter,
       relax_column_count: true,
+      // Quotes inside an unquoted cell (=HYPERLINK("...") typed in Excel) are kept as text.
+      relax_quotes: true,
       skip_empty_lines: true,
       max_record_size: limits.maxRecordBytes,
     }),
@@ -166,7 +168,9 @@ export async function openCsv(input: Readable, limits: CsvLimits = DEFAULT_CSV_L
     if (e.code === "CSV_MAX_RECORD_SIZE") {
       return new CsvError(`A row near line ${e.lines ?? "?"} is larger than ${limits.maxRecordBytes} bytes: an unclosed quote, or a cell too large to import.`);
     }
-    if (typeof e.code === "string" && e.code.startsWith("CSV_")) return new CsvError(`The file is not valid CSV: ${e.message}`);
+    if (error instanceof ParseError || (typeof e.code === "string" && e.code.startsWith("CSV_"))) {
+      return new CsvError(`The file is not valid CSV: ${e.message}`);
+    }
     return error as Error;
   };
 

@@ -87,6 +87,11 @@ describe("openCsv", () => {
     expect(rows[1]).toMatchObject({ row: { A: "1", B: "2", C: "3" }, cellCount: 5, extraCells: ["4", "5"] });
   });
 
+  it("keeps quotes inside unquoted cells as text (formulas typed in Excel)", async () => {
+    const { rows } = await readAll('Name,Note\nA,=HYPERLINK("http://x.example")\n');
+    expect(rows[0].row.Note).toBe('=HYPERLINK("http://x.example")');
+  });
+
   it("reads a header-only file as zero rows", async () => {
     const { header, rows } = await readAll("First Name,Email\n");
     expect(header.columns).toEqual(["First Name", "Email"]);

@@ -136,7 +136,7 @@ describe("CSV import normalisation", () => {
   it("reads version A headers (Company, First Phone), stores formula-like cells verbatim", async () => {
     const { importId } = await upload(
       "First Name,Last Name,Title,Company,Email,First Phone,Person Linkedin Url,Website,SEO Description\n" +
-        `Vera,Alt,=HYPERLINK("http://evil.example"),Acme Old Co,vera@acme-old.example,'+44 20 7946 0000,,http://www.acme-old.example,"Line one\nline two"\n`,
+        `Vera,Alt,"=HYPERLINK(""http://evil.example"")",Acme Old Co,vera@acme-old.example,'+44 20 7946 0000,,http://www.acme-old.example,"Line one\nline two"\n`,
     );
     expect(await normalize(importId)).toBe("completed");
     const { rows } = await db.pool.query(
