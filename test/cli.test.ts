@@ -123,6 +123,9 @@ describe("leadgraph CLI", () => {
       const bad = run(binary);
       expect(bad.status, bad.stderr).toBe(1);
       expect(bad.stderr).toMatch(/not CSV text/);
+      const tooBig = spawnSync(process.execPath, [bin, "import", csv], { env: { ...env, LEADGRAPH_IMPORT_MAX_BYTES: "10" }, encoding: "utf8" });
+      expect(tooBig.status, tooBig.stderr).toBe(1);
+      expect(tooBig.stderr).toMatch(/over the limit of 10 bytes \(LEADGRAPH_IMPORT_MAX_BYTES\)/);
       const noCampaign = run(csv, "--campaign", "10000000-0000-4000-8000-000000000000");
       expect(noCampaign.status, noCampaign.stderr).toBe(1);
       expect(noCampaign.stderr).toMatch(/no campaign with id/);

@@ -88,6 +88,10 @@ describe("POST /imports", () => {
       body: "Email\na@b.example\n",
     });
     expect(noCampaign.status).toBe(400);
+    const small = await startTestServer(db, { importMaxBytes: 10 });
+    const tooBig = await fetch(`${small.url}/imports`, { method: "POST", headers: { "content-type": "text/csv" }, body: "Email\na@b.example\n" });
+    expect(tooBig.status).toBe(413);
+    expect(((await tooBig.json()) as { error: string }).error).toMatch(/LEADGRAPH_IMPORT_MAX_BYTES/);
     expect(await count()).toBe(before);
   });
 });

@@ -154,6 +154,17 @@ describe("CSV import normalisation", () => {
     });
   });
 
+  it("keeps the extra cells of ragged rows in the stored row, and still normalises it", async () => {
+    const { importId } = await upload("Email,First Name\nragged@rows.example,Rag,EXTRA,MORE\nshort@rows.example\n");
+    expect(await normalize(importId)).toBe("completed");
+    const { rows } = await db.pool.query("select row_number, raw_row from csv_import_rows where csv_import_id = $1 order by 1", [importId]);
+    expect(rows.map((r) => r.raw_row)).toEqual([
+      { Email: "ragged@rows.example", "First Name": "Rag", "(extra cells)": ["EXTRA", "MORE"] },
+      { Email: "short@rows.example" },
+    ]);
+    expect((await outcomes(importId)).map((o) => o[1])).toEqual(["inserted", "inserted"]);
+  });
+
   it("fails an import with no identity columns or no data rows, saying why", async () => {
     const noColumns = await upload("Company,Website\nAcme,https://acme.example\n");
     expect(await normalize(noColumns.importId)).toBe("failed");
