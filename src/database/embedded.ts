@@ -325,39 +325,49 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
     }
 
     const { postgres } = await binaries();
-    const port = await freePort(options.port || state.port);
     const settings: Record<string, string> = {
       listen_addresses: "127.0.0.1",
       unix_socket_directories: "",
       max_connections: "200",
       ...options.settings,
     };
-    const logFd = fs.openSync(logFile, "a");
-    if (user) fs.fchownSync(logFd, user.uid, user.gid);
-    const child = spawn(
-      postgres,
-      ["-D", clusterDir, "-p", String(port), ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])],
-      { ...user, detached: true, stdio: ["ignore", logFd, logFd], env: { ...process.env, LC_ALL: "C" } },
-    );
-    fs.closeSync(logFd);
-    child.unref();
-    let exited = false;
-    child.once("exit", () => (exited = true));
-    // Interrupted before it is ready (Ctrl-C during startup): take it down too.
-    const stopStarting = () => {
-      if (!exited && child.pid) process.kill(child.pid, "SIGINT");
-    };
-    process.once("exit", stopStarting);
-    log(`starting PostgreSQL on 127.0.0.1:${port} (data in ${clusterDir})`);
-    try {
-      await waitUntilReady(connectionUrl(password, port, "postgres"), () =>
-        exited ? `PostgreSQL exited while starting; see ${logFile}:\n${tail(logFile)}` : undefined,
+    // The free port we picked can be taken before postgres binds it (other
+    // processes start servers too): then try another one.
+    let port = 0;
+    let child: ReturnType<typeof spawn> | undefined;
+    for (let attempt = 1; !child; attempt++) {
+      port = await freePort(attempt === 1 ? options.port || state.port : options.port);
+      const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+      const logFd = fs.openSync(logFile, "a");
+      if (user) fs.fchownSync(logFd, user.uid, user.gid);
+      const started = spawn(
+        postgres,
+        ["-D", clusterDir, "-p", String(port), ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])],
+        { ...user, detached: true, stdio: ["ignore", logFd, logFd], env: { ...process.env, LC_ALL: "C" } },
       );
-    } catch (error) {
-      stopStarting();
-      throw error;
-    } finally {
-      process.removeListener("exit", stopStarting);
+      fs.closeSync(logFd);
+      started.unref();
+      let exited = false;
+      started.once("exit", () => (exited = true));
+      // Interrupted before it is ready (Ctrl-C during startup): take it down too.
+      const stopStarting = () => {
+        if (!exited && started.pid) process.kill(started.pid, "SIGINT");
+      };
+      process.once("exit", stopStarting);
+      log(`starting PostgreSQL on 127.0.0.1:${port} (data in ${clusterDir})`);
+      try {
+        await waitUntilReady(connectionUrl(password, port, "postgres"), () =>
+          exited ? `PostgreSQL exited while starting; see ${logFile}:\n${tail(logFile)}` : undefined,
+        );
+        child = started;
+      } catch (error) {
+        stopStarting();
+        const portTaken = exited && /Address already in use/.test(fs.readFileSync(logFile, "utf8").slice(logStart));
+        if (!portTaken || attempt >= 5 || options.port) throw error;
+        log(`port ${port} was taken meanwhile; trying another`);
+      } finally {
+        process.removeListener("exit", stopStarting);
+      }
     }
     writeState(stateFile, { ...state, port, clients: [process.pid] });
     return handle(child.pid!, port, true, password, authenticatorPassword);
