@@ -21,6 +21,7 @@ import pg from "pg";
 const SUPERUSER = "postgres";
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
+const SMART_SHUTDOWN_MS = 2_000;
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -376,7 +377,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
   function handle(pid: number, port: number, started: boolean, password: string, authenticatorPassword: string): EmbeddedPostgres {
     let stopped = false;
     /** Leaves the cluster; stops PostgreSQL when no other leadgraph process uses it. Synchronous, for 'exit'. */
-    const leave = (): boolean => {
+    const leave = (signal: NodeJS.Signals = "SIGINT"): boolean => {
       if (stopped) return false;
       stopped = true;
       let last = true;
@@ -390,12 +391,13 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
       } catch {
         // a damaged state file: stop what we started
       }
-      // SIGINT = "fast" shutdown: roll back open transactions, checkpoint, exit.
-      if (last && isAlive(pid)) process.kill(pid, "SIGINT");
+      if (last && isAlive(pid)) process.kill(pid, signal);
       return last;
     };
     // Safety net: a process that exits without stop() still leaves properly.
-    process.once("exit", leave);
+    // ('exit' cannot wait: SIGINT = "fast" shutdown, sessions are cut.)
+    const leaveOnExit = () => leave("SIGINT");
+    process.once("exit", leaveOnExit);
     return {
       port,
       owned: started,
@@ -403,11 +405,19 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
       url: (database, login) =>
         login ? connectionUrl(login.password, port, database, login.user) : connectionUrl(password, port, database),
       async stop() {
-        process.removeListener("exit", leave);
-        const last = await withLock(dataDir, async () => leave());
+        process.removeListener("exit", leaveOnExit);
+        // SIGTERM = "smart" shutdown: lets the connections our pools are
+        // closing finish closing (a pool's end() does not wait for its
+        // sockets), instead of cutting them with an error; then "fast".
+        const last = await withLock(dataDir, async () => leave("SIGTERM"));
         if (!last) return;
-        const deadline = Date.now() + STOP_TIMEOUT_MS;
-        while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const waitForExit = async (ms: number) => {
+          const deadline = Date.now() + ms;
+          while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+        };
+        await waitForExit(SMART_SHUTDOWN_MS);
+        if (isAlive(pid)) process.kill(pid, "SIGINT");
+        await waitForExit(STOP_TIMEOUT_MS);
         if (isAlive(pid)) process.kill(pid, "SIGQUIT");
       },
     };

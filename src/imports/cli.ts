@@ -53,6 +53,7 @@ function summary(record: ImportRecord): string {
 /** Runs the import; returns the process exit code. */
 export async function runImport(file: string | undefined, options: ImportOptions, db: Database, config: Config): Promise<number> {
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  pool.on("error", (error) => console.error("leadgraph: database error:", error.message));
   try {
     let importId: string;
     if (options.reprocess) {
