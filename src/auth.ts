@@ -4,10 +4,10 @@
 // GraphiQL just works.
 import jwt from "jsonwebtoken";
 import { SafeError } from "postgraphile/grafast";
+import { isUuid } from "./uuid.ts";
 
 export const DEFAULT_USER_ID = "00000000-0000-0000-0000-000000000001";
 const AUDIENCE = "leadgraph";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AuthOptions {
   jwtSecret: string | undefined;
@@ -51,6 +51,6 @@ export function authenticate(authorization: string | undefined, options: AuthOpt
     throw new AuthError(`Invalid token: ${(error as Error).message}.`);
   }
   if (typeof claims.exp !== "number") throw new AuthError("Invalid token: it has no expiry (`exp`).");
-  if (typeof claims.sub !== "string" || !UUID.test(claims.sub)) throw new AuthError("Invalid token: `sub` must be a user id.");
+  if (!isUuid(claims.sub)) throw new AuthError("Invalid token: `sub` must be a user id.");
   return claims.sub;
 }

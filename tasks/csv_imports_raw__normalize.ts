@@ -2,12 +2,12 @@
 // csv_imports_raw / csv_import_rows, or by reprocess_csv_import()).
 import type { Task } from "graphile-worker";
 import { normalizeImport } from "../src/imports/normalize.ts";
+import { isUuid } from "../src/uuid.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const task: Task = async (payload, helpers) => {
   const id = (payload as { id?: unknown } | null)?.id;
-  if (typeof id !== "string" || !UUID.test(id)) throw new Error(`csv_imports_raw__normalize: payload.id must be an import id, got ${JSON.stringify(payload)}`);
+  if (!isUuid(id)) throw new Error(`csv_imports_raw__normalize: payload.id must be an import id, got ${JSON.stringify(payload)}`);
   const outcome = await helpers.withPgClient((client) => normalizeImport(client, id));
   helpers.logger.info(`CSV import ${id}: ${outcome}`);
 };

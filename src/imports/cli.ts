@@ -9,6 +9,7 @@ import type { Config } from "../config.ts";
 import type { Database } from "../database/index.ts";
 import { DEFAULT_CSV_LIMITS } from "./csv.ts";
 import { uploadCsv } from "./upload.ts";
+import { isUuid } from "../uuid.ts";
 
 export interface ImportOptions {
   campaign?: string;
@@ -31,7 +32,6 @@ interface ImportRecord {
 }
 
 const FINISHED = ["completed", "completed_with_errors", "failed"];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function summary(record: ImportRecord): string {
   const lines = [
@@ -57,14 +57,14 @@ export async function runImport(file: string | undefined, options: ImportOptions
   try {
     let importId: string;
     if (options.reprocess) {
-      if (!UUID.test(options.reprocess)) throw new Error(`--reprocess takes an import id (a UUID), got "${options.reprocess}"`);
+      if (!isUuid(options.reprocess)) throw new Error(`--reprocess takes an import id (a UUID), got "${options.reprocess}"`);
       await pool.query("select reprocess_csv_import($1)", [options.reprocess]);
       importId = options.reprocess;
       console.error(`leadgraph: import ${importId} queued for normalisation again`);
     } else {
       if (!file) throw new Error("name the CSV file to import (or --reprocess <import-id>)");
       if (options.campaign) {
-        const found = UUID.test(options.campaign) && (await pool.query("select 1 from campaigns where id = $1", [options.campaign])).rowCount;
+        const found = isUuid(options.campaign) && (await pool.query("select 1 from campaigns where id = $1", [options.campaign])).rowCount;
         if (!found) throw new Error(`no campaign with id ${options.campaign}`);
       }
       const size = fs.statSync(file).size;

@@ -9,6 +9,7 @@ import type pg from "pg";
 import { authenticate, type AuthError, type AuthOptions } from "../auth.ts";
 import { CsvError, DEFAULT_CSV_LIMITS } from "./csv.ts";
 import { uploadCsv } from "./upload.ts";
+import { isUuid } from "../uuid.ts";
 
 export interface ImportsRouteOptions {
   pool: pg.Pool;
@@ -16,7 +17,6 @@ export interface ImportsRouteOptions {
   maxBytes: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The GraphQL Node ID of an import (PostGraphile V5: base64 of [type name, primary key]). */
 export const importNodeId = (importId: string) => Buffer.from(JSON.stringify(["CsvImportsRaw", importId])).toString("base64");
@@ -32,7 +32,7 @@ export function importsRouter(options: ImportsRouteOptions): express.Router {
       return;
     }
     const campaignId = typeof req.query.campaign === "string" ? req.query.campaign : undefined;
-    if (campaignId && !UUID.test(campaignId)) {
+    if (campaignId && !isUuid(campaignId)) {
       res.status(400).json({ error: `campaign must be a campaign id (a UUID), got "${campaignId}"` });
       return;
     }
