@@ -19,6 +19,7 @@ import autocannon from "autocannon";
 import pg from "pg";
 import { loadConfig, projectRoot } from "../src/config.ts";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
+import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { AUTHENTICATOR_ROLE } from "../src/database/roles.ts";
 import { startServer } from "../src/server.ts";
@@ -29,16 +30,6 @@ const AUTH_PASSWORD = "bench-authenticator";
 const DATABASE = "leadgraph_bench";
 
 const log = (message: string) => console.error(`bench: ${message}`);
-
-function urlFor(rootUrl: string, database: string, login?: { user: string; password: string }) {
-  const url = new URL(rootUrl);
-  url.pathname = `/${database}`;
-  if (login) {
-    url.username = login.user;
-    url.password = login.password;
-  }
-  return url.toString();
-}
 
 const SEED_SQL = `
 insert into companies (company_name, company_domain, industry, employee_count, city, country)
@@ -211,8 +202,8 @@ async function main() {
     if (!exists.rowCount) await root.query(`create database ${DATABASE}`);
     const version = (await root.query("show server_version")).rows[0].server_version;
     await root.end();
-    const ownerUrl = urlFor(rootUrl, DATABASE);
-    const authUrl = urlFor(rootUrl, DATABASE, { user: AUTHENTICATOR_ROLE, password: AUTH_PASSWORD });
+    const ownerUrl = databaseUrl(rootUrl, DATABASE);
+    const authUrl = databaseUrl(rootUrl, DATABASE, { user: AUTHENTICATOR_ROLE, password: AUTH_PASSWORD });
     await applyMigrations({ url: ownerUrl, rootUrl, shadowUrl: undefined, authenticatorPassword: AUTH_PASSWORD }, { quiet: true });
     await seed(ownerUrl);
 

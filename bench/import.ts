@@ -16,6 +16,7 @@ import { pipeline } from "node:stream/promises";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
+import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { openCsv } from "../src/imports/csv.ts";
 import { uploadCsv } from "../src/imports/upload.ts";
@@ -89,9 +90,7 @@ async function main() {
     await root.query("create database leadgraph_bench_import");
     const version = (await root.query("show server_version")).rows[0].server_version;
     await root.end();
-    const url = new URL(rootUrl);
-    url.pathname = "/leadgraph_bench_import";
-    const dbUrl = url.toString();
+    const dbUrl = databaseUrl(rootUrl, "leadgraph_bench_import");
     await applyMigrations({ url: dbUrl, rootUrl, shadowUrl: undefined, authenticatorPassword: undefined }, { quiet: true });
     const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
     const worker = await startWorker({ databaseUrl: dbUrl, concurrency: 1, shutdownTimeoutMs: 60_000, quiet: true });

@@ -1,6 +1,7 @@
 // The HTTP API in-process: GraphQL over the seed model, GraphiQL, /healthz.
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
+import { databaseUrl } from "../src/database/index.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
@@ -69,7 +70,7 @@ describe("/healthz", () => {
     const other = await startTestServer(doomed);
     try {
       expect((await fetch(`${other.url}/healthz`)).status).toBe(200);
-      const root = new pg.Client({ connectionString: doomed.url.replace(/\/[^/]+$/, "/postgres") });
+      const root = new pg.Client({ connectionString: databaseUrl(doomed.url, "postgres") });
       await root.connect();
       await root.query(`drop database ${new URL(doomed.url).pathname.slice(1)} with (force)`);
       await root.end();

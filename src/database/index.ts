@@ -7,6 +7,17 @@ import { AUTHENTICATOR_ROLE } from "./roles.ts";
 export const DATABASE_NAME = "leadgraph";
 export const SHADOW_DATABASE_NAME = "leadgraph_shadow";
 
+/** The URL of `database` on the server of `serverUrl`, optionally as another login. */
+export function databaseUrl(serverUrl: string, database: string, login?: { user: string; password: string }): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  if (login) {
+    url.username = login.user;
+    url.password = login.password;
+  }
+  return url.toString();
+}
+
 export interface Database {
   /** The application database as its owner: migrations and the worker. */
   url: string;

@@ -3,7 +3,8 @@ import crypto from "node:crypto";
 import pg from "pg";
 import { afterAll, inject } from "vitest";
 import { AUTHENTICATOR_ROLE } from "../../src/database/roles.ts";
-import { databaseUrl, TEST_AUTHENTICATOR_PASSWORD } from "../setup/database.ts";
+import { databaseUrl } from "../../src/database/index.ts";
+import { TEST_AUTHENTICATOR_PASSWORD } from "../setup/database.ts";
 
 export interface TestDatabase {
   /** As the owner (superuser on the test server). */

@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
+import { databaseUrl } from "../../src/database/index.ts";
 import { applyMigrations } from "../../src/database/migrations.ts";
 import { startEmbedded, type EmbeddedPostgres } from "../../src/database/embedded.ts";
 
@@ -19,16 +20,6 @@ declare module "vitest" {
 
 /** The API's login in tests (leadgraph_authenticator's password on the test server). */
 export const TEST_AUTHENTICATOR_PASSWORD = "leadgraph-test-authenticator";
-
-export function databaseUrl(rootUrl: string, database: string, login?: { user: string; password: string }): string {
-  const url = new URL(rootUrl);
-  url.pathname = `/${database}`;
-  if (login) {
-    url.username = login.user;
-    url.password = login.password;
-  }
-  return url.toString();
-}
 
 export default async function setup(project: TestProject) {
   let embedded: EmbeddedPostgres | undefined;
