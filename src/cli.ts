@@ -89,6 +89,20 @@ async function migrateIfWanted(db: Database, wanted: boolean, options: { quiet?:
   await applyMigrations(db, options);
 }
 
+/**
+ * Runs a one-shot command against the database in use, migrated first, then
+ * exits with the command's code. Quiet by default: its output is the result.
+ */
+async function oneShot(command: (db: Database, config: Config) => Promise<number | void>, { quiet = true } = {}) {
+  const lifecycle = new Lifecycle();
+  await lifecycle.run(async () => {
+    const config = loadConfig();
+    const db = await openDatabaseFor(config, lifecycle, { quiet });
+    await migrateIfWanted(db, true, { quiet });
+    await lifecycle.shutdown((await command(db, config)) ?? 0);
+  });
+}
+
 async function serve(parts: { api: boolean; worker: boolean; migrate: boolean }) {
   const config = loadConfig();
   const lifecycle = new Lifecycle();
@@ -146,26 +160,14 @@ program
 program
   .command("migrate")
   .description("Apply pending migrations (graphile-migrate, then graphile-worker's schema) and exit.")
-  .action(async () => {
-    const lifecycle = new Lifecycle();
-    await lifecycle.run(async () => {
-      const db = await openDatabaseFor(loadConfig(), lifecycle);
-      await migrateIfWanted(db, true);
-      log("database is up to date");
-      await lifecycle.shutdown(0);
-    });
-  });
+  .action(() => oneShot(async () => log("database is up to date"), { quiet: false }));
 
 program
   .command("schema")
   .description("Print the GraphQL schema (SDL) of the database in use, or write it to a file (npm run schema:export).")
   .option("-o, --output <file>", "write to this file instead of standard output")
-  .action(async (options: { output?: string }) => {
-    const lifecycle = new Lifecycle();
-    await lifecycle.run(async () => {
-      const config = loadConfig();
-      const db = await openDatabaseFor(config, lifecycle, { quiet: true });
-      await migrateIfWanted(db, true, { quiet: true });
+  .action((options: { output?: string }) =>
+    oneShot(async (db, config) => {
       const { exportSchema } = await import("./graphql/schema-export.ts");
       const sdl = await exportSchema(db.authUrl, config);
       if (options.output) {
@@ -175,9 +177,8 @@ program
       } else {
         process.stdout.write(sdl);
       }
-      await lifecycle.shutdown(0);
-    });
-  });
+    }),
+  );
 
 program
   .command("import")
@@ -188,16 +189,12 @@ program
   .option("--campaign <campaign-id>", "also enrol the imported leads in this campaign (pending)")
   .option("--wait", "show a progress bar until the import is normalised, then a summary")
   .option("--reprocess <import-id>", "normalise a stored import again from its rows (after a logic or schema change)")
-  .action(async (file: string | undefined, options: { campaign?: string; wait?: boolean; reprocess?: string }) => {
-    const lifecycle = new Lifecycle();
-    await lifecycle.run(async () => {
-      const config = loadConfig();
-      const db = await openDatabaseFor(config, lifecycle, { quiet: true });
-      await migrateIfWanted(db, true, { quiet: true });
+  .action((file: string | undefined, options: { campaign?: string; wait?: boolean; reprocess?: string }) =>
+    oneShot(async (db, config) => {
       const { runImport } = await import("./imports/cli.ts");
-      await lifecycle.shutdown(await runImport(file, options, db, config));
-    });
-  });
+      return runImport(file, options, db, config);
+    }),
+  );
 
 program
   .command("token")
@@ -205,14 +202,10 @@ program
   .requiredOption("--email <email>", "the user's email")
   .option("--name <name>", "full name, when the user is created (default: the email's local part)")
   .option("--expires <duration>", 'lifetime, e.g. "30d", "12h", "90m"', "30d")
-  .action(async (options: { email: string; name?: string; expires: string }) => {
-    const lifecycle = new Lifecycle();
-    await lifecycle.run(async () => {
-      const config = loadConfig();
+  .action((options: { email: string; name?: string; expires: string }) =>
+    oneShot(async (db, config) => {
       if (!config.jwtSecret) throw new Error("JWT_SECRET is not set: tokens are signed with it (and the server verifies them with it).");
       if (!/^\d+\s*[smhdwy]$/.test(options.expires)) throw new Error(`--expires must be a number and a unit (s, m, h, d, w, y), like 30d, 12h or 90m; got "${options.expires}"`);
-      const db = await openDatabaseFor(config, lifecycle, { quiet: true });
-      await migrateIfWanted(db, true, { quiet: true });
       const { default: pg } = await import("pg");
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
@@ -230,9 +223,8 @@ program
       } finally {
         await client.end();
       }
-      await lifecycle.shutdown(0);
-    });
-  });
+    }),
+  );
 
 program
   .command("db-url")
