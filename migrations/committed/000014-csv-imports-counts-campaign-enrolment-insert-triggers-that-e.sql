@@ -1,5 +1,5 @@
 --! Previous: sha1:62adf2092fd28bc93b0c3be10259eeabfed48fc4
---! Hash: sha1:e44016892d7859541cda15b6d2a8f9a79d21f294
+--! Hash: sha1:ad931c38813f4cc6381f0c6b2ed26f590139305c
 --! Message: CSV imports: counts, campaign enrolment, insert triggers that enqueue the normalisation, reprocess_csv_import, uploads through GraphQL
 
 -- CSV imports, part 1: what the import record tracks, and the trigger that
@@ -22,55 +22,48 @@ comment on column csv_imports_raw.duplicate_rows is E'Rows repeating an earlier 
 comment on column csv_imports_raw.companies_inserted is E'Companies this import created.';
 comment on column csv_imports_raw.companies_matched is E'Known companies this import''s rows matched.';
 
+-- One job per import (job_key): enqueueing again replaces a job still
+-- waiting, so several statements adding rows end in one run.
+-- (plpgsql: its body refers to graphile_worker, installed after our migrations)
+create function enqueue_csv_import_normalization(import_id uuid, delay interval) returns void
+  language plpgsql volatile security definer
+  set search_path to pg_catalog, public, pg_temp
+as $$
+begin
+  perform graphile_worker.add_job(
+    identifier => 'csv_imports_raw__normalize',
+    payload => json_build_object('id', import_id),
+    run_at => now() + delay,
+    job_key => 'csv_imports_raw:' || import_id,
+    job_key_mode => 'replace'
+  );
+end;
+$$;
+comment on function enqueue_csv_import_normalization(uuid, interval) is E'@behavior -queryField -mutationField\n(Re)schedules the normalisation of a CSV import.';
+revoke execute on function enqueue_csv_import_normalization(uuid, interval) from public;
+
 -- Debounced: every statement that adds rows pushes the job a second later,
 -- so it runs once the upload is complete (a single-transaction upload
--- enqueues it once, at commit). The job_key keeps one job per import.
+-- enqueues it once, at commit).
 create function tg_csv_imports__enqueue() returns trigger
   language plpgsql volatile security definer
   set search_path to pg_catalog, public, pg_temp
 as $$
-declare
-  import_id uuid;
 begin
-  for import_id in select id from new_rows loop
-    perform graphile_worker.add_job(
-      identifier => 'csv_imports_raw__normalize',
-      payload => json_build_object('id', import_id),
-      run_at => now() + interval '1 second',
-      job_key => 'csv_imports_raw:' || import_id,
-      job_key_mode => 'replace'
-    );
-  end loop;
+  if TG_TABLE_NAME = 'csv_imports_raw' then
+    perform enqueue_csv_import_normalization(id, interval '1 second') from new_rows;
+  else
+    perform enqueue_csv_import_normalization(csv_import_id, interval '1 second') from (select distinct csv_import_id from new_rows) r;
+  end if;
   return null;
 end;
 $$;
-comment on function tg_csv_imports__enqueue() is E'Trigger function: enqueues the normalisation of new CSV imports.';
-
-create function tg_csv_import_rows__enqueue() returns trigger
-  language plpgsql volatile security definer
-  set search_path to pg_catalog, public, pg_temp
-as $$
-declare
-  import_id uuid;
-begin
-  for import_id in select distinct csv_import_id from new_rows loop
-    perform graphile_worker.add_job(
-      identifier => 'csv_imports_raw__normalize',
-      payload => json_build_object('id', import_id),
-      run_at => now() + interval '1 second',
-      job_key => 'csv_imports_raw:' || import_id,
-      job_key_mode => 'replace'
-    );
-  end loop;
-  return null;
-end;
-$$;
-comment on function tg_csv_import_rows__enqueue() is E'Trigger function: (re)schedules the normalisation of the imports that received rows.';
+comment on function tg_csv_imports__enqueue() is E'Trigger function: (re)schedules the normalisation of the imports a statement created or added rows to.';
 
 create trigger _900_enqueue after insert on csv_imports_raw referencing new table as new_rows
   for each statement execute function tg_csv_imports__enqueue();
 create trigger _900_enqueue after insert on csv_import_rows referencing new table as new_rows
-  for each statement execute function tg_csv_import_rows__enqueue();
+  for each statement execute function tg_csv_imports__enqueue();
 
 -- Re-normalise an import from its stored rows (after a logic or schema change).
 create function reprocess_csv_import(import_id uuid) returns csv_imports_raw
@@ -84,12 +77,7 @@ begin
   if result.id is null then
     raise exception 'No CSV import with id %', import_id using errcode = 'P0002';
   end if;
-  perform graphile_worker.add_job(
-    identifier => 'csv_imports_raw__normalize',
-    payload => json_build_object('id', import_id, 'reprocess', true),
-    job_key => 'csv_imports_raw:' || import_id,
-    job_key_mode => 'replace'
-  );
+  perform enqueue_csv_import_normalization(import_id, interval '0');
   return result;
 end;
 $$;

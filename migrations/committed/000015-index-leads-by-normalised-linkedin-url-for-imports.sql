@@ -1,5 +1,5 @@
---! Previous: sha1:e44016892d7859541cda15b6d2a8f9a79d21f294
---! Hash: sha1:25b28ab972b5ab4a8bff9e58ab100eb3efc0c433
+--! Previous: sha1:ad931c38813f4cc6381f0c6b2ed26f590139305c
+--! Hash: sha1:b6adaa350c0fee1588e588677aecda75a7f881b2
 --! Message: index leads by normalised LinkedIn URL for imports
 
 -- CSV imports match leads without an email by LinkedIn URL, compared
