@@ -184,9 +184,15 @@ describe("CSV import normalisation", () => {
       const status = async () => (await db.pool.query("select import_status from csv_imports_raw where id = $1", [importId])).rows[0].import_status;
       for (let i = 0; i < 200 && (await status()) !== "completed"; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await status()).toBe("completed");
-      await db.pool.query("select reprocess_csv_import($1)", [importId]);
-      expect(await status()).toBe("uploaded");
-      for (let i = 0; i < 200 && (await status()) !== "completed"; i++) await new Promise((r) => setTimeout(r, 50));
+      const finishedAt = async () =>
+        (await db.pool.query("select processing_completed_at as t from csv_imports_raw where id = $1", [importId])).rows[0].t as Date;
+      const firstRun = await finishedAt();
+      // (the worker may pick the job up at once: "uploaded" can be over before we look)
+      expect((await db.pool.query("select (reprocess_csv_import($1)).import_status", [importId])).rows[0].import_status).toBe("uploaded");
+      for (let i = 0; i < 200 && !((await status()) === "completed" && (await finishedAt()) > firstRun); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await finishedAt()).getTime()).toBeGreaterThan(firstRun.getTime());
       expect(await outcomes(importId)).toEqual([[1, "inserted", null, null, "worker@queue.example"]]);
     } finally {
       await worker.stop();
