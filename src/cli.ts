@@ -124,7 +124,7 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
     }
     if (parts.api) {
       const { startServer } = await import("./server.ts");
-      const server = await startServer({ ...config, databaseUrl: db.authUrl });
+      const server = await startServer({ ...config, databaseUrl: db.authUrl, instantlyWebhookSecret: config.instantly.webhookSecret });
       lifecycle.add("HTTP server", () => server.close());
       log(`GraphQL API at ${server.url}/graphql`);
       if (!config.production) log(`ready: open GraphiQL at ${server.url}/graphiql`);
@@ -193,6 +193,19 @@ program
     oneShot(async (db, config) => {
       const { runImport } = await import("./imports/cli.ts");
       return runImport(file, options, db, config);
+    }),
+  );
+
+program
+  .command("sync")
+  .description("Sync a source into leadgraph now (the worker also syncs on a schedule).")
+  .argument("<source>", 'what to sync: "instantly"')
+  .option("--wait", "show progress until the sync and the normalisation of what it fetched are done, then a summary")
+  .action((source: string, options: { wait?: boolean }) =>
+    oneShot(async (db, config) => {
+      if (source !== "instantly") throw new Error(`unknown source "${source}": leadgraph syncs "instantly"`);
+      const { runSync } = await import("./instantly/cli.ts");
+      return runSync(options, db, config);
     }),
   );
 

@@ -62,6 +62,20 @@ export interface Config {
     /** Accept only the operations in docs/queries (by hash). */
     persistedOnly: boolean;
   };
+  instantly: {
+    /** Instantly API v2 base URL (the fake server's for trying without an account). */
+    apiUrl: string;
+    /** API key (Bearer); the sync is off without one. */
+    apiKey: string | undefined;
+    /** Shared secret Instantly sends in the X-Leadgraph-Webhook-Secret header; webhooks are refused without it. */
+    webhookSecret: string | undefined;
+    /** Cron schedule (UTC) of the automatic sync. */
+    syncSchedule: string;
+    /** Client-side rate limits (Instantly's: 100/s, 6,000/min, GET /emails 20/min); off only for benchmarks against the fake server. */
+    rateLimits: boolean;
+    /** Divides the rate-limit windows (for a time-compressed fake server only). */
+    rateLimitTimeScale: number;
+  };
 }
 
 export function loadConfig(): Config {
@@ -88,6 +102,14 @@ export function loadConfig(): Config {
       maxRequestBytes: integer("MAX_REQUEST_BYTES", 100_000),
       statementTimeout: optional("STATEMENT_TIMEOUT") ?? "15s",
       persistedOnly: flag("GRAPHQL_PERSISTED_ONLY"),
+    },
+    instantly: {
+      apiUrl: (optional("INSTANTLY_API_URL") ?? "https://api.instantly.ai/api/v2").replace(/\/+$/, ""),
+      apiKey: optional("INSTANTLY_API_KEY"),
+      webhookSecret: optional("INSTANTLY_WEBHOOK_SECRET"),
+      syncSchedule: optional("INSTANTLY_SYNC_SCHEDULE") ?? "*/10 * * * *",
+      rateLimits: process.env.INSTANTLY_RATE_LIMITS === undefined || process.env.INSTANTLY_RATE_LIMITS === "" ? true : flag("INSTANTLY_RATE_LIMITS"),
+      rateLimitTimeScale: integer("INSTANTLY_RATE_LIMIT_TIME_SCALE", 1) || 1,
     },
   };
 }

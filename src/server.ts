@@ -11,9 +11,12 @@ import type { Config } from "./config.ts";
 import { anonymousIsDefaultUser } from "./auth.ts";
 import { makePreset } from "./graphile.config.ts";
 import { importsRouter } from "./imports/http.ts";
+import { instantlyWebhookRouter } from "./instantly/webhooks.ts";
 
 export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSecret" | "corsOrigins" | "graphql"> &
   Partial<Pick<Config, "importMaxBytes">> & {
+  /** INSTANTLY_WEBHOOK_SECRET; webhooks answer 503 without it. */
+  instantlyWebhookSecret?: string;
   /** The API's connection (the authenticator role, or the owner). */
   databaseUrl: string;
   /** Use this pool instead of one from databaseUrl (tests count its queries). */
@@ -91,6 +94,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       maxBytes: options.importMaxBytes ?? 512 * 2 ** 20,
     }),
   );
+  // Instantly webhooks: stored through the same pool (visitor role).
+  app.use(instantlyWebhookRouter({ pool, secret: options.instantlyWebhookSecret }));
   if (!options.production) app.get("/", (_req, res) => res.redirect("/graphiql"));
 
   const server: Server = createServer(app);

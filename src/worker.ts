@@ -3,7 +3,8 @@
 import path from "node:path";
 import { Logger, run, type Runner } from "graphile-worker";
 import pg from "pg";
-import { projectRoot } from "./config.ts";
+import fs from "node:fs";
+import { loadConfig, projectRoot } from "./config.ts";
 
 export interface WorkerOptions {
   databaseUrl: string;
@@ -26,6 +27,19 @@ const quietLogger = new Logger((scope) => (level, message) => {
   if (level === "error" || level === "warning") console.error(`[worker${scope.taskIdentifier ? `:${scope.taskIdentifier}` : ""}] ${message}`);
 });
 
+/**
+ * The crontab file, plus the Instantly sync on INSTANTLY_SYNC_SCHEDULE when an
+ * API key is configured (without one there is nothing to sync).
+ */
+export function crontab(): string {
+  const lines = [fs.readFileSync(path.join(projectRoot, "crontab"), "utf8").trimEnd()];
+  const { apiKey, syncSchedule } = loadConfig().instantly;
+  if (apiKey) {
+    lines.push(`${syncSchedule} instantly_sync ?jobKey=instantly_sync&jobKeyMode=preserve_run_at&max=3 {"triggeredBy":"cron"}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
 export interface RunningWorker {
   runner: Runner;
   stop(): Promise<void>;
@@ -35,7 +49,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // Our own pool, so that we end it only once every query is done: the worker
   // records a finished job without awaiting it, and a pool ended under that
   // query would leave the job locked (to be run again ~4 hours later).
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency + 2 });
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency * 2 + 2 });
   const logError = (error: Error) => console.error("worker database error:", error.message);
   pool.on("error", logError);
   pool.on("connect", (client) => client.on("error", logError));
@@ -45,7 +59,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     // Our CLI owns the signals and stops the worker in order (see cli.ts).
     noHandleSignals: true,
     taskDirectory: options.taskDirectory ?? path.join(projectRoot, "tasks"),
-    crontabFile: path.join(projectRoot, "crontab"),
+    crontab: crontab(),
     gracefulShutdownAbortTimeout: options.shutdownTimeoutMs,
     ...(options.quiet ? { logger: quietLogger } : {}),
   });

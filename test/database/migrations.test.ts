@@ -33,7 +33,7 @@ describe("migrations", () => {
     const db = await createTestDatabase({ empty: true });
     await applyMigrations({ url: db.url, rootUrl: undefined, shadowUrl: undefined, authenticatorPassword: undefined });
     const first = await snapshot(db.url);
-    expect(first.migrations).toEqual(Array.from({ length: 15 }, (_, i) => `${String(i + 1).padStart(6, "0")}.sql`));
+    expect(first.migrations).toEqual(Array.from({ length: 16 }, (_, i) => `${String(i + 1).padStart(6, "0")}.sql`));
     expect(first.tables).toContain("public.events");
     expect(first.tables).toContain("public.csv_import_rows");
     expect(first.workerSchema).toBe(1);

@@ -1,0 +1,82 @@
+// POST /webhooks/instantly: Instantly's webhook deliveries. Instantly signs
+// nothing; the only authentication it offers is custom headers set on the
+// webhook, so we require a shared secret in one (INSTANTLY_WEBHOOK_SECRET).
+// The payload is stored as received (receive_instantly_webhook) and answered
+// at once; the insert queues it for the normaliser, which makes the event.
+import { timingSafeEqual } from "node:crypto";
+import express, { type Router } from "express";
+import type pg from "pg";
+import { VISITOR_ROLE } from "../database/roles.ts";
+
+export const WEBHOOK_PATH = "/webhooks/instantly";
+export const WEBHOOK_SECRET_HEADER = "x-leadgraph-webhook-secret";
+/** Reply bodies carry the quoted thread as HTML; this is far above any real payload. */
+const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The secret from our header, or from `Authorization: Bearer <secret>`. */
+function givenSecret(req: express.Request): string | undefined {
+  const header = req.headers[WEBHOOK_SECRET_HEADER];
+  if (typeof header === "string" && header) return header;
+  const authorization = req.headers.authorization;
+  if (authorization?.toLowerCase().startsWith("bearer ")) return authorization.slice(7).trim();
+  return undefined;
+}
+
+export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string | undefined }): Router {
+  const router = express.Router();
+  router.post(
+    WEBHOOK_PATH,
+    (req, res, next) => {
+      if (!options.secret) {
+        res.status(503).json({ error: "Instantly webhooks are off: set INSTANTLY_WEBHOOK_SECRET on the server and the same value in the webhook's X-Leadgraph-Webhook-Secret header." });
+        return;
+      }
+      const given = givenSecret(req);
+      if (!given || !sameSecret(given, options.secret)) {
+        res.status(401).json({ error: `Missing or wrong webhook secret: send INSTANTLY_WEBHOOK_SECRET in the X-Leadgraph-Webhook-Secret header.` });
+        return;
+      }
+      next();
+    },
+    // Instantly sends application/json; accept any type rather than lose an event over a header.
+    express.json({ limit: MAX_WEBHOOK_BYTES, type: () => true, strict: false }),
+    async (req, res) => {
+      const payload: unknown = req.body;
+      if (!payload || typeof payload !== "object" || Array.isArray(payload)) {
+        res.status(400).json({ error: "Expected one Instantly webhook event: a JSON object with event_type, timestamp, ..." });
+        return;
+      }
+      const client = await options.pool.connect();
+      try {
+        await client.query("begin");
+        await client.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
+        const { rows } = await client.query<{ id: string; deliveries: number }>("select * from receive_instantly_webhook($1::jsonb)", [
+          JSON.stringify(payload),
+        ]);
+        await client.query("commit");
+        const row = rows[0]!;
+        res.status(200).json({ id: row.id, duplicate: row.deliveries > 1 });
+      } catch (error) {
+        await client.query("rollback").catch(() => {});
+        console.error("Instantly webhook not stored:", (error as Error).message);
+        // A 5xx makes Instantly retry the delivery.
+        res.status(500).json({ error: "The webhook could not be stored; Instantly will retry." });
+      } finally {
+        client.release();
+      }
+    },
+  );
+  // Malformed JSON from the body parser: a clear 400, not an HTML page.
+  router.use(WEBHOOK_PATH, ((error, _req, res, next) => {
+    if (error?.type === "entity.parse.failed") res.status(400).json({ error: `The body is not valid JSON: ${error.message}` });
+    else if (error?.type === "entity.too.large") res.status(413).json({ error: `The body exceeds ${MAX_WEBHOOK_BYTES} bytes.` });
+    else next(error);
+  }) as express.ErrorRequestHandler);
+  return router;
+}

@@ -1,0 +1,28 @@
+// One Instantly sync run (enqueued by the worker's crontab, by
+// `leadgraph sync instantly` and by inserts into instantly_sync_requests):
+// records the run and fans out to one job per resource (src/instantly/sync.ts).
+import type { Task } from "graphile-worker";
+import { loadConfig } from "../src/config.ts";
+import { jobDb, recordFailedRun, startRun, type TriggeredBy } from "../src/instantly/sync.ts";
+import { isUuid } from "../src/uuid.ts";
+
+const TRIGGERS: TriggeredBy[] = ["cron", "cli", "request"];
+
+const task: Task = async (payload, helpers) => {
+  const { requestId, triggeredBy } = (payload ?? {}) as { requestId?: unknown; triggeredBy?: unknown };
+  if (requestId !== undefined && requestId !== null && !isUuid(requestId)) {
+    throw new Error(`instantly_sync: payload.requestId must be a request id, got ${JSON.stringify(payload)}`);
+  }
+  const trigger = TRIGGERS.includes(triggeredBy as TriggeredBy) ? (triggeredBy as TriggeredBy) : "cron";
+  const db = jobDb(helpers);
+  if (!loadConfig().instantly.apiKey) {
+    // Asked for explicitly: leave a run that says why nothing happened.
+    if (trigger !== "cron") await recordFailedRun(db, trigger, "INSTANTLY_API_KEY is not set on the worker: the sync needs an Instantly API key", requestId ?? undefined);
+    helpers.logger.warn("Instantly sync skipped: INSTANTLY_API_KEY is not set");
+    return;
+  }
+  const run = await startRun(db, trigger, requestId ?? undefined);
+  helpers.logger.info(run.joined ? `Instantly sync: joined run ${run.runId}` : `Instantly sync: started run ${run.runId}`);
+};
+
+export default task;

@@ -1,0 +1,7 @@
+// The leads part of an Instantly sync run (see src/instantly/sync.ts).
+import type { Task } from "graphile-worker";
+import { runResourceJob } from "../src/instantly/sync.ts";
+
+const task: Task = (payload, helpers) => runResourceJob("leads", payload, helpers);
+
+export default task;
