@@ -75,6 +75,12 @@ export interface Config {
     rateLimits: boolean;
     /** Divides the rate-limit windows (for a time-compressed fake server only). */
     rateLimitTimeScale: number;
+    /** Per request attempt. */
+    requestTimeoutMs: number;
+    /** Retries of one request (429, 5xx, timeouts, broken bodies) before its job fails and graphile-worker retries the job. */
+    maxRetries: number;
+    /** First backoff ceiling, doubling per retry (full jitter), at most 30 s; Retry-After wins when Instantly sends it. */
+    retryBaseMs: number;
   };
 }
 
@@ -110,6 +116,9 @@ export function loadConfig(): Config {
       syncSchedule: optional("INSTANTLY_SYNC_SCHEDULE") ?? "*/10 * * * *",
       rateLimits: process.env.INSTANTLY_RATE_LIMITS === undefined || process.env.INSTANTLY_RATE_LIMITS === "" ? true : flag("INSTANTLY_RATE_LIMITS"),
       rateLimitTimeScale: integer("INSTANTLY_RATE_LIMIT_TIME_SCALE", 1) || 1,
+      requestTimeoutMs: integer("INSTANTLY_REQUEST_TIMEOUT_MS", 30_000),
+      maxRetries: integer("INSTANTLY_MAX_RETRIES", 6),
+      retryBaseMs: integer("INSTANTLY_RETRY_BASE_MS", 500),
     },
   };
 }

@@ -1,5 +1,5 @@
 --! Previous: sha1:b6adaa350c0fee1588e588677aecda75a7f881b2
---! Hash: sha1:d82368e6dd3185ba8eec768580955baaa99efff8
+--! Hash: sha1:1c3e9f9533812448dc6589d4c34101789d1e3603
 --! Message: Instantly sync: leads and webhook raw tables, sync runs, requests, rejects, resume points, the normalisation queue and its triggers
 
 -- Instantly sync: what the sync stores besides the four seed raw tables
@@ -250,8 +250,10 @@ create unique index events_instantly_email_id_key on events (instantly_email_id)
 -- Starting the work. (plpgsql: the bodies refer to graphile_worker, which is
 -- installed after our migrations.)
 
--- The normaliser is one job at a time (queue) that drains instantly_pending;
--- job_key keeps at most one waiting.
+-- The normaliser drains instantly_pending; job_key keeps at most one job
+-- waiting, and the task itself takes an advisory lock so that only one runs
+-- at a time. (Not a named queue: a worker killed mid-job would hold the queue
+-- for graphile-worker's 4-hour lock timeout; an advisory lock dies with it.)
 create function enqueue_instantly_normalization() returns void
   language plpgsql volatile security definer
   set search_path to pg_catalog, public, pg_temp
@@ -260,8 +262,7 @@ begin
   perform graphile_worker.add_job(
     identifier => 'instantly_raw__normalize',
     job_key => 'instantly_raw__normalize',
-    job_key_mode => 'preserve_run_at',
-    queue_name => 'instantly_normalize'
+    job_key_mode => 'preserve_run_at'
   );
 end;
 $$;

@@ -26,7 +26,10 @@ const EMAIL_OVERLAP_MS = 60_000;
 const ANALYTICS_REFETCH_DAYS = 7;
 // Session advisory locks: one job per resource at a time; released by
 // PostgreSQL when the process dies, which is how a run is known to be dead.
-const LOCK_CLASS = 0x1ead;
+// (LOCK_CLASS, 0): starting runs; (LOCK_CLASS, 1..5): the resources;
+// (LOCK_CLASS, 100): the normaliser.
+export const LOCK_CLASS = 0x1ead;
+export const NORMALIZER_LOCK = 100;
 
 const RESOURCE_JOB_ATTEMPTS = 5;
 
@@ -58,7 +61,7 @@ export function jobDb(helpers: JobHelpers): Db {
 
 export function instantlyClient(options: { onRequest?: (status: number | string) => void } = {}): InstantlyClient {
   const config = loadConfig();
-  const { apiUrl, apiKey, rateLimits, rateLimitTimeScale } = config.instantly;
+  const { apiUrl, apiKey, rateLimits, rateLimitTimeScale, requestTimeoutMs, maxRetries, retryBaseMs } = config.instantly;
   if (!apiKey) throw new SyncConfigurationError("INSTANTLY_API_KEY is not set: the Instantly sync needs an API key (Instantly: Settings -> Integrations -> API Keys)");
   const workspace = createHash("sha256").update(`${apiUrl}\n${apiKey}`).digest("hex").slice(0, 16);
   const limits = rateLimits ? { ...INSTANTLY_RATE_LIMITS, timeScale: rateLimitTimeScale } : null;
@@ -66,6 +69,9 @@ export function instantlyClient(options: { onRequest?: (status: number | string)
     baseUrl: apiUrl,
     apiKey,
     limiter: sharedRateLimiter(`${workspace}:${rateLimits ? rateLimitTimeScale : "off"}`, limits),
+    timeoutMs: requestTimeoutMs,
+    maxRetries,
+    retryBaseMs,
     onRequest: (info) => options.onRequest?.(info.status),
   });
 }
@@ -81,10 +87,11 @@ select exists (
       select 1 from pg_locks l
       where l.locktype = 'advisory' and l.granted and l.classid = ${LOCK_CLASS} and l.objsubid = 2
         and l.objid = array_position(array['campaigns', 'accounts', 'daily_analytics', 'emails', 'leads'], r.resource)))
+    -- (graphile-worker's public jobs view has no payload: its private tables do)
     or (r.status = 'pending' and exists (
-      select 1 from graphile_worker.jobs j
-      where j.task_identifier = 'instantly_sync__' || r.resource and j.payload ->> 'runId' = $1::text
-        and j.attempts < j.max_attempts and (j.locked_at is null or j.locked_at > now() - interval '4 hours')))
+      select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+      where t.identifier = 'instantly_sync__' || r.resource and j.payload ->> 'runId' = $1::text
+        and j.attempts < j.max_attempts and j.locked_at is null))
     or (r.status = 'pending' and r.resource in ('daily_analytics', 'emails', 'leads') and exists (
       select 1 from instantly_sync_run_resources c where c.run_id = r.run_id and c.resource = 'campaigns' and c.status in ('pending', 'running')))
   )
@@ -129,7 +136,9 @@ export async function startRun(db: Db, triggeredBy: TriggeredBy, requestId?: str
       await client.query("insert into instantly_sync_run_resources (run_id, resource) select $1, unnest($2::text[])", [runId, RESOURCES]);
       for (const resource of ["campaigns", "accounts"] as const) await addResourceJob(client, runId, resource);
     }
-    if (requestId) await client.query("update instantly_sync_requests set run_id = $2 where id = $1", [requestId, runId]);
+    // Every request waiting is served by this run (job_key folds the jobs of
+    // requests made while one was waiting into one job, with the last payload).
+    await client.query("update instantly_sync_requests set run_id = $2 where run_id is null or id = $1", [requestId ?? null, runId]);
     return { runId, joined };
   });
 }
@@ -140,7 +149,7 @@ export async function recordFailedRun(db: Db, triggeredBy: TriggeredBy, error: s
     `insert into instantly_sync_runs (triggered_by, status, finished_at, error) values ($1, 'failed', now(), $2) returning id`,
     [triggeredBy, error],
   );
-  if (requestId) await db.query("update instantly_sync_requests set run_id = $2 where id = $1", [requestId, rows[0]!.id]);
+  await db.query("update instantly_sync_requests set run_id = $2 where run_id is null or id = $1", [requestId ?? null, rows[0]!.id]);
   return rows[0]!.id;
 }
 
@@ -363,13 +372,25 @@ async function validate<T>(
 
 const field = (key: string) => (raw: unknown) => (raw && typeof raw === "object" ? (raw as Record<string, unknown>)[key] : undefined);
 
-/** Runs work for each item with at most `limit` at once. */
+/**
+ * Runs work for each item with at most `limit` at once. After a failure no
+ * new item starts, and the ones under way finish before the failure is
+ * thrown (so nothing of this job still writes while its retry runs).
+ */
 async function eachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (!failure && next < items.length) {
+      try {
+        await work(items[next++]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   });
   await Promise.all(workers);
+  if (failure) throw failure.error;
 }
 
 // ---------------------------------------------------------------------------
