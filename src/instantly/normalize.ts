@@ -47,7 +47,8 @@ src as (
          r.campaign_status,
          coalesce(r.raw_json -> 'campaign', '{}'::jsonb) as c
   from claimed join instantly_campaigns_raw r on r.instantly_campaign_id = claimed.source_id
-)
+),
+upserted as (
 insert into campaigns (campaign_name, instantly_campaign_id, instantly_campaign_name, uses_email, campaign_status,
                        daily_send_limit, timezone, starts_at, email_subject_template, email_body_template)
 select coalesce(nullif(btrim(src.campaign_name), ''), 'Instantly campaign ' || src.instantly_campaign_id),
@@ -63,6 +64,9 @@ select coalesce(nullif(btrim(src.campaign_name), ''), 'Instantly campaign ' || s
        src.c #>> '{sequences,0,steps,0,variants,0,body}'
 from src
 on conflict (instantly_campaign_id) do update set
+  -- A campaign first met in an email or a webhook got a stand-in name.
+  campaign_name = case when campaigns.campaign_name = 'Instantly campaign ' || campaigns.instantly_campaign_id
+                       then excluded.campaign_name else campaigns.campaign_name end,
   instantly_campaign_name = excluded.instantly_campaign_name,
   campaign_status = excluded.campaign_status,
   uses_email = true,
@@ -71,7 +75,17 @@ on conflict (instantly_campaign_id) do update set
   starts_at = coalesce(campaigns.starts_at, excluded.starts_at),
   email_subject_template = coalesce(campaigns.email_subject_template, excluded.email_subject_template),
   email_body_template = coalesce(campaigns.email_body_template, excluded.email_body_template)
-`;
+-- Only when something changed (the raw row changes with every sync's counters).
+where (campaigns.campaign_name = 'Instantly campaign ' || campaigns.instantly_campaign_id and excluded.campaign_name <> campaigns.campaign_name)
+   or (campaigns.instantly_campaign_name, campaigns.campaign_status, campaigns.uses_email, campaigns.timezone)
+      is distinct from (excluded.instantly_campaign_name, excluded.campaign_status, true, excluded.timezone)
+   or (excluded.daily_send_limit is not null and excluded.daily_send_limit is distinct from campaigns.daily_send_limit)
+   or (campaigns.starts_at is null and excluded.starts_at is not null)
+   or (campaigns.email_subject_template is null and excluded.email_subject_template is not null)
+   or (campaigns.email_body_template is null and excluded.email_body_template is not null)
+returning 1
+)
+select (select count(*) from claimed)::int as claimed, (select count(*) from upserted)::int as written`;
 
 /**
  * Every source (leads, emails, webhooks) is first staged in this one shape;
@@ -110,7 +124,7 @@ create temp table staged (
 const STAGE_LEADS_SQL = `
 with claimed as (${claim("lead")})
 insert into staged (source, source_id, lead_email, first_name, last_name, company_name, website, phone, job_title,
-                    linkedin_url, instantly_campaign_id, raw)
+                    linkedin_url, instantly_campaign_id, raw, reject_reason)
 select 'lead', r.instantly_lead_id, lower(btrim(r.raw_json ->> 'email')),
        nullif(btrim(coalesce(r.raw_json ->> 'first_name', r.raw_json #>> '{payload,firstName}')), ''),
        nullif(btrim(coalesce(r.raw_json ->> 'last_name', r.raw_json #>> '{payload,lastName}')), ''),
@@ -120,7 +134,10 @@ select 'lead', r.instantly_lead_id, lower(btrim(r.raw_json ->> 'email')),
        nullif(btrim(coalesce(r.raw_json ->> 'job_title', r.raw_json #>> '{payload,jobTitle}')), ''),
        nullif(btrim(coalesce(r.raw_json #>> '{payload,linkedIn}', r.raw_json #>> '{payload,linkedin}')), ''),
        nullif(r.raw_json ->> 'campaign', ''),
-       r.raw_json
+       r.raw_json,
+       -- Emails and webhooks find people by address: a lead without a usable
+       -- one could only become an email-less duplicate (or break the batch).
+       case when coalesce(lower(btrim(r.raw_json ->> 'email')), '') !~ '${EMAIL_PATTERN}' then 'no valid email address' end
 from claimed join instantly_leads_raw r on r.instantly_lead_id = claimed.source_id`;
 
 // One email -> one event. Its type from ue_type (1 campaign send, 2 received,
@@ -273,7 +290,11 @@ const PREPARE_SQL = [
    from staged s
    where s.domain is not null and not exists (select 1 from leads l where l.email = s.lead_email and l.company_id is not null)
    order by s.domain, s.company_name is null, s.source
-   on conflict (company_domain) do update set company_name = coalesce(companies.company_name, excluded.company_name)`,
+   on conflict (company_domain) do update set company_name = excluded.company_name
+   -- A company first seen without a name is named after its domain until a
+   -- source gives its name (whichever batch that source is in).
+   where companies.company_name is null
+      or (companies.company_name = companies.company_domain and excluded.company_name <> excluded.company_domain)`,
   // A person known only by LinkedIn (e.g. from a CSV without email) gets the
   // email Instantly has for them (the CSV import's matching rules).
   `update leads l set email = m.lead_email
@@ -316,20 +337,29 @@ const PREPARE_SQL = [
 // lead, campaign, type and time (within 5 minutes).
 const SAME_EMAIL_WINDOW = "interval '5 minutes'";
 
+// Adopt the webhook's event of this email, if it came first without an id.
+// One event per email and one email per event (the nearest in time); run
+// until nothing is left to pair, as one email may be the nearest to two events
+// (two quick replies announced without ids, only one of them synced yet).
+const ADOPT_WEBHOOK_EVENTS_SQL = `
+update events e set instantly_email_id = m.instantly_email_id
+from (
+  select distinct on (p.instantly_email_id) p.id, p.instantly_email_id
+  from (
+    select distinct on (e2.id) e2.id, s.instantly_email_id, abs(extract(epoch from e2.event_timestamp - s.event_timestamp)) as distance
+    from staged s join events e2
+      on e2.lead_id = s.lead_id and e2.event_type = s.event_type and e2.event_source = 'instantly'
+     and e2.campaign_id is not distinct from s.campaign_id and e2.instantly_email_id is null
+     and e2.event_timestamp between s.event_timestamp - ${SAME_EMAIL_WINDOW} and s.event_timestamp + ${SAME_EMAIL_WINDOW}
+    where s.source = 'email'
+      and not exists (select 1 from events x where x.instantly_email_id = s.instantly_email_id)
+    order by e2.id, distance, s.instantly_email_id
+  ) p
+  order by p.instantly_email_id, p.distance, p.id
+) m
+where e.id = m.id`;
+
 const EVENTS_FROM_EMAILS_SQL = [
-  // Adopt the webhook's event of this email, if it came first without an id.
-  `update events e set instantly_email_id = m.instantly_email_id
-   from (
-     select distinct on (e2.id) e2.id, s.instantly_email_id
-     from staged s join events e2
-       on e2.lead_id = s.lead_id and e2.event_type = s.event_type and e2.event_source = 'instantly'
-      and e2.campaign_id is not distinct from s.campaign_id and e2.instantly_email_id is null
-      and e2.event_timestamp between s.event_timestamp - ${SAME_EMAIL_WINDOW} and s.event_timestamp + ${SAME_EMAIL_WINDOW}
-     where s.source = 'email'
-       and not exists (select 1 from events x where x.instantly_email_id = s.instantly_email_id)
-     order by e2.id, abs(extract(epoch from e2.event_timestamp - s.event_timestamp))
-   ) m
-   where e.id = m.id`,
   // The sync's version of an email wins: a re-sync updates the event in place.
   `insert into events (event_source, event_type, lead_id, campaign_id, campaign_lead_id, event_timestamp, email_subject,
                        email_body, email_from, email_to, instantly_email_id, raw_data)
@@ -513,7 +543,10 @@ async function normalizeBatch(client: PoolClient, source: Source, batchSize: num
       const result = await client.query(sql, sql.includes("$1") ? [FREE_MAIL_DOMAINS] : []);
       if (index === 0) rejected = result.rowCount ?? 0;
     }
-    if (source === "email") for (const sql of EVENTS_FROM_EMAILS_SQL) await client.query(sql);
+    if (source === "email") {
+      while ((await client.query(ADOPT_WEBHOOK_EVENTS_SQL)).rowCount);
+      for (const sql of EVENTS_FROM_EMAILS_SQL) await client.query(sql);
+    }
     if (source === "webhook") for (const sql of EVENTS_FROM_WEBHOOKS_SQL) await client.query(sql);
     await client.query(WORKFLOW_SQL);
     return { taken: staged.rowCount, rejected };
@@ -525,9 +558,9 @@ export async function normalizeInstantly(client: PoolClient, options: { batchSiz
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const counts: NormalizeCounts = { campaigns: 0, leads: 0, emails: 0, webhooks: 0, rejected: 0 };
   for (;;) {
-    const result = await inTransaction(client, () => client.query(CAMPAIGNS_SQL, [batchSize]));
-    counts.campaigns += result.rowCount ?? 0;
-    if (!result.rowCount) break;
+    const { rows } = await inTransaction(client, () => client.query<{ claimed: number }>(CAMPAIGNS_SQL, [batchSize]));
+    counts.campaigns += rows[0]!.claimed;
+    if (rows[0]!.claimed < batchSize) break;
   }
   const plural = { lead: "leads", email: "emails", webhook: "webhooks" } as const;
   for (const source of ["lead", "email", "webhook"] as const) {

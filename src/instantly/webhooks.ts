@@ -48,7 +48,8 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
     express.json({ limit: MAX_WEBHOOK_BYTES, type: () => true, strict: false }),
     async (req, res) => {
       const payload: unknown = req.body;
-      if (!payload || typeof payload !== "object" || Array.isArray(payload)) {
+      // (An empty body parses as {}: no event either.)
+      if (!payload || typeof payload !== "object" || Array.isArray(payload) || Object.keys(payload).length === 0) {
         res.status(400).json({ error: "Expected one Instantly webhook event: a JSON object with event_type, timestamp, ..." });
         return;
       }

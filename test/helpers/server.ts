@@ -16,7 +16,11 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(
   db: TestDatabase,
-  overrides: Partial<Omit<Config, "graphql">> & { graphql?: Partial<Config["graphql"]>; pool?: ServerOptions["pool"] } = {},
+  overrides: Partial<Omit<Config, "graphql">> & {
+    graphql?: Partial<Config["graphql"]>;
+    pool?: ServerOptions["pool"];
+    instantlyWebhookSecret?: ServerOptions["instantlyWebhookSecret"];
+  } = {},
 ): Promise<TestServer> {
   const config = loadConfig();
   const server = await startServer({

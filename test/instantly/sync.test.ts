@@ -208,6 +208,7 @@ describe("faults", () => {
   it("an API failing for longer than a request's retries: the job fails, the worker retries it, the run completes", async () => {
     const db = await createTestDatabase();
     // 5 attempts per request, 4 campaigns at once: 25 failures in a row exhaust the job's first attempt.
+    fake.resetStats();
     fake.injectFaults({ endpoint: "GET /emails", kind: "status", status: 500, times: 25 });
     try {
       const run = await withWorker(db, async () => {

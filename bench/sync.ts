@@ -1,0 +1,261 @@
+// npm run bench:sync
+//
+// The Instantly sync against the fake Instantly server (in this process), with
+// the worker in a child process (`leadgraph worker`) and an embedded
+// PostgreSQL, side by side with a baseline measured in the same run:
+//   1. limits off (50 campaigns, 200 accounts, 200k emails by default):
+//      fetch floor   every /emails page of every campaign with plain fetch,
+//                    4 campaigns at once, nothing stored: what HTTP + JSON cost
+//      sync          leadgraph sync from the request to the last event:
+//                    emails/s into the raw layer and into events (end-to-end)
+//   2. Instantly's real limits on, time-compressed (BENCH_TIME_SCALE, default
+//      60: a minute lasts a second), a smaller workspace: the share of the
+//      /emails ceiling (20 requests x 100 emails a minute) the sync reaches,
+//      and the 429s it got.
+// BENCH_EMAILS, BENCH_CAMPAIGNS, BENCH_ACCOUNTS, BENCH_LIMITED_EMAILS,
+// BENCH_LIMITED_CAMPAIGNS, BENCH_TIME_SCALE override the sizes;
+// BENCH_DATABASE_URL uses a server of yours instead of the embedded one.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { projectRoot } from "../src/config.ts";
+import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
+import { databaseUrl } from "../src/database/index.ts";
+import { applyMigrations } from "../src/database/migrations.ts";
+import { startFakeInstantly, type FakeInstantly } from "../src/instantly/fake/server.ts";
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const EMAILS = env("BENCH_EMAILS", 200_000);
+const CAMPAIGNS = env("BENCH_CAMPAIGNS", 50);
+const ACCOUNTS = env("BENCH_ACCOUNTS", 200);
+const LIMITED_EMAILS = env("BENCH_LIMITED_EMAILS", 40_000);
+const LIMITED_CAMPAIGNS = env("BENCH_LIMITED_CAMPAIGNS", 20);
+const TIME_SCALE = env("BENCH_TIME_SCALE", 60);
+const KEY = "bench-key";
+
+const log = (message: string) => console.error(`bench: ${message}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freshDatabase(rootUrl: string, name: string): Promise<string> {
+  const root = new pg.Client({ connectionString: rootUrl });
+  await root.connect();
+  await root.query(`drop database if exists ${name} with (force)`);
+  await root.query(`create database ${name}`);
+  await root.end();
+  const url = databaseUrl(rootUrl, name);
+  await applyMigrations({ url, rootUrl, shadowUrl: undefined, authenticatorPassword: undefined }, { quiet: true });
+  return url;
+}
+
+function startWorkerProcess(dbUrl: string, fake: FakeInstantly, limits: boolean): ChildProcess {
+  const child = spawn(path.join(projectRoot, "node_modules/.bin/node"), [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"], {
+    env: {
+      ...process.env,
+      DATABASE_URL: dbUrl,
+      GRAPHILE_ENV: "production",
+      NODE_ENV: "production",
+      INSTANTLY_API_URL: fake.url,
+      INSTANTLY_API_KEY: KEY,
+      INSTANTLY_RATE_LIMITS: limits ? "true" : "false",
+      INSTANTLY_RATE_LIMIT_TIME_SCALE: String(TIME_SCALE),
+      // No cron run in the middle of the measurement.
+      INSTANTLY_SYNC_SCHEDULE: "0 0 1 1 *",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return child;
+}
+
+async function stopWorkerProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill("SIGTERM");
+  await new Promise((resolve) => child.once("exit", resolve));
+}
+
+interface SyncTimes {
+  seconds: number;
+  rawSeconds: number;
+  emails: number;
+  events: number;
+  requests: number;
+  rateLimited: number;
+  status: string;
+}
+
+/** Asks for a sync; waits for the run and for the normalisation of everything it fetched. */
+async function runSync(pool: pg.Pool): Promise<SyncTimes> {
+  const started = performance.now();
+  const { rows } = await pool.query<{ id: string }>("insert into instantly_sync_requests (triggered_by) values ('cli') returning id");
+  for (;;) {
+    const { rows: run } = await pool.query(
+      `select r.status, r.requests_made, r.rate_limited, (select count(*) from instantly_pending)::int as pending
+       from instantly_sync_requests q join instantly_sync_runs r on r.id = q.run_id where q.id = $1`,
+      [rows[0]!.id],
+    );
+    if (run[0] && run[0].status !== "running" && run[0].pending === 0) {
+      const seconds = (performance.now() - started) / 1000;
+      const { rows: emails } = await pool.query(
+        `select rows_stored, extract(epoch from finished_at - (select started_at from instantly_sync_runs where id = r.run_id))::float as raw_seconds
+         from instantly_sync_run_resources r join instantly_sync_requests q on q.run_id = r.run_id where q.id = $1 and r.resource = 'emails'`,
+        [rows[0]!.id],
+      );
+      const { rows: events } = await pool.query("select count(*)::int as n from events where event_source = 'instantly' and instantly_email_id is not null");
+      return {
+        seconds,
+        rawSeconds: emails[0].raw_seconds,
+        emails: emails[0].rows_stored,
+        events: events[0].n,
+        requests: run[0].requests_made,
+        rateLimited: run[0].rate_limited,
+        status: run[0].status,
+      };
+    }
+    await sleep(100);
+  }
+}
+
+/** The fetch floor: every /emails page of every campaign, plain fetch, `concurrency` campaigns at once. */
+async function fetchFloor(fake: FakeInstantly, concurrency: number): Promise<{ seconds: number; emails: number }> {
+  const started = performance.now();
+  const campaigns = fake.data.campaigns.map((c) => c.id);
+  let emails = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < campaigns.length) {
+        const campaign = campaigns[next++]!;
+        let cursor: string | undefined;
+        for (;;) {
+          const url = new URL(`${fake.url}/emails`);
+          url.searchParams.set("campaign_id", campaign);
+          url.searchParams.set("limit", "100");
+          if (cursor) url.searchParams.set("starting_after", cursor);
+          const page = (await (await fetch(url, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { items: unknown[]; next_starting_after?: string };
+          if (!page.items.length || !page.next_starting_after) break;
+          emails += page.items.length;
+          cursor = page.next_starting_after;
+        }
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, emails };
+}
+
+/** Samples the fake's /emails request count to time the first and the last request. */
+function watchEmailRequests(fake: FakeInstantly) {
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  const timer = setInterval(() => {
+    const now = fake.stats.byEndpoint["GET /emails"] ?? 0;
+    if (now !== count) {
+      if (count === 0) first = performance.now();
+      last = performance.now();
+      count = now;
+    }
+  }, 5);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { requests: count, seconds: (last - first) / 1000 };
+    },
+  };
+}
+
+async function main() {
+  let embedded: EmbeddedPostgres | undefined;
+  const dataDir = path.join(os.tmpdir(), `leadgraph-bench-sync-${process.pid}`);
+  let rootUrl = process.env.BENCH_DATABASE_URL;
+  const table: string[][] = [];
+  const notes: string[] = [];
+  try {
+    if (!rootUrl) {
+      embedded = await startEmbedded({ dataDir, settings: { shared_buffers: "512MB", max_wal_size: "4GB" }, log });
+      rootUrl = embedded.url("postgres");
+    }
+    const version = await (async () => {
+      const root = new pg.Client({ connectionString: rootUrl });
+      await root.connect();
+      const v = (await root.query("show server_version")).rows[0].server_version as string;
+      await root.end();
+      return v;
+    })();
+
+    // 1. Limits off.
+    log(`generating the fake workspace: ${CAMPAIGNS} campaigns, ${ACCOUNTS} accounts, ${EMAILS} emails`);
+    const generation = performance.now();
+    const fake = await startFakeInstantly({ campaigns: CAMPAIGNS, accounts: ACCOUNTS, emails: EMAILS, rateLimits: false });
+    log(`generated in ${((performance.now() - generation) / 1000).toFixed(1)} s`);
+    const floor = await fetchFloor(fake, 4);
+    log(`fetch floor: ${floor.emails} emails in ${floor.seconds.toFixed(1)} s`);
+    const dbUrl = await freshDatabase(rootUrl, "leadgraph_bench_sync");
+    const pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
+    const worker = startWorkerProcess(dbUrl, fake, false);
+    fake.resetStats();
+    const sync = await runSync(pool);
+    log(`sync: ${JSON.stringify(sync)}`);
+    await stopWorkerProcess(worker);
+    await pool.end();
+    await fake.close();
+    const rate = (n: number, s: number) => String(Math.round(n / s));
+    const floorRate = floor.emails / floor.seconds;
+    table.push(
+      ["limits off", "fetch floor (plain fetch, no database)", String(floor.emails), floor.seconds.toFixed(1), rate(floor.emails, floor.seconds), "1.00"],
+      ["limits off", "sync into the raw layer", String(sync.emails), sync.rawSeconds.toFixed(1), rate(sync.emails, sync.rawSeconds), (sync.emails / sync.rawSeconds / floorRate).toFixed(2)],
+      ["limits off", "sync end-to-end (raw + events)", String(sync.events), sync.seconds.toFixed(1), rate(sync.events, sync.seconds), (sync.events / sync.seconds / floorRate).toFixed(2)],
+    );
+    notes.push(
+      `limits off: run ${sync.status}, ${sync.requests} requests, ${sync.rateLimited} answered 429; ${sync.events} email events from ${sync.emails} emails stored ` +
+        `(goal: >= 5,000 emails/s end-to-end: ${sync.events / sync.seconds >= 5000 ? "MET" : "NOT MET"})`,
+    );
+
+    // 2. Limits on, time-compressed.
+    log(`limits on, time x${TIME_SCALE}: ${LIMITED_CAMPAIGNS} campaigns, ${LIMITED_EMAILS} emails`);
+    const limited = await startFakeInstantly({ campaigns: LIMITED_CAMPAIGNS, accounts: 20, emails: LIMITED_EMAILS, rateLimits: true, timeScale: TIME_SCALE, seed: 2 });
+    const limitedUrl = await freshDatabase(rootUrl, "leadgraph_bench_sync_limited");
+    const limitedPool = new pg.Pool({ connectionString: limitedUrl, max: 2 });
+    const limitedWorker = startWorkerProcess(limitedUrl, limited, true);
+    limited.resetStats();
+    const watch = watchEmailRequests(limited);
+    const paced = await runSync(limitedPool);
+    const emailsPhase = watch.stop();
+    log(`sync: ${JSON.stringify(paced)}; /emails: ${JSON.stringify(emailsPhase)}`);
+    await stopWorkerProcess(limitedWorker);
+    await limitedPool.end();
+    const fake429 = limited.stats.rateLimited;
+    await limited.close();
+    // The ceiling, in compressed time: 20 requests (of up to 100 emails) per 60 s / TIME_SCALE.
+    const ceilingRequestsPerSecond = (20 * TIME_SCALE) / 60;
+    const requestShare = (emailsPhase.requests - 1) / emailsPhase.seconds / ceilingRequestsPerSecond;
+    const emailShare = paced.emails / emailsPhase.seconds / (ceilingRequestsPerSecond * 100);
+    table.push(
+      ["limits on", "/emails ceiling (20 req/min x 100)", "-", "-", String(Math.round(ceilingRequestsPerSecond * 100)), "1.00"],
+      ["limits on", "sync /emails requests", String(emailsPhase.requests), emailsPhase.seconds.toFixed(1), `${((emailsPhase.requests - 1) / emailsPhase.seconds).toFixed(1)} req/s`, requestShare.toFixed(2)],
+      ["limits on", "sync emails into the raw layer", String(paced.emails), emailsPhase.seconds.toFixed(1), rate(paced.emails, emailsPhase.seconds), emailShare.toFixed(2)],
+    );
+    notes.push(
+      `limits on (time x${TIME_SCALE}): run ${paced.status}, ${paced.requests} requests, ${fake429} answered 429 by the fake (${paced.rateLimited} seen by the sync); ` +
+        `share of the /emails ceiling: ${(requestShare * 100).toFixed(1)}% of the requests, ${(emailShare * 100).toFixed(1)}% of the emails ` +
+        `(a campaign's last page is partial and ends with an empty page) ` +
+        `(goal: >= 90% and zero 429s: ${requestShare >= 0.9 && fake429 === 0 ? "MET" : "NOT MET"} by requests, ${emailShare >= 0.9 && fake429 === 0 ? "MET" : "NOT MET"} by emails)`,
+    );
+
+    const header = ["limits", "what", "emails", "seconds", "emails/s", "vs baseline"];
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+    console.log(`\nleadgraph bench:sync (fake Instantly in the bench process, worker in its own process, deterministic data)`);
+    console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}\n`);
+    console.log(line(header));
+    console.log(widths.map((w) => "-".repeat(w)).join("  "));
+    for (const row of table) console.log(line(row));
+    console.log("");
+    for (const note of notes) console.log(`- ${note}`);
+  } finally {
+    if (embedded) await embedded.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
