@@ -1,5 +1,5 @@
 --! Previous: sha1:b6adaa350c0fee1588e588677aecda75a7f881b2
---! Hash: sha1:1c3e9f9533812448dc6589d4c34101789d1e3603
+--! Hash: sha1:a706f4833a6e7aaa2eea82088953939c7dcebe08
 --! Message: Instantly sync: leads and webhook raw tables, sync runs, requests, rejects, resume points, the normalisation queue and its triggers
 
 -- Instantly sync: what the sync stores besides the four seed raw tables
@@ -245,6 +245,11 @@ comment on column instantly_pending.queued_at is E'When it was queued.';
 -- appears on two events.
 drop index if exists events_instantly_email_id_idx;
 create unique index events_instantly_email_id_key on events (instantly_email_id) where instantly_email_id is not null;
+-- Webhook events that are an email but came without its id, waiting for the
+-- sync's copy of the email to be matched to them (by lead, type and time).
+drop index if exists events_unmatched_instantly_idx;
+create index events_unmatched_instantly_idx on events (lead_id, event_type, event_timestamp)
+  where instantly_email_id is null and event_source = 'instantly';
 
 ------------------------------------------------------------------------------
 -- Starting the work. (plpgsql: the bodies refer to graphile_worker, which is
@@ -275,13 +280,17 @@ create function tg_instantly_raw__pending() returns trigger
 as $$
 begin
   if TG_TABLE_NAME = 'instantly_campaigns_raw' then
-    insert into instantly_pending (resource, source_id) select 'campaign', instantly_campaign_id from new_rows on conflict do nothing;
+    insert into instantly_pending (resource, source_id) select 'campaign', instantly_campaign_id from new_rows
+      on conflict (resource, source_id) do update set queued_at = excluded.queued_at;
   elsif TG_TABLE_NAME = 'instantly_emails_raw' then
-    insert into instantly_pending (resource, source_id) select 'email', instantly_email_id from new_rows on conflict do nothing;
+    insert into instantly_pending (resource, source_id) select 'email', instantly_email_id from new_rows
+      on conflict (resource, source_id) do update set queued_at = excluded.queued_at;
   elsif TG_TABLE_NAME = 'instantly_leads_raw' then
-    insert into instantly_pending (resource, source_id) select 'lead', instantly_lead_id from new_rows on conflict do nothing;
+    insert into instantly_pending (resource, source_id) select 'lead', instantly_lead_id from new_rows
+      on conflict (resource, source_id) do update set queued_at = excluded.queued_at;
   elsif TG_TABLE_NAME = 'instantly_webhooks_raw' then
-    insert into instantly_pending (resource, source_id) select 'webhook', id::text from new_rows on conflict do nothing;
+    insert into instantly_pending (resource, source_id) select 'webhook', id::text from new_rows
+      on conflict (resource, source_id) do update set queued_at = excluded.queued_at;
   end if;
   if found then
     perform enqueue_instantly_normalization();
@@ -289,6 +298,8 @@ begin
   return null;
 end;
 $$;
+-- (on conflict do update, not do nothing: it waits for a normaliser that has
+-- claimed the row to commit, so a row changed meanwhile is queued again.)
 comment on function tg_instantly_raw__pending() is E'Trigger function: queues new or changed Instantly raw rows for normalisation and schedules the normaliser.';
 
 create trigger _900_pending_insert after insert on instantly_campaigns_raw referencing new table as new_rows
@@ -350,7 +361,13 @@ declare
   lead_email text := nullif(lower(btrim(coalesce(payload ->> 'lead_email', payload ->> 'email'))), '');
   email_id text := nullif(btrim(payload ->> 'email_id'), '');
   stamp text := payload ->> 'timestamp';
+  stamped timestamptz;
 begin
+  begin
+    stamped := stamp::timestamptz;
+  exception when others then
+    stamped := null;  -- a malformed timestamp is kept in the payload, not refused
+  end;
   if jsonb_typeof(payload) is distinct from 'object' then
     raise exception 'an Instantly webhook payload is a JSON object' using errcode = '22023';
   end if;
@@ -359,7 +376,7 @@ begin
   values (
     md5(concat_ws(E'\x1f', event_type, coalesce(email_id, lead_email), stamp, payload ->> 'campaign_id')),
     event_type, lead_email, nullif(payload ->> 'campaign_id', ''), email_id,
-    case when stamp ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$' then stamp::timestamptz end,
+    stamped,
     payload
   )
   on conflict (dedupe_key) do update set deliveries = w.deliveries + 1, last_received_at = now()

@@ -12,6 +12,8 @@ import type { PoolClient } from "pg";
 import { FREE_MAIL_DOMAINS } from "../imports/columns.ts";
 
 export const DEFAULT_BATCH_SIZE = 5000;
+/** The event keeps this much of a body (the whole one stays in raw_data): full-text search refuses tsvectors over 1 MB. */
+const MAX_BODY_CHARS = 100_000;
 
 export interface NormalizeCounts {
   campaigns: number;
@@ -175,7 +177,7 @@ select 'email', t.instantly_email_id, x.lead_email,
        end,
        coalesce(${ts("t.j ->> 'timestamp_email'")}, ${ts("t.j ->> 'timestamp_created'")}),
        t.j ->> 'subject',
-       coalesce(t.j #>> '{body,text}', btrim(regexp_replace(t.j #>> '{body,html}', '<[^>]*>', ' ', 'g'))),
+       left(coalesce(t.j #>> '{body,text}', btrim(regexp_replace(t.j #>> '{body,html}', '<[^>]*>', ' ', 'g'))), ${MAX_BODY_CHARS}),
        coalesce(t.j ->> 'from_address_email', case when t.direction = 'sent' then t.j ->> 'eaccount' end),
        t.j ->> 'to_address_email_list',
        t.instantly_email_id,
@@ -220,8 +222,8 @@ select 'webhook', w.id, w.lead_email,
        w.our_type,
        coalesce(w.event_timestamp, now()),
        coalesce(w.j ->> 'reply_subject', w.j ->> 'email_subject'),
-       coalesce(w.j ->> 'reply_text', w.j ->> 'email_text', w.j ->> 'reply_text_snippet',
-                btrim(regexp_replace(coalesce(w.j ->> 'reply_html', w.j ->> 'email_html'), '<[^>]*>', ' ', 'g'))),
+       left(coalesce(w.j ->> 'reply_text', w.j ->> 'email_text', w.j ->> 'reply_text_snippet',
+                btrim(regexp_replace(coalesce(w.j ->> 'reply_html', w.j ->> 'email_html'), '<[^>]*>', ' ', 'g'))), ${MAX_BODY_CHARS}),
        case when w.our_type in ('email_replied', 'auto_reply_received') then w.lead_email else w.j ->> 'email_account' end,
        case when w.our_type in ('email_replied', 'auto_reply_received') then w.j ->> 'email_account' else w.lead_email end,
        -- Only the events that are one email carry its id (an open or a label
@@ -282,7 +284,11 @@ const PREPARE_SQL = [
      from (select source, source_id, coalesce(
              normalize_domain(website),
              case when split_part(lead_email, '@', 2) <> all ($1::text[]) then normalize_domain(split_part(lead_email, '@', 2)) end
-           ) as candidate from staged) c
+           ) as candidate from staged
+           -- Only where it can matter: a person without a company yet, or a
+           -- source that names the company (emails of known people skip the regexes).
+           where company_name is not null or website is not null
+              or not exists (select 1 from leads l where l.email = staged.lead_email and l.company_id is not null)) c
    ) d
    where d.source = s.source and d.source_id = s.source_id`,
   `insert into companies (company_name, company_domain, website)
@@ -297,20 +303,32 @@ const PREPARE_SQL = [
       or (companies.company_name = companies.company_domain and excluded.company_name <> excluded.company_domain)`,
   // A person known only by LinkedIn (e.g. from a CSV without email) gets the
   // email Instantly has for them (the CSV import's matching rules).
+  // One lead per email and one email per lead (two LinkedIn-only leads of one
+  // person, or one person under two URLs, must not end with the same email).
   `update leads l set email = m.lead_email
    from (
-     select distinct on (k.key) k.key, s.lead_email
-     from staged s cross join lateral (select lower(regexp_replace(s.linkedin_url, '/+$', '')) as key) k
-     where s.linkedin_url is not null and not exists (select 1 from leads x where x.email = s.lead_email)
-     order by k.key, s.lead_email
+     select distinct on (p.lead_email) p.id, p.lead_email
+     from (
+       select distinct on (x.id) x.id, s.lead_email
+       from staged s
+       join leads x on x.email is null and lower(regexp_replace(x.linkedin_url, '/+$', '')) = lower(regexp_replace(s.linkedin_url, '/+$', ''))
+       where s.linkedin_url is not null and not exists (select 1 from leads y where y.email = s.lead_email)
+       order by x.id, s.lead_email
+     ) p
+     order by p.lead_email, p.id
    ) m
-   where l.email is null and lower(regexp_replace(l.linkedin_url, '/+$', '')) = m.key`,
+   where l.id = m.id`,
   // New people: one lead per lower-cased email, marked as coming from Instantly;
   // known ones get their empty fields filled.
   `insert into leads (email, first_name, last_name, job_title, phone, linkedin_url, company_id, lead_source)
    select distinct on (s.lead_email) s.lead_email, s.first_name, s.last_name, s.job_title, s.phone, s.linkedin_url,
           (select id from companies c where c.company_domain = s.domain), 'instantly'
    from staged s
+   -- Known people with nothing new for them are left alone.
+   where not exists (select 1 from leads l where l.email = s.lead_email
+                       and (s.first_name is null or l.first_name is not null) and (s.last_name is null or l.last_name is not null)
+                       and (s.job_title is null or l.job_title is not null) and (s.phone is null or l.phone is not null)
+                       and (s.linkedin_url is null or l.linkedin_url is not null) and (s.domain is null or l.company_id is not null))
    order by s.lead_email, (s.source = 'lead') desc, s.first_name is null
    on conflict (email) do update set
      first_name = coalesce(leads.first_name, excluded.first_name),
@@ -327,7 +345,9 @@ const PREPARE_SQL = [
       or (leads.company_id is null and excluded.company_id is not null)`,
   `update staged s set lead_id = l.id from leads l where l.email = s.lead_email`,
   `insert into campaign_leads (campaign_id, lead_id)
-   select distinct campaign_id, lead_id from staged where campaign_id is not null and lead_id is not null
+   select distinct campaign_id, lead_id from staged s
+   where campaign_id is not null and lead_id is not null
+     and not exists (select 1 from campaign_leads cl where cl.campaign_id = s.campaign_id and cl.lead_id = s.lead_id)
    on conflict (campaign_id, lead_id) do nothing`,
   `update staged s set campaign_lead_id = cl.id from campaign_leads cl where cl.campaign_id = s.campaign_id and cl.lead_id = s.lead_id`,
 ];
@@ -479,21 +499,26 @@ next as (
          greatest(r.current_step, r.step) as new_step
   from rank r
 ),
+-- Each touched campaign's steps, read once (not once per membership: the raw
+-- campaign with its sequence HTML is large).
+steps as materialized (
+  select c.id as campaign_id, r.raw_json #> '{campaign,sequences,0,steps}' as steps
+  from campaigns c join instantly_campaigns_raw r on r.instantly_campaign_id = c.instantly_campaign_id
+  where c.id in (select campaign_id from touched) and jsonb_typeof(r.raw_json #> '{campaign,sequences,0,steps}') = 'array'
+),
 planned as (
   select n.*,
          -- The next step is due \`delay\` after the last email sent (Instantly's
          -- step delay is the wait before the following step; days unless
          -- delay_unit says otherwise), while the lead is in sequence and a step is left.
-         case when n.new_overall_status = 'active' and n.new_email_status in ('sent', 'opened', 'clicked') then
+         case when n.new_overall_status = 'active' and n.new_email_status in ('sent', 'opened', 'clicked') and n.new_step is not null then
            (select n.last_sent_at + case coalesce(st ->> 'delay_unit', 'days')
                                       when 'minutes' then make_interval(mins => (st ->> 'delay')::numeric::integer)
                                       when 'hours' then make_interval(hours => (st ->> 'delay')::numeric::integer)
                                       else make_interval(days => (st ->> 'delay')::numeric::integer) end
-            from campaigns c
-            join instantly_campaigns_raw r on r.instantly_campaign_id = c.instantly_campaign_id
-            cross join lateral (select r.raw_json #> array['campaign', 'sequences', '0', 'steps', (n.new_step - 1)::text] as st) step
-            where c.id = n.campaign_id
-              and jsonb_typeof(r.raw_json #> array['campaign', 'sequences', '0', 'steps', n.new_step::text]) = 'object'
+            from steps cross join lateral (select steps.steps -> (n.new_step - 1) as st) step
+            where steps.campaign_id = n.campaign_id
+              and jsonb_typeof(steps.steps -> n.new_step) = 'object'
               and jsonb_typeof(st -> 'delay') = 'number' and (st ->> 'delay')::numeric between 0 and 10000)
          end as new_followup
   from next n
@@ -529,8 +554,27 @@ async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Pro
   }
 }
 
+/** LEADGRAPH_PROFILE_SQL=1: each statement's time on stderr (to find where a batch spends it). */
+function profiled(client: PoolClient): PoolClient {
+  return new Proxy(client, {
+    get(target, property) {
+      if (property !== "query") return Reflect.get(target, property);
+      return async (sql: string, values?: unknown[]) => {
+        const started = performance.now();
+        try {
+          return await target.query(sql, values);
+        } finally {
+          const label = sql.replace(/--.*$/gm, "").replace(/\s+/g, " ").trim().slice(0, 90);
+          console.error(`[normalize] ${(performance.now() - started).toFixed(0).padStart(6)} ms  ${label}`);
+        }
+      };
+    },
+  });
+}
+
 /** One batch of one source; returns how many pending rows it took (0 = none left). */
-async function normalizeBatch(client: PoolClient, source: Source, batchSize: number): Promise<{ taken: number; rejected: number }> {
+async function normalizeBatch(db: PoolClient, source: Source, batchSize: number): Promise<{ taken: number; rejected: number }> {
+  const client = process.env.LEADGRAPH_PROFILE_SQL ? profiled(db) : db;
   return inTransaction(client, async () => {
     await client.query(CREATE_STAGED_SQL);
     const staged = await client.query(STAGE_SQL[source], [batchSize]);
@@ -565,11 +609,60 @@ export async function normalizeInstantly(client: PoolClient, options: { batchSiz
   const plural = { lead: "leads", email: "emails", webhook: "webhooks" } as const;
   for (const source of ["lead", "email", "webhook"] as const) {
     for (;;) {
-      const { taken, rejected } = await normalizeBatch(client, source, batchSize);
-      counts[plural[source]] += taken;
-      counts.rejected += rejected;
-      if (taken < batchSize) break;
+      let result: { taken: number; rejected: number };
+      try {
+        result = await normalizeBatch(client, source, batchSize);
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        // One bad row must not stop the rest: go row by row through this
+        // batch; the row that fails again is set aside with the error.
+        result = { taken: 0, rejected: 0 };
+        for (let i = 0; i < batchSize; i++) {
+          try {
+            const one = await normalizeBatch(client, source, 1);
+            if (!one.taken) break;
+            result.taken += one.taken;
+            result.rejected += one.rejected;
+          } catch (rowError) {
+            if (!isDataError(rowError)) throw rowError;
+            await setAside(client, source, (rowError as Error).message);
+            result.taken += 1;
+            result.rejected += 1;
+          }
+        }
+      }
+      counts[plural[source]] += result.taken;
+      counts.rejected += result.rejected;
+      if (result.taken < batchSize) break;
     }
   }
   return counts;
+}
+
+/** PostgreSQL errors about the data (classes 22 data exception and 23 integrity), not the connection or the code. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23") || code === "54000");
+}
+
+const RAW_OF: Record<Source, { table: string; key: string }> = {
+  lead: { table: "instantly_leads_raw", key: "instantly_lead_id" },
+  email: { table: "instantly_emails_raw", key: "instantly_email_id" },
+  webhook: { table: "instantly_webhooks_raw", key: "id::text" },
+};
+
+/** Takes the next pending row of a source (the one a batch of 1 failed on) off the queue, into instantly_rejects. */
+async function setAside(client: PoolClient, source: Source, message: string): Promise<void> {
+  const { table, key } = RAW_OF[source];
+  await inTransaction(client, () =>
+    client.query(
+      `with claimed as (${claim(source)})
+       insert into instantly_rejects (stage, resource, source_id, reason, raw_json)
+       select 'normalize', $2, claimed.source_id, $3,
+              (select ${source === "webhook" ? "payload" : "raw_json"} from ${table} where ${key} = claimed.source_id)
+       from claimed
+       on conflict (stage, resource, source_id) do update set reason = excluded.reason, raw_json = excluded.raw_json`,
+      [1, source, `could not be normalised: ${message}`],
+    ),
+  );
 }

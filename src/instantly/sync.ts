@@ -13,6 +13,7 @@ import { loadConfig } from "../config.ts";
 import { InstantlyApiError, InstantlyAuthError, InstantlyClient, type Page } from "./client.ts";
 import { INSTANTLY_RATE_LIMITS, sharedRateLimiter } from "./rate-limiter.ts";
 import { validateRecords, type InstantlyResource } from "./schemas.ts";
+import { sanitized, unstorable } from "./storable.ts";
 
 export const RESOURCES = ["campaigns", "accounts", "daily_analytics", "emails", "leads"] as const;
 export type SyncResource = (typeof RESOURCES)[number];
@@ -59,7 +60,7 @@ export function jobDb(helpers: JobHelpers): Db {
   return { query: (sql, values) => helpers.query(sql, values), withClient: (work) => helpers.withPgClient(work) };
 }
 
-export function instantlyClient(options: { onRequest?: (status: number | string) => void } = {}): InstantlyClient {
+export function instantlyClient(options: { onRequest?: (status: number | string) => void; signal?: AbortSignal } = {}): InstantlyClient {
   const config = loadConfig();
   const { apiUrl, apiKey, rateLimits, rateLimitTimeScale, requestTimeoutMs, maxRetries, retryBaseMs } = config.instantly;
   if (!apiKey) throw new SyncConfigurationError("INSTANTLY_API_KEY is not set: the Instantly sync needs an API key (Instantly: Settings -> Integrations -> API Keys)");
@@ -72,6 +73,7 @@ export function instantlyClient(options: { onRequest?: (status: number | string)
     timeoutMs: requestTimeoutMs,
     maxRetries,
     retryBaseMs,
+    ...(options.signal ? { signal: options.signal } : {}),
     onRequest: (info) => options.onRequest?.(info.status),
   });
 }
@@ -79,6 +81,11 @@ export function instantlyClient(options: { onRequest?: (status: number | string)
 // ---------------------------------------------------------------------------
 // Runs
 
+// A run is alive while one of its parts is: running under its advisory lock
+// (held by a live connection of this database), or waiting as a queued job
+// that no worker holds. (graphile-worker's public jobs view has no payload:
+// its private tables do.) A part finishing and queueing the next parts does
+// both in one transaction, so there is no gap between them.
 const RUN_IS_ALIVE_SQL = `
 select exists (
   select 1 from instantly_sync_run_resources r
@@ -86,14 +93,12 @@ select exists (
     (r.status = 'running' and exists (
       select 1 from pg_locks l
       where l.locktype = 'advisory' and l.granted and l.classid = ${LOCK_CLASS} and l.objsubid = 2
+        and l.database = (select oid from pg_database where datname = current_database())
         and l.objid = array_position(array['campaigns', 'accounts', 'daily_analytics', 'emails', 'leads'], r.resource)))
-    -- (graphile-worker's public jobs view has no payload: its private tables do)
     or (r.status = 'pending' and exists (
       select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
       where t.identifier = 'instantly_sync__' || r.resource and j.payload ->> 'runId' = $1::text
         and j.attempts < j.max_attempts and j.locked_at is null))
-    or (r.status = 'pending' and r.resource in ('daily_analytics', 'emails', 'leads') and exists (
-      select 1 from instantly_sync_run_resources c where c.run_id = r.run_id and c.resource = 'campaigns' and c.status in ('pending', 'running')))
   )
 ) as alive`;
 
@@ -215,7 +220,14 @@ export async function runResourceJob(resource: SyncResource, payload: unknown, h
       LOCK_CLASS,
       RESOURCES.indexOf(resource) + 1,
     ]);
-    if (!rows[0]!.locked) throw new Error(`another ${resource} sync is running; this job will be retried`);
+    if (!rows[0]!.locked) {
+      const message = `another ${resource} sync is running`;
+      if (helpers.job.attempts >= helpers.job.max_attempts) {
+        await failResource(db, runId, resource, message);
+        return;
+      }
+      throw new Error(`${message}; this job will be retried`);
+    }
     try {
       const { rows: state } = await db.query<{ status: string }>(
         "select r.status from instantly_sync_run_resources r join instantly_sync_runs run on run.id = r.run_id where r.run_id = $1 and r.resource = $2 and run.status = 'running'",
@@ -238,6 +250,8 @@ async function runResource(db: Db, runId: string, resource: SyncResource, helper
   let client: InstantlyClient;
   try {
     client = instantlyClient({
+      // A worker shutting down aborts waits and backoff (the job is retried later).
+      signal: helpers.abortSignal,
       onRequest: (status) => {
         requests++;
         if (status === 429) rateLimited++;
@@ -247,10 +261,14 @@ async function runResource(db: Db, runId: string, resource: SyncResource, helper
     await failResource(db, runId, resource, (error as Error).message);
     return;
   }
-  await db.query(
-    "update instantly_sync_run_resources set status = 'running', started_at = coalesce(started_at, now()), error = null where run_id = $1 and resource = $2",
+  const started = await db.query(
+    `update instantly_sync_run_resources r set status = 'running', started_at = coalesce(r.started_at, now()), error = null
+     from instantly_sync_runs run
+     where r.run_id = $1 and r.resource = $2 and r.status in ('pending', 'running') and run.id = r.run_id and run.status = 'running'`,
     [runId, resource],
   );
+  // Marked interrupted meanwhile (a new run took over): nothing to do.
+  if (!started.rowCount) return;
   // Requests are counted per attempt; rows are counted by what this attempt
   // did (a retried job counts its pages again, as it fetches them again).
   const flush = async () => {
@@ -266,16 +284,16 @@ async function runResource(db: Db, runId: string, resource: SyncResource, helper
   try {
     await WORK[resource]({ db, runId, client, counts, flush });
     await flush();
-    await db.query(
-      `update instantly_sync_run_resources set status = case when rows_rejected > 0 then 'completed_with_errors' else 'completed' end,
-         finished_at = now(), error = null where run_id = $1 and resource = $2`,
-      [runId, resource],
-    );
-    if (resource === "campaigns") {
-      await withTransaction(db, async (db) => {
-        for (const next of ["daily_analytics", "emails", "leads"] as const) await addResourceJob(db, runId, next);
-      });
-    }
+    await withTransaction(db, async (tx) => {
+      await tx.query(
+        `update instantly_sync_run_resources set status = case when rows_rejected > 0 then 'completed_with_errors' else 'completed' end,
+           finished_at = now(), error = null where run_id = $1 and resource = $2`,
+        [runId, resource],
+      );
+      if (resource === "campaigns") {
+        for (const next of ["daily_analytics", "emails", "leads"] as const) await addResourceJob(tx, runId, next);
+      }
+    });
   } catch (error) {
     await flush().catch(() => {});
     const message = (error as Error).message;
@@ -343,7 +361,14 @@ async function validate<T>(
   items: unknown[],
   idOf: (raw: unknown) => unknown,
 ): Promise<{ record: T; raw: unknown }[]> {
-  const { valid, rejected } = validateRecords<T>(resource, items);
+  const checked = validateRecords<T>(resource, items);
+  const rejected = checked.rejected;
+  const valid: { record: T; raw: unknown }[] = [];
+  for (const item of checked.valid) {
+    const reason = unstorable(item.raw);
+    if (reason) rejected.push({ raw: sanitized(item.raw), reason: `${resource}: ${reason}` });
+    else valid.push(item);
+  }
   context.counts.received += items.length;
   context.counts.rejected += rejected.length;
   if (rejected.length) {
@@ -500,12 +525,17 @@ async function storedCampaigns(db: Db): Promise<StoredCampaign[]> {
   }));
 }
 
-async function unchanged(db: Db, resource: string, campaign: StoredCampaign): Promise<boolean> {
-  const { rows } = await db.query<{ fingerprint: string | null; cursor: string | null }>(
-    "select fingerprint, cursor from instantly_sync_state where resource = $1 and scope = $2",
-    [resource, campaign.id],
+// Not every change moves a counter (an interest status set by hand, a manual
+// email), so an unchanged campaign is still passed over again after a while.
+const FULL_PASS_AFTER = { emails: "6 hours", leads: "24 hours" } as const;
+
+async function unchanged(db: Db, resource: "emails" | "leads", campaign: StoredCampaign): Promise<boolean> {
+  const { rows } = await db.query<{ fresh: boolean }>(
+    `select fingerprint = $3 and cursor is null and updated_at > now() - $4::interval as fresh
+     from instantly_sync_state where resource = $1 and scope = $2`,
+    [resource, campaign.id, campaign.fingerprint, FULL_PASS_AFTER[resource]],
   );
-  return rows[0]?.fingerprint === campaign.fingerprint && rows[0]?.cursor === null;
+  return rows[0]?.fresh === true;
 }
 
 // daily_analytics: GET /campaigns/analytics/daily per campaign (its rows carry

@@ -7,6 +7,7 @@ import { timingSafeEqual } from "node:crypto";
 import express, { type Router } from "express";
 import type pg from "pg";
 import { VISITOR_ROLE } from "../database/roles.ts";
+import { sanitized, unstorable } from "./storable.ts";
 
 export const WEBHOOK_PATH = "/webhooks/instantly";
 export const WEBHOOK_SECRET_HEADER = "x-leadgraph-webhook-secret";
@@ -57,8 +58,12 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
       try {
         await client.query("begin");
         await client.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
+        // jsonb stores no NUL characters or lone surrogates: such a payload is
+        // kept with them replaced (U+FFFD) rather than refused forever
+        // (Instantly would retry, then switch the webhook off).
+        const storable = unstorable(payload) ? sanitized(payload) : payload;
         const { rows } = await client.query<{ id: string; deliveries: number }>("select * from receive_instantly_webhook($1::jsonb)", [
-          JSON.stringify(payload),
+          JSON.stringify(storable),
         ]);
         await client.query("commit");
         const row = rows[0]!;

@@ -1,0 +1,33 @@
+// Checks for what PostgreSQL refuses to store, so one bad record is set aside
+// instead of failing its page (or webhook delivery) on every retry.
+
+// What passes validation but PostgreSQL would refuse, failing the whole page
+// again on every retry: NUL characters and lone surrogates (jsonb stores
+// neither) and timestamps no calendar has (JavaScript rolls 2025-02-30 over to
+// March; PostgreSQL refuses it).
+const TIMESTAMP_KEYS = new Set(["timestamp_created", "timestamp_email", "timestamp_updated", "date"]);
+
+export function unstorable(raw: unknown): string | undefined {
+  let reason: string | undefined;
+  JSON.stringify(raw, (key, value) => {
+    if (reason || typeof value !== "string") return value;
+    if (value.includes("\u0000")) reason = `${key || "a value"} contains a NUL character`;
+    else if (!value.isWellFormed()) reason = `${key || "a value"} contains a lone UTF-16 surrogate`;
+    else if (TIMESTAMP_KEYS.has(key) && value) {
+      const [, y, m, d] = /^(\d{4})-(\d{2})-(\d{2})/.exec(value) ?? [];
+      const day = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+      if (!y || day.getUTCMonth() !== Number(m) - 1 || day.getUTCDate() !== Number(d) || Number.isNaN(Date.parse(value))) {
+        reason = `${key}: "${value}" is not a valid date`;
+      }
+    }
+    return value;
+  });
+  return reason;
+}
+
+/** The record with the characters jsonb refuses replaced (U+FFFD), so the reject itself can be stored. */
+export function sanitized(raw: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(raw, (_key, value) => (typeof value === "string" ? value.replaceAll("\u0000", "\ufffd").toWellFormed() : value)) ?? "null",
+  );
+}
