@@ -1191,3 +1191,24 @@ describe("idempotency", () => {
     expect(await pending(small.pool)).toEqual([]);
   });
 });
+
+describe("a row that cannot be normalised", () => {
+  it("is set aside with the error, and the rest of its batch is normalised", async () => {
+    // A step number beyond PostgreSQL's integer: the batch fails, then goes row by row.
+    const broken = sentEmail({ id: emailId(), lead: "overflow.person@overflow-example.com", at: "2025-10-01T10:00:00.000Z", step: "0_99999999999_0" });
+    const fine = [1, 2, 3].map((i) => sentEmail({ id: emailId(), lead: `fine.person${i}@overflow-example.com`, at: `2025-10-0${i}T10:00:00.000Z` }));
+    await storeEmails([fine[0]!, broken, fine[1]!, fine[2]!]);
+    const counts = await normalize({ batchSize: 10 });
+    expect(counts.rejected).toBeGreaterThanOrEqual(1);
+    const { rows: rejects } = await db.pool.query("select reason, raw_json from instantly_rejects where source_id = $1", [broken.id]);
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0].reason).toMatch(/^could not be normalised: .*out of range/);
+    expect(rejects[0].raw_json.id).toBe(broken.id);
+    for (const email of fine) {
+      const { rows } = await db.pool.query("select 1 from events where instantly_email_id = $1", [email.id]);
+      expect(rows, email.id).toHaveLength(1);
+    }
+    const { rows: pending } = await db.pool.query("select count(*)::int as n from instantly_pending");
+    expect(pending[0].n).toBe(0);
+  });
+});

@@ -278,6 +278,37 @@ describe("faults", () => {
     expect(await snapshot(db)).toEqual(cleanState);
   }, 120_000);
 
+  it("a worker killed while fetching the campaigns: the next request does not wait for the dead run", async () => {
+    const db = await createTestDatabase();
+    // The campaigns job hangs on a request that never answers; then its worker dies.
+    fake.injectFaults({ endpoint: "GET /campaigns", kind: "slow", delayMs: 60_000 });
+    const child = spawn(path.join(projectRoot, "node_modules/.bin/node"), [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"], {
+      env: { ...process.env, DATABASE_URL: db.url, INSTANTLY_REQUEST_TIMEOUT_MS: "120000" },
+      stdio: "ignore",
+      detached: true,
+    });
+    try {
+      await db.pool.query("insert into instantly_sync_requests (triggered_by) values ('cli')");
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const { rows } = await db.pool.query("select status from instantly_sync_run_resources where resource = 'campaigns'");
+        if (rows[0]?.status === "running") break;
+        if (Date.now() > deadline) throw new Error("the campaigns never started");
+        await sleep(20);
+      }
+      process.kill(-child.pid!, "SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+    } finally {
+      fake.clearFaults();
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+    }
+    const run = await withWorker(db, () => sync(db));
+    expect(run.status).toBe("completed");
+    const { rows: runs } = await db.pool.query("select status from instantly_sync_runs order by started_at");
+    expect(runs.map((r) => r.status)).toEqual(["interrupted", "completed"]);
+    expect(await snapshot(db)).toEqual(cleanState);
+  }, 120_000);
+
   it("a key Instantly refuses (401) fails the run at once, saying what to fix", async () => {
     const strict = await startFakeInstantly({ campaigns: 1, accounts: 1, emails: 10, apiKey: "the-right-key", timeScale: 600 });
     const db = await createTestDatabase();
