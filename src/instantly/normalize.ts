@@ -610,34 +610,35 @@ export async function normalizeInstantly(client: PoolClient, options: { batchSiz
   const plural = { lead: "leads", email: "emails", webhook: "webhooks" } as const;
   for (const source of ["lead", "email", "webhook"] as const) {
     for (;;) {
-      let result: { taken: number; rejected: number };
-      try {
-        result = await normalizeBatch(client, source, batchSize);
-      } catch (error) {
-        if (!isDataError(error)) throw error;
-        // One bad row must not stop the rest: go row by row through this
-        // batch; the row that fails again is set aside with the error.
-        result = { taken: 0, rejected: 0 };
-        for (let i = 0; i < batchSize; i++) {
-          try {
-            const one = await normalizeBatch(client, source, 1);
-            if (!one.taken) break;
-            result.taken += one.taken;
-            result.rejected += one.rejected;
-          } catch (rowError) {
-            if (!isDataError(rowError)) throw rowError;
-            await setAside(client, source, (rowError as Error).message);
-            result.taken += 1;
-            result.rejected += 1;
-          }
-        }
-      }
+      const result = await normalizeOrSetAside(client, source, batchSize);
       counts[plural[source]] += result.taken;
       counts.rejected += result.rejected;
       if (result.taken < batchSize) break;
     }
   }
   return counts;
+}
+
+/**
+ * One bad row must not stop the rest: a batch failing on its data is split in
+ * halves (the pending rows are taken in a fixed order) down to the one row
+ * that fails, which is set aside with the error.
+ */
+async function normalizeOrSetAside(client: PoolClient, source: Source, size: number): Promise<{ taken: number; rejected: number }> {
+  try {
+    return await normalizeBatch(client, source, size);
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    if (size === 1) {
+      await setAside(client, source, (error as Error).message);
+      return { taken: 1, rejected: 1 };
+    }
+    const half = Math.ceil(size / 2);
+    const first = await normalizeOrSetAside(client, source, half);
+    if (first.taken < half) return first;
+    const second = await normalizeOrSetAside(client, source, size - half);
+    return { taken: first.taken + second.taken, rejected: first.rejected + second.rejected };
+  }
 }
 
 /** PostgreSQL errors about the data (classes 22 data exception and 23 integrity), not the connection or the code. */
