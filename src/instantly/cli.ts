@@ -37,7 +37,7 @@ function resourceLine(r: ResourceRecord): string {
 
 export async function runSync(options: { wait?: boolean }, db: Database, config: Config): Promise<number> {
   // The worker syncs with its own settings; only a worker run here needs ours.
-  if (!config.instantly.apiKey && (!options.wait || db.embedded?.owned)) {
+  if (!config.instantly.apiKey && options.wait && db.embedded?.owned) {
     throw new Error("INSTANTLY_API_KEY is not set: create a key in Instantly (Settings -> Integrations -> API Keys, scopes all:read) and set it for the worker (and here)");
   }
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
