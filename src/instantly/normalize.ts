@@ -256,6 +256,9 @@ const PREPARE_SQL = [
    order by s.instantly_campaign_id
    on conflict (instantly_campaign_id) do nothing`,
   `update staged s set campaign_id = c.id from campaigns c where c.instantly_campaign_id = s.instantly_campaign_id`,
+  // People we know already (most emails are to them): the steps below that
+  // create people and companies look only at the others.
+  `update staged s set lead_id = l.id from leads l where l.email = s.lead_email`,
   // Names and companies of people we don't know yet: from the sources of this
   // batch, else from what the leads sync stored about them.
   `update staged s set
@@ -275,8 +278,7 @@ const PREPARE_SQL = [
      where email in (select lead_email from staged where source <> 'lead')
      order by email, updated_at desc
    ) l
-   where s.source <> 'lead' and l.email = s.lead_email
-     and not exists (select 1 from leads where leads.email = s.lead_email)`,
+   where s.source <> 'lead' and l.email = s.lead_email and s.lead_id is null`,
   // The company by domain: the website, else the email's domain unless it is free mail.
   `update staged s set domain = d.domain
    from (
@@ -288,8 +290,8 @@ const PREPARE_SQL = [
            ) as candidate from staged
            -- Only where it can matter: a person without a company yet, or a
            -- source that names the company (emails of known people skip the regexes).
-           where company_name is not null or website is not null
-              or not exists (select 1 from leads l where l.email = staged.lead_email and l.company_id is not null)) c
+           where company_name is not null or website is not null or lead_id is null
+              or not exists (select 1 from leads l where l.id = staged.lead_id and l.company_id is not null)) c
    ) d
    where d.source = s.source and d.source_id = s.source_id`,
   `insert into companies (company_name, company_domain, website)
@@ -313,7 +315,7 @@ const PREPARE_SQL = [
        select distinct on (x.id) x.id, s.lead_email
        from staged s
        join leads x on x.email is null and lower(regexp_replace(x.linkedin_url, '/+$', '')) = lower(regexp_replace(s.linkedin_url, '/+$', ''))
-       where s.linkedin_url is not null and not exists (select 1 from leads y where y.email = s.lead_email)
+       where s.linkedin_url is not null and s.lead_id is null
        order by x.id, s.lead_email
      ) p
      order by p.lead_email, p.id
@@ -326,7 +328,9 @@ const PREPARE_SQL = [
           (select id from companies c where c.company_domain = s.domain), 'instantly'
    from staged s
    -- Known people with nothing new for them are left alone.
-   where not exists (select 1 from leads l where l.email = s.lead_email
+   where (s.lead_id is null or s.first_name is not null or s.last_name is not null or s.job_title is not null
+          or s.phone is not null or s.linkedin_url is not null or s.domain is not null)
+     and not exists (select 1 from leads l where l.email = s.lead_email
                        and (s.first_name is null or l.first_name is not null) and (s.last_name is null or l.last_name is not null)
                        and (s.job_title is null or l.job_title is not null) and (s.phone is null or l.phone is not null)
                        and (s.linkedin_url is null or l.linkedin_url is not null) and (s.domain is null or l.company_id is not null))
@@ -344,7 +348,7 @@ const PREPARE_SQL = [
       or (leads.phone is null and excluded.phone is not null)
       or (leads.linkedin_url is null and excluded.linkedin_url is not null)
       or (leads.company_id is null and excluded.company_id is not null)`,
-  `update staged s set lead_id = l.id from leads l where l.email = s.lead_email`,
+  `update staged s set lead_id = l.id from leads l where s.lead_id is null and l.email = s.lead_email`,
   `insert into campaign_leads (campaign_id, lead_id)
    select distinct campaign_id, lead_id from staged s
    where campaign_id is not null and lead_id is not null
