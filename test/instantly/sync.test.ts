@@ -93,6 +93,27 @@ async function withWorker<T>(db: TestDatabase, work: () => Promise<T>): Promise<
   }
 }
 
+/** `leadgraph worker` in its own process group on this database (to be killed with kill -9). */
+function spawnWorker(db: TestDatabase, env: Record<string, string> = {}) {
+  const child = spawn(path.join(projectRoot, "node_modules/.bin/node"), [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"], {
+    env: { ...process.env, DATABASE_URL: db.url, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  return {
+    stderr: () => stderr,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        process.kill(-child.pid!, "SIGKILL");
+        await exited;
+      }
+    },
+  };
+}
+
 let fake: FakeInstantly;
 let clean: TestDatabase;
 let cleanRun: RunRow;
@@ -242,13 +263,7 @@ describe("faults", () => {
   it("a worker killed in the middle of the emails: the next run resumes and ends in the same state", async () => {
     const db = await createTestDatabase();
     fake.injectFaults({ endpoint: "GET /emails", kind: "slow", delayMs: 150 });
-    const child = spawn(path.join(projectRoot, "node_modules/.bin/node"), [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"], {
-      env: { ...process.env, DATABASE_URL: db.url, GRAPHILE_LOGGER_DEBUG: "" },
-      stdio: ["ignore", "ignore", "pipe"],
-      detached: true,
-    });
-    let stderr = "";
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    const worker = spawnWorker(db);
     try {
       const { rows } = await db.pool.query<{ id: string }>("insert into instantly_sync_requests (triggered_by) values ('cli') returning id");
       const deadline = Date.now() + 60_000;
@@ -258,14 +273,13 @@ describe("faults", () => {
           [rows[0]!.id],
         );
         if ((progress[0]?.rows_stored ?? 0) >= 200) break;
-        if (Date.now() > deadline) throw new Error(`the emails never got going; the worker said: ${stderr}`);
+        if (Date.now() > deadline) throw new Error(`the emails never got going; the worker said: ${worker.stderr()}`);
         await sleep(20);
       }
-      process.kill(-child.pid!, "SIGKILL");
-      await new Promise((resolve) => child.once("exit", resolve));
+      await worker.kill();
     } finally {
       fake.clearFaults();
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+      await worker.kill();
     }
     const { rows: stored } = await db.pool.query("select count(*)::int as n from instantly_emails_raw");
     expect(stored[0].n).toBeLessThan(fake.data.emails.filter((e) => e.campaign_id).length);
@@ -282,11 +296,7 @@ describe("faults", () => {
     const db = await createTestDatabase();
     // The campaigns job hangs on a request that never answers; then its worker dies.
     fake.injectFaults({ endpoint: "GET /campaigns", kind: "slow", delayMs: 60_000 });
-    const child = spawn(path.join(projectRoot, "node_modules/.bin/node"), [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"], {
-      env: { ...process.env, DATABASE_URL: db.url, INSTANTLY_REQUEST_TIMEOUT_MS: "120000" },
-      stdio: "ignore",
-      detached: true,
-    });
+    const worker = spawnWorker(db, { INSTANTLY_REQUEST_TIMEOUT_MS: "120000" });
     try {
       await db.pool.query("insert into instantly_sync_requests (triggered_by) values ('cli')");
       const deadline = Date.now() + 30_000;
@@ -296,11 +306,10 @@ describe("faults", () => {
         if (Date.now() > deadline) throw new Error("the campaigns never started");
         await sleep(20);
       }
-      process.kill(-child.pid!, "SIGKILL");
-      await new Promise((resolve) => child.once("exit", resolve));
+      await worker.kill();
     } finally {
       fake.clearFaults();
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+      await worker.kill();
     }
     const run = await withWorker(db, () => sync(db));
     expect(run.status).toBe("completed");

@@ -487,7 +487,7 @@ function fill(template: string, lead: FakeLead): string {
   return flat(...parts.map((part) => (part === "{{firstName}}" ? lead.first_name : part === "{{companyName}}" ? lead.company_name : part)));
 }
 
-function stripHtml(html: string): string {
+export function stripHtml(html: string): string {
   return html
     .replace(/<br>/g, "\n")
     .replace(/<\/div>/g, "\n")

@@ -8,6 +8,7 @@
 // "auto_reply_received", and a custom label arrives as its raw label string.
 // There is no event id and no signature.
 import type { FakeCampaign, FakeData, FakeEmail, FakeEngagement, FakeLead } from "./data.ts";
+import { stripHtml } from "./data.ts";
 
 export interface WebhookPayloadOptions {
   /** Only events of this campaign (default: every campaign). */
@@ -23,13 +24,6 @@ type Payload = Record<string, unknown>;
 const SECOND = 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function stripHtml(html: string): string {
-  return html
-    .replace(/<br>/g, "\n")
-    .replace(/<\/div>/g, "\n")
-    .replace(/<[^>]+>/g, "")
-    .trim();
-}
 
 /** "0_1_0" -> { step: 2, variant: 1 }: webhooks count from 1. */
 function stepNumbers(step: string | undefined): { step?: number; variant?: number } {
