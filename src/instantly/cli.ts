@@ -47,7 +47,8 @@ export async function runSync(options: { wait?: boolean }, db: Database, config:
     const { rows } = await pool.query<{ id: string }>("insert into instantly_sync_requests (triggered_by, requested_by) values ('cli', null) returning id");
     const requestId = rows[0]!.id;
     if (!options.wait) {
-      console.error(`leadgraph: Instantly sync requested (request ${requestId}); the worker runs it`);
+      console.error(`leadgraph: Instantly sync requested; the worker runs it (follow it with instantlySyncRequest(rowId:) { run { status } } in GraphQL)`);
+      console.log(requestId);
       return 0;
     }
     // Nobody else uses this embedded PostgreSQL, so no worker runs: run one here.
