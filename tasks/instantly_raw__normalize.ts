@@ -4,20 +4,31 @@
 // time: a session advisory lock (it dies with a killed worker, unlike a
 // graphile-worker queue lock), so batches never race each other.
 import type { Task } from "graphile-worker";
-import { normalizeInstantly } from "../src/instantly/normalize.ts";
+import { normalizeInstantly, type NormalizeCounts } from "../src/instantly/normalize.ts";
 import { LOCK_CLASS, NORMALIZER_LOCK } from "../src/instantly/sync.ts";
 
 const task: Task = async (_payload, helpers) => {
-  const counts = await helpers.withPgClient(async (client) => {
-    await client.query("select pg_advisory_lock($1, $2)", [LOCK_CLASS, NORMALIZER_LOCK]);
-    try {
-      return await normalizeInstantly(client);
-    } finally {
-      await client.query("select pg_advisory_unlock($1, $2)", [LOCK_CLASS, NORMALIZER_LOCK]).catch(() => {});
+  const total: NormalizeCounts = { campaigns: 0, leads: 0, emails: 0, webhooks: 0, rejected: 0 };
+  await helpers.withPgClient(async (client) => {
+    for (;;) {
+      // Another job is draining: it will see our rows too (it looks again
+      // after letting go of the lock), so this one need not wait, holding a
+      // worker slot that the sync's own jobs need.
+      const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1, $2) as locked", [LOCK_CLASS, NORMALIZER_LOCK]);
+      if (!rows[0]!.locked) return;
+      try {
+        const counts = await normalizeInstantly(client);
+        for (const key of Object.keys(total) as (keyof NormalizeCounts)[]) total[key] += counts[key];
+      } finally {
+        await client.query("select pg_advisory_unlock($1, $2)", [LOCK_CLASS, NORMALIZER_LOCK]).catch(() => {});
+      }
+      // Rows queued while we held the lock, whose own job found it taken.
+      const { rows: left } = await client.query("select 1 from instantly_pending limit 1");
+      if (!left.length) return;
     }
   });
   helpers.logger.info(
-    `Instantly normalised: ${counts.campaigns} campaigns, ${counts.leads} leads, ${counts.emails} emails, ${counts.webhooks} webhook events, ${counts.rejected} not usable`,
+    `Instantly normalised: ${total.campaigns} campaigns, ${total.leads} leads, ${total.emails} emails, ${total.webhooks} webhook events, ${total.rejected} not usable`,
   );
 };
 
