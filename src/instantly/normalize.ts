@@ -97,6 +97,8 @@ select (select count(*) from claimed)::int as claimed, (select count(*) from ups
  */
 const CREATE_STAGED_SQL = `
 create temp table staged (
+  -- No copy of the raw JSON here: every update of staged rewrites its rows,
+  -- so they stay narrow; the raw tables are joined where it is needed.
   source text not null,              -- lead | email | webhook
   source_id text not null,
   lead_email text,
@@ -116,7 +118,6 @@ create temp table staged (
   email_from text,
   email_to text,
   instantly_email_id text,           -- set for events that are one email
-  raw jsonb not null,
   reject_reason text,
   domain text,
   campaign_id uuid,
@@ -127,7 +128,7 @@ create temp table staged (
 const STAGE_LEADS_SQL = `
 with claimed as (${claim("lead")})
 insert into staged (source, source_id, lead_email, first_name, last_name, company_name, website, phone, job_title,
-                    linkedin_url, instantly_campaign_id, raw, reject_reason)
+                    linkedin_url, instantly_campaign_id, reject_reason)
 select 'lead', r.instantly_lead_id, lower(btrim(r.raw_json ->> 'email')),
        nullif(btrim(coalesce(r.raw_json ->> 'first_name', r.raw_json #>> '{payload,firstName}')), ''),
        nullif(btrim(coalesce(r.raw_json ->> 'last_name', r.raw_json #>> '{payload,lastName}')), ''),
@@ -137,7 +138,6 @@ select 'lead', r.instantly_lead_id, lower(btrim(r.raw_json ->> 'email')),
        nullif(btrim(coalesce(r.raw_json ->> 'job_title', r.raw_json #>> '{payload,jobTitle}')), ''),
        nullif(btrim(coalesce(r.raw_json #>> '{payload,linkedIn}', r.raw_json #>> '{payload,linkedin}')), ''),
        nullif(r.raw_json ->> 'campaign', ''),
-       r.raw_json,
        -- Emails and webhooks find people by address: a lead without a usable
        -- one could only become an email-less duplicate (or break the batch).
        case when coalesce(lower(btrim(r.raw_json ->> 'email')), '') !~ '${EMAIL_PATTERN}' then 'no valid email address' end
@@ -164,7 +164,7 @@ t as (
   from r
 )
 insert into staged (source, source_id, lead_email, first_name, last_name, instantly_campaign_id, event_type, event_timestamp,
-                    email_subject, email_body, email_from, email_to, instantly_email_id, raw, reject_reason)
+                    email_subject, email_body, email_from, email_to, instantly_email_id, reject_reason)
 select 'email', t.instantly_email_id, x.lead_email,
        case when t.direction = 'received' then nullif(split_part(btrim(t.j #>> '{from_address_json,0,name}'), ' ', 1), '') end,
        case when t.direction = 'received' then nullif(btrim(substr(btrim(t.j #>> '{from_address_json,0,name}'),
@@ -182,7 +182,6 @@ select 'email', t.instantly_email_id, x.lead_email,
        coalesce(t.j ->> 'from_address_email', case when t.direction = 'sent' then t.j ->> 'eaccount' end),
        t.j ->> 'to_address_email_list',
        t.instantly_email_id,
-       t.j,
        case
          when t.ue_type = 4 then 'a scheduled email, not sent yet'
          when x.lead_email is null or x.lead_email !~ '${EMAIL_PATTERN}' then 'no lead email address (lead, from_address_email, to_address_email_list)'
@@ -215,7 +214,7 @@ w as (
 )
 insert into staged (source, source_id, lead_email, first_name, last_name, company_name, job_title, instantly_campaign_id,
                     campaign_name, event_type, event_timestamp, email_subject, email_body, email_from, email_to,
-                    instantly_email_id, raw, reject_reason)
+                    instantly_email_id, reject_reason)
 select 'webhook', w.id, w.lead_email,
        nullif(btrim(w.j ->> 'firstName'), ''), nullif(btrim(w.j ->> 'lastName'), ''),
        nullif(btrim(w.j ->> 'companyName'), ''), nullif(btrim(w.j ->> 'jobTitle'), ''),
@@ -230,7 +229,6 @@ select 'webhook', w.id, w.lead_email,
        -- Only the events that are one email carry its id (an open or a label
        -- may name the email it is about; that stays in raw_data).
        case when w.our_type in ('email_sent', 'email_replied', 'auto_reply_received') then w.instantly_email_id end,
-       w.j,
        case
          when w.our_type is null then 'no event_type'
          when w.our_type = 'account_error' then 'a sending account event, about no lead'
@@ -241,7 +239,11 @@ from w`;
 const PREPARE_SQL = [
   // Rejects are recorded (stage normalize) and left out of everything below.
   `insert into instantly_rejects (stage, resource, source_id, reason, raw_json)
-   select 'normalize', source, source_id, reject_reason, raw from staged where reject_reason is not null
+   select 'normalize', s.source, s.source_id, s.reject_reason,
+          case s.source when 'lead' then (select raw_json from instantly_leads_raw where instantly_lead_id = s.source_id)
+                        when 'email' then (select raw_json from instantly_emails_raw where instantly_email_id = s.source_id)
+                        else (select payload from instantly_webhooks_raw where id = s.source_id::uuid) end
+   from staged s where s.reject_reason is not null
    on conflict (stage, resource, source_id) do update set reason = excluded.reason, raw_json = excluded.raw_json`,
   `delete from instantly_rejects r using staged s
    where s.reject_reason is null and r.stage = 'normalize' and r.resource = s.source and r.source_id = s.source_id`,
@@ -389,8 +391,9 @@ const EVENTS_FROM_EMAILS_SQL = [
   `insert into events (event_source, event_type, lead_id, campaign_id, campaign_lead_id, event_timestamp, email_subject,
                        email_body, email_from, email_to, instantly_email_id, raw_data)
    select 'instantly', s.event_type, s.lead_id, s.campaign_id, s.campaign_lead_id, s.event_timestamp, s.email_subject,
-          s.email_body, s.email_from, s.email_to, s.instantly_email_id, s.raw
-   from staged s where s.source = 'email'
+          s.email_body, s.email_from, s.email_to, s.instantly_email_id, r.raw_json
+   from staged s join instantly_emails_raw r on r.instantly_email_id = s.source_id
+   where s.source = 'email'
    on conflict (instantly_email_id) where instantly_email_id is not null do update set
      event_type = excluded.event_type, lead_id = excluded.lead_id, campaign_id = excluded.campaign_id,
      campaign_lead_id = excluded.campaign_lead_id, event_timestamp = excluded.event_timestamp,
@@ -407,8 +410,8 @@ const EVENTS_FROM_WEBHOOKS_SQL = [
   `insert into events (event_source, event_type, lead_id, campaign_id, campaign_lead_id, event_timestamp, email_subject,
                        email_body, email_from, email_to, instantly_email_id, raw_data)
    select 'instantly', s.event_type, s.lead_id, s.campaign_id, s.campaign_lead_id, s.event_timestamp, s.email_subject,
-          s.email_body, s.email_from, s.email_to, s.instantly_email_id, s.raw
-   from staged s
+          s.email_body, s.email_from, s.email_to, s.instantly_email_id, w.payload
+   from staged s join instantly_webhooks_raw w on w.id = s.source_id::uuid
    where s.source = 'webhook'
      and not (s.event_type in ('email_sent', 'email_replied', 'auto_reply_received') and s.instantly_email_id is null
               and exists (select 1 from events e where e.lead_id = s.lead_id and e.event_type = s.event_type
