@@ -270,15 +270,21 @@ const PREPARE_SQL = [
      website = coalesce(s.website, l.website),
      job_title = coalesce(s.job_title, l.job_title)
    from (
-     select distinct on (email) email,
-            nullif(btrim(coalesce(raw_json ->> 'first_name', raw_json #>> '{payload,firstName}')), '') as first_name,
-            nullif(btrim(coalesce(raw_json ->> 'last_name', raw_json #>> '{payload,lastName}')), '') as last_name,
-            nullif(btrim(coalesce(raw_json ->> 'company_name', raw_json #>> '{payload,companyName}')), '') as company_name,
-            nullif(btrim(coalesce(raw_json ->> 'website', raw_json ->> 'company_domain')), '') as website,
-            nullif(btrim(coalesce(raw_json ->> 'job_title', raw_json #>> '{payload,jobTitle}')), '') as job_title
-     from instantly_leads_raw
-     where email in (select lead_email from staged where source <> 'lead')
-     order by email, updated_at desc
+     -- The latest raw lead per unknown address first, its JSON read after
+     -- (not for every raw row of every address in the batch).
+     select r.email,
+            nullif(btrim(coalesce(r.raw_json ->> 'first_name', r.raw_json #>> '{payload,firstName}')), '') as first_name,
+            nullif(btrim(coalesce(r.raw_json ->> 'last_name', r.raw_json #>> '{payload,lastName}')), '') as last_name,
+            nullif(btrim(coalesce(r.raw_json ->> 'company_name', r.raw_json #>> '{payload,companyName}')), '') as company_name,
+            nullif(btrim(coalesce(r.raw_json ->> 'website', r.raw_json ->> 'company_domain')), '') as website,
+            nullif(btrim(coalesce(r.raw_json ->> 'job_title', r.raw_json #>> '{payload,jobTitle}')), '') as job_title
+     from (
+       select distinct on (email) instantly_lead_id
+       from instantly_leads_raw
+       where email in (select lead_email from staged where source <> 'lead' and lead_id is null)
+       order by email, updated_at desc
+     ) latest
+     join instantly_leads_raw r on r.instantly_lead_id = latest.instantly_lead_id
    ) l
    where s.source <> 'lead' and l.email = s.lead_email and s.lead_id is null`,
   // The company by domain: the website, else the email's domain unless it is free mail.
