@@ -49,6 +49,20 @@ async function freshDatabase(rootUrl: string, name: string): Promise<string> {
   return url;
 }
 
+// Workers still running when the bench stops (Ctrl-C, an error) would keep
+// loading the machine and skew the next measurement.
+const workers = new Set<ChildProcess>();
+const killWorkers = () => {
+  for (const child of workers) if (child.exitCode === null) child.kill("SIGKILL");
+};
+process.on("exit", killWorkers);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    killWorkers();
+    process.exit(130);
+  });
+}
+
 function startWorkerProcess(dbUrl: string, fake: FakeInstantly, limits: boolean): ChildProcess {
   const child = spawn(path.join(projectRoot, "node_modules/.bin/node"), [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"], {
     env: {
@@ -65,6 +79,7 @@ function startWorkerProcess(dbUrl: string, fake: FakeInstantly, limits: boolean)
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
+  workers.add(child);
   return child;
 }
 
