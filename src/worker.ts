@@ -40,6 +40,20 @@ export function crontab(): string {
   return lines.join("\n") + "\n";
 }
 
+/**
+ * For a CLI command that waits on the worker: when this process owns the
+ * embedded PostgreSQL nobody else uses it, so no worker runs: start one here.
+ * Returns how to stop it (nothing to stop otherwise).
+ */
+export async function startLocalWorker(
+  db: { url: string; embedded?: { owned: boolean } },
+  options: { concurrency: number; shutdownTimeoutMs: number },
+): Promise<() => Promise<void>> {
+  if (!db.embedded?.owned) return async () => {};
+  const worker = await startWorker({ databaseUrl: db.url, ...options, quiet: true });
+  return () => worker.stop();
+}
+
 export interface RunningWorker {
   runner: Runner;
   stop(): Promise<void>;

@@ -87,13 +87,8 @@ export async function runImport(file: string | undefined, options: ImportOptions
       return 0;
     }
 
-    // Nobody else uses this embedded PostgreSQL, so no worker runs: run one here.
-    let stopWorker: (() => Promise<void>) | undefined;
-    if (db.embedded?.owned) {
-      const { startWorker } = await import("../worker.ts");
-      const worker = await startWorker({ databaseUrl: db.url, concurrency: 1, shutdownTimeoutMs: config.shutdownTimeoutMs, quiet: true });
-      stopWorker = () => worker.stop();
-    }
+    const { startLocalWorker } = await import("../worker.ts");
+    const stopWorker = await startLocalWorker(db, { concurrency: 1, shutdownTimeoutMs: config.shutdownTimeoutMs });
     try {
       const bar = new SingleBar({ format: "normalising [{bar}] {percentage}% | {value}/{total} rows | {status}", stream: process.stderr }, undefined);
       let started = false;
@@ -123,7 +118,7 @@ export async function runImport(file: string | undefined, options: ImportOptions
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     } finally {
-      await stopWorker?.();
+      await stopWorker();
     }
   } finally {
     await pool.end();

@@ -4,6 +4,7 @@
 // moment (a killed job is retried): every statement is an upsert or a
 // recomputation, and "inserted" means "this import created the lead".
 import type { PoolClient } from "pg";
+import { inTransaction } from "../database/transaction.ts";
 import { FREE_MAIL_DOMAINS, mapColumns, missingIdentityColumns } from "./columns.ts";
 
 export const DEFAULT_BATCH_SIZE = 5000;
@@ -313,8 +314,7 @@ export async function normalizeImport(
 
   for (let from = 1; from <= (counts[0].last ?? 0); from += batchSize) {
     const to = from + batchSize - 1;
-    await client.query("begin");
-    try {
+    await inTransaction(client, async () => {
       await client.query(STAGE_SQL, [importId, mapping, from, to, FREE_MAIL_DOMAINS]);
       for (const sql of COMPANIES_SQL) await client.query(sql, sql.includes("$1") ? [importId] : []);
       for (const sql of LEADS_SQL) await client.query(sql, sql.includes("$1") ? [importId] : []);
@@ -324,11 +324,7 @@ export async function normalizeImport(
         "update csv_imports_raw set processed_rows = (select count(*) from csv_import_rows where csv_import_id = $1 and row_number <= $2) where id = $1",
         [importId, to],
       );
-      await client.query("commit");
-    } catch (error) {
-      await client.query("rollback").catch(() => {});
-      throw error;
-    }
+    });
   }
   const { rows } = await client.query<{ import_status: NormalizeOutcome }>(FINISH_SQL, [importId]);
   return rows[0].import_status;

@@ -4,6 +4,7 @@
 import type { Readable } from "node:stream";
 import type pg from "pg";
 import { VISITOR_ROLE } from "../database/roles.ts";
+import { inTransaction } from "../database/transaction.ts";
 import { openCsv, type CsvLimits } from "./csv.ts";
 
 const ROWS_PER_STATEMENT = 2000;
@@ -30,47 +31,44 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
   const { header, records } = await openCsv(input, options.limits);
   const client = await pool.connect();
   try {
-    await client.query("begin");
-    if (options.asUser) {
-      await client.query("select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true)", [VISITOR_ROLE, options.asUser]);
-    }
-    const { rows } = await client.query<{ id: string }>(
-      options.uploadedBy
-        ? `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, uploaded_by) values ($1, $2, $3, $4, $5) returning id`
-        : `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id) values ($1, $2, $3, $4) returning id`,
-      [options.fileName, options.fileSizeBytes ?? null, header.columns, options.campaignId ?? null, ...(options.uploadedBy ? [options.uploadedBy] : [])],
-    );
-    const importId = rows[0].id;
-    let numbers: number[] = [];
-    let raws: string[] = [];
-    let total = 0;
-    const flush = async () => {
-      if (!numbers.length) return;
-      await client.query(
-        `insert into csv_import_rows (csv_import_id, row_number, raw_row)
-         select $1, n, r::jsonb from unnest($2::int[], $3::text[]) as t(n, r)`,
-        [importId, numbers, raws],
+    return await inTransaction(client, async () => {
+      if (options.asUser) {
+        await client.query("select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true)", [VISITOR_ROLE, options.asUser]);
+      }
+      const { rows } = await client.query<{ id: string }>(
+        options.uploadedBy
+          ? `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, uploaded_by) values ($1, $2, $3, $4, $5) returning id`
+          : `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id) values ($1, $2, $3, $4) returning id`,
+        [options.fileName, options.fileSizeBytes ?? null, header.columns, options.campaignId ?? null, ...(options.uploadedBy ? [options.uploadedBy] : [])],
       );
-      numbers = [];
-      raws = [];
-    };
-    for await (const record of records) {
-      const row: Record<string, unknown> = { ...record.row };
-      // Cells beyond the header are kept too (a ragged row loses nothing).
-      if (record.extraCells.length) row["(extra cells)"] = record.extraCells;
-      numbers.push(record.rowNumber);
-      raws.push(JSON.stringify(row));
-      total = record.rowNumber;
-      if (numbers.length >= ROWS_PER_STATEMENT) await flush();
-    }
-    await flush();
-    // (the normaliser counts the rows itself; a visitor may not update the record)
-    if (!options.asUser) await client.query("update csv_imports_raw set total_rows = $2 where id = $1", [importId, total]);
-    await client.query("commit");
-    return { importId, totalRows: total, columns: header.columns, renamedColumns: header.renamed };
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
+      const importId = rows[0].id;
+      let numbers: number[] = [];
+      let raws: string[] = [];
+      let total = 0;
+      const flush = async () => {
+        if (!numbers.length) return;
+        await client.query(
+          `insert into csv_import_rows (csv_import_id, row_number, raw_row)
+           select $1, n, r::jsonb from unnest($2::int[], $3::text[]) as t(n, r)`,
+          [importId, numbers, raws],
+        );
+        numbers = [];
+        raws = [];
+      };
+      for await (const record of records) {
+        const row: Record<string, unknown> = { ...record.row };
+        // Cells beyond the header are kept too (a ragged row loses nothing).
+        if (record.extraCells.length) row["(extra cells)"] = record.extraCells;
+        numbers.push(record.rowNumber);
+        raws.push(JSON.stringify(row));
+        total = record.rowNumber;
+        if (numbers.length >= ROWS_PER_STATEMENT) await flush();
+      }
+      await flush();
+      // (the normaliser counts the rows itself; a visitor may not update the record)
+      if (!options.asUser) await client.query("update csv_imports_raw set total_rows = $2 where id = $1", [importId, total]);
+      return { importId, totalRows: total, columns: header.columns, renamedColumns: header.renamed };
+    });
   } finally {
     client.release();
   }

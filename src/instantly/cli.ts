@@ -5,6 +5,7 @@
 import pg from "pg";
 import type { Config } from "../config.ts";
 import type { Database } from "../database/index.ts";
+import { RESOURCES } from "./sync.ts";
 
 interface RunRecord {
   id: string;
@@ -51,12 +52,8 @@ export async function runSync(options: { wait?: boolean }, db: Database, config:
       console.log(requestId);
       return 0;
     }
-    // Nobody else uses this embedded PostgreSQL, so no worker runs: run one here.
-    if (db.embedded?.owned) {
-      const { startWorker } = await import("../worker.ts");
-      const worker = await startWorker({ databaseUrl: db.url, concurrency: config.workerConcurrency, shutdownTimeoutMs: config.shutdownTimeoutMs, quiet: true });
-      stopWorker = () => worker.stop();
-    }
+    const { startLocalWorker } = await import("../worker.ts");
+    stopWorker = await startLocalWorker(db, { concurrency: config.workerConcurrency, shutdownTimeoutMs: config.shutdownTimeoutMs });
     const waitingSince = Date.now();
     let runId: string | null = null;
     while (!runId) {
@@ -76,8 +73,8 @@ export async function runSync(options: { wait?: boolean }, db: Database, config:
       run = (await pool.query<RunRecord>("select * from instantly_sync_runs where id = $1", [runId])).rows[0]!;
       resources = (
         await pool.query<ResourceRecord>(
-          "select * from instantly_sync_run_resources where run_id = $1 order by array_position(array['campaigns','accounts','daily_analytics','emails','leads'], resource)",
-          [runId],
+          "select * from instantly_sync_run_resources where run_id = $1 order by array_position($2::text[], resource)",
+          [runId, RESOURCES],
         )
       ).rows;
       const pending = Number((await pool.query<{ n: string }>("select count(*) as n from instantly_pending")).rows[0]!.n);
@@ -113,7 +110,7 @@ export async function runSync(options: { wait?: boolean }, db: Database, config:
     console.log(run.id);
     return run.status === "failed" || run.status === "interrupted" ? 1 : 0;
   } finally {
-    if (stopWorker) await stopWorker();
+    await stopWorker?.();
     await pool.end();
   }
 }

@@ -9,6 +9,7 @@
 // emails go to), then emails, then webhook events (so a webhook finds the
 // event of an email the sync already stored, and the other way round).
 import type { PoolClient } from "pg";
+import { inTransaction } from "../database/transaction.ts";
 import { FREE_MAIL_DOMAINS } from "../imports/columns.ts";
 
 // Larger batches amortise the per-statement work (measured with bench:sync: 5,000 -> 20,000 rows took 100k emails from 108 s to 65 s end-to-end).
@@ -556,17 +557,6 @@ where cl.id = p.id
 type Source = "lead" | "email" | "webhook";
 const STAGE_SQL: Record<Source, string> = { lead: STAGE_LEADS_SQL, email: STAGE_EMAILS_SQL, webhook: STAGE_WEBHOOKS_SQL };
 
-async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
-  await client.query("begin");
-  try {
-    const result = await work();
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
-  }
-}
 
 /** LEADGRAPH_PROFILE_SQL=1: each statement's time on stderr (to find where a batch spends it). */
 function profiled(client: PoolClient): PoolClient {

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import type { JobHelpers } from "graphile-worker";
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
 import { loadConfig } from "../config.ts";
+import { inTransaction } from "../database/transaction.ts";
 import { InstantlyApiError, InstantlyAuthError, InstantlyClient, type Page } from "./client.ts";
 import { INSTANTLY_RATE_LIMITS, sharedRateLimiter } from "./rate-limiter.ts";
 import { validateRecords, type InstantlyResource } from "./schemas.ts";
@@ -94,7 +95,7 @@ select exists (
       select 1 from pg_locks l
       where l.locktype = 'advisory' and l.granted and l.classid = ${LOCK_CLASS} and l.objsubid = 2
         and l.database = (select oid from pg_database where datname = current_database())
-        and l.objid = array_position(array['campaigns', 'accounts', 'daily_analytics', 'emails', 'leads'], r.resource)))
+        and l.objid = array_position($2::text[], r.resource)))
     or (r.status = 'pending' and exists (
       select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
       where t.identifier = 'instantly_sync__' || r.resource and j.payload ->> 'runId' = $1::text
@@ -119,7 +120,8 @@ export async function startRun(db: Db, triggeredBy: TriggeredBy, requestId?: str
     const { rows: running } = await client.query<{ id: string }>("select id from instantly_sync_runs where status = 'running' order by started_at");
     let runId: string | undefined;
     for (const run of running) {
-      const { rows } = await client.query<{ alive: boolean }>(RUN_IS_ALIVE_SQL, [run.id]);
+      // A resource's lock is (LOCK_CLASS, its 1-based place in RESOURCES).
+      const { rows } = await client.query<{ alive: boolean }>(RUN_IS_ALIVE_SQL, [run.id, RESOURCES]);
       if (rows[0]!.alive) {
         runId = run.id;
       } else {
@@ -339,18 +341,8 @@ async function failRun(db: Db, runId: string, message: string): Promise<void> {
   await finishRunIfDone(db, runId);
 }
 
-async function withTransaction<T>(db: Db, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  return db.withClient(async (client) => {
-    await client.query("begin");
-    try {
-      const result = await work(client);
-      await client.query("commit");
-      return result;
-    } catch (error) {
-      await client.query("rollback").catch(() => {});
-      throw error;
-    }
-  });
+function withTransaction<T>(db: Db, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  return db.withClient((client) => inTransaction(client, () => work(client)));
 }
 
 /** Splits a page into valid records and rejects; the rejects are stored with their reason. */

@@ -7,6 +7,7 @@ import { timingSafeEqual } from "node:crypto";
 import express, { type Router } from "express";
 import type pg from "pg";
 import { VISITOR_ROLE } from "../database/roles.ts";
+import { inTransaction } from "../database/transaction.ts";
 import { sanitized, unstorable } from "./storable.ts";
 
 export const WEBHOOK_PATH = "/webhooks/instantly";
@@ -56,20 +57,19 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
       }
       const client = await options.pool.connect();
       try {
-        await client.query("begin");
-        await client.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
-        // jsonb stores no NUL characters or lone surrogates: such a payload is
-        // kept with them replaced (U+FFFD) rather than refused forever
-        // (Instantly would retry, then switch the webhook off).
-        const storable = unstorable(payload) ? sanitized(payload) : payload;
-        const { rows } = await client.query<{ id: string; deliveries: number }>("select * from receive_instantly_webhook($1::jsonb)", [
-          JSON.stringify(storable),
-        ]);
-        await client.query("commit");
-        const row = rows[0]!;
+        const row = await inTransaction(client, async () => {
+          await client.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
+          // jsonb stores no NUL characters or lone surrogates: such a payload is
+          // kept with them replaced (U+FFFD) rather than refused forever
+          // (Instantly would retry, then switch the webhook off).
+          const storable = unstorable(payload) ? sanitized(payload) : payload;
+          const { rows } = await client.query<{ id: string; deliveries: number }>("select * from receive_instantly_webhook($1::jsonb)", [
+            JSON.stringify(storable),
+          ]);
+          return rows[0]!;
+        });
         res.status(200).json({ id: row.id, duplicate: row.deliveries > 1 });
       } catch (error) {
-        await client.query("rollback").catch(() => {});
         console.error("Instantly webhook not stored:", (error as Error).message);
         // A 5xx makes Instantly retry the delivery.
         res.status(500).json({ error: "The webhook could not be stored; Instantly will retry." });
