@@ -8,10 +8,10 @@
 // queue the rows for normalisation (src/instantly/normalize.ts).
 import { createHash } from "node:crypto";
 import type { JobHelpers } from "graphile-worker";
-import type { Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
+import type { PoolClient, QueryResult, QueryResultRow } from "pg";
 import { loadConfig } from "../config.ts";
 import { inTransaction } from "../database/transaction.ts";
-import { InstantlyApiError, InstantlyAuthError, InstantlyClient, type Page } from "./client.ts";
+import { InstantlyAuthError, InstantlyClient, type Page } from "./client.ts";
 import { INSTANTLY_RATE_LIMITS, sharedRateLimiter } from "./rate-limiter.ts";
 import { validateRecords, type InstantlyResource } from "./schemas.ts";
 import { sanitized, unstorable } from "./storable.ts";
@@ -35,26 +35,10 @@ export const NORMALIZER_LOCK = 100;
 
 const RESOURCE_JOB_ATTEMPTS = 5;
 
-export class SyncConfigurationError extends Error {}
-
-/** The database as the sync uses it: graphile-worker's helpers in a job, a pg Pool elsewhere. */
+/** The database as the sync uses it (graphile-worker's helpers in a job). */
 export interface Db {
   query<R extends QueryResultRow = any>(sql: string, values?: unknown[]): Promise<QueryResult<R>>;
   withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T>;
-}
-
-export function poolDb(pool: Pool): Db {
-  return {
-    query: (sql, values) => pool.query(sql, values),
-    async withClient(work) {
-      const client = await pool.connect();
-      try {
-        return await work(client);
-      } finally {
-        client.release();
-      }
-    },
-  };
 }
 
 export function jobDb(helpers: JobHelpers): Db {
@@ -64,7 +48,7 @@ export function jobDb(helpers: JobHelpers): Db {
 export function instantlyClient(options: { onRequest?: (status: number | string) => void; signal?: AbortSignal } = {}): InstantlyClient {
   const config = loadConfig();
   const { apiUrl, apiKey, rateLimits, rateLimitTimeScale, requestTimeoutMs, maxRetries, retryBaseMs } = config.instantly;
-  if (!apiKey) throw new SyncConfigurationError("INSTANTLY_API_KEY is not set: the Instantly sync needs an API key (Instantly: Settings -> Integrations -> API Keys)");
+  if (!apiKey) throw new Error("INSTANTLY_API_KEY is not set: the Instantly sync needs an API key (Instantly: Settings -> Integrations -> API Keys)");
   const workspace = createHash("sha256").update(`${apiUrl}\n${apiKey}`).digest("hex").slice(0, 16);
   const limits = rateLimits ? { ...INSTANTLY_RATE_LIMITS, timeScale: rateLimitTimeScale } : null;
   return new InstantlyClient({
@@ -695,4 +679,3 @@ async function storeLeadsPage(context: ResourceContext, campaignId: string, page
   });
 }
 
-export { InstantlyApiError };
