@@ -18,8 +18,8 @@ import { from as copyFrom } from "pg-copy-streams";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
-import { openCsv } from "../src/imports/csv.ts";
-import { uploadCsv } from "../src/imports/upload.ts";
+import { openCsv } from "../src/sources/csv/reader.ts";
+import { uploadCsv } from "../src/sources/csv/upload.ts";
 import { startWorker } from "../src/worker.ts";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100000,1000000").split(",").map(Number);

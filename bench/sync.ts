@@ -24,7 +24,7 @@ import { projectRoot } from "../src/config.ts";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
-import { startFakeInstantly, type FakeInstantly } from "../src/instantly/fake/server.ts";
+import { startFakeInstantly, type FakeInstantly } from "../tools/fake-instantly/server.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const EMAILS = env("BENCH_EMAILS", 200_000);

@@ -191,7 +191,7 @@ program
   .option("--reprocess <import-id>", "normalise a stored import again from its rows (after a logic or schema change)")
   .action((file: string | undefined, options: { campaign?: string; wait?: boolean; reprocess?: string }) =>
     oneShot(async (db, config) => {
-      const { runImport } = await import("./imports/cli.ts");
+      const { runImport } = await import("./sources/csv/cli.ts");
       return runImport(file, options, db, config);
     }),
   );
@@ -204,7 +204,7 @@ program
   .action((source: string, options: { wait?: boolean }) =>
     oneShot(async (db, config) => {
       if (source !== "instantly") throw new Error(`unknown source "${source}": leadgraph syncs "instantly"`);
-      const { runSync } = await import("./instantly/cli.ts");
+      const { runSync } = await import("./sources/instantly/cli.ts");
       return runSync(options, db, config);
     }),
   );

@@ -10,8 +10,8 @@ import { grafserv } from "postgraphile/grafserv/express/v4";
 import type { Config } from "./config.ts";
 import { anonymousIsDefaultUser } from "./auth.ts";
 import { makePreset } from "./graphile.config.ts";
-import { importsRouter } from "./imports/http.ts";
-import { instantlyWebhookRouter } from "./instantly/webhooks.ts";
+import { importsRouter } from "./sources/csv/http.ts";
+import { instantlyWebhookRouter } from "./sources/instantly/webhooks.ts";
 
 export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSecret" | "corsOrigins" | "graphql"> &
   Partial<Pick<Config, "importMaxBytes">> & {

@@ -4,8 +4,8 @@
 // time: a session advisory lock (it dies with a killed worker, unlike a
 // graphile-worker queue lock), so batches never race each other.
 import type { Task } from "graphile-worker";
-import { normalizeInstantly, type NormalizeCounts } from "../src/instantly/normalize.ts";
-import { LOCK_CLASS, NORMALIZER_LOCK } from "../src/instantly/sync.ts";
+import { normalizeInstantly, type NormalizeCounts } from "../src/sources/instantly/normalize.ts";
+import { LOCK_CLASS, NORMALIZER_LOCK } from "../src/sources/instantly/sync.ts";
 
 const task: Task = async (_payload, helpers) => {
   const total: NormalizeCounts = { campaigns: 0, leads: 0, emails: 0, webhooks: 0, rejected: 0 };

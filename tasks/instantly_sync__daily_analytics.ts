@@ -1,6 +1,6 @@
-// The daily analytics part of an Instantly sync run (see src/instantly/sync.ts).
+// The daily analytics part of an Instantly sync run (see src/sources/instantly/sync.ts).
 import type { Task } from "graphile-worker";
-import { runResourceJob } from "../src/instantly/sync.ts";
+import { runResourceJob } from "../src/sources/instantly/sync.ts";
 
 const task: Task = (payload, helpers) => runResourceJob("daily_analytics", payload, helpers);
 

@@ -150,6 +150,7 @@ function readState(file: string): State | undefined {
   } catch (error) {
     throw new Error(
       `${file} is damaged (${(error as Error).message}): it holds the embedded PostgreSQL's passwords. Restore it, or move ${path.dirname(file)} away to start with a new, empty database.`,
+      { cause: error },
     );
   }
 }
@@ -179,7 +180,7 @@ async function withLock<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
         fs.rmSync(lockFile, { force: true }); // left by a killed process
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`${lockFile} is held by process ${holder}`);
+      if (Date.now() > deadline) throw new Error(`${lockFile} is held by process ${holder}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -273,7 +274,7 @@ async function initialise(clusterDir: string, password: string, user: { uid: num
     );
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
-    throw new Error(`initdb failed: ${stderr.trim() || (error as Error).message}`);
+    throw new Error(`initdb failed: ${stderr.trim() || (error as Error).message}`, { cause: error });
   } finally {
     await fsp.rm(passwordFile, { force: true });
   }

@@ -30,6 +30,7 @@ export async function ensureRoles(ownerUrl: string, authenticatorPassword?: stri
         `could not create the database roles ${VISITOR_ROLE} and ${AUTHENTICATOR_ROLE} (${(error as Error).message}). ` +
           `Ask an administrator to run: create role ${VISITOR_ROLE} nologin; create role ${AUTHENTICATOR_ROLE} login noinherit password '...'; ` +
           `grant ${VISITOR_ROLE} to ${AUTHENTICATOR_ROLE}; grant ${VISITOR_ROLE} to <the DATABASE_URL user>;`,
+        { cause: error },
       );
     }
     // The authenticator may become the visitor; so may the owner (when the

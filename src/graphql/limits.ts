@@ -207,13 +207,13 @@ export function makePageSizePlugin(limits: Limits): GraphileConfig.Plugin {
             ...field,
             plan(...planArgs) {
               const [, fieldArgs, info] = planArgs;
-              // eslint-disable-next-line @typescript-eslint/no-explicit-any
+               
               const $connection = (originalPlan as any).apply(this, planArgs);
               const names = new Set(info.field.args.map((a) => a.name));
               if (!names.has("first") || typeof $connection?.setFirst !== "function") return $connection;
               const $limits = lambda(
                 [fieldArgs.getRaw("first"), names.has("last") ? fieldArgs.getRaw("last") : constant(null)] as Step[],
-                // eslint-disable-next-line @typescript-eslint/no-explicit-any
+                 
                 clamp as any,
               );
               $connection.setFirst(access($limits, "first"));

@@ -16,10 +16,10 @@ import {
   type InstantlyClientOptions,
   type Page,
   type RequestStatus,
-} from "../../src/instantly/client.ts";
-import { startFakeInstantly, type FakeInstantly } from "../../src/instantly/fake/server.ts";
-import { INSTANTLY_RATE_LIMITS, RateLimiter, sharedRateLimiter } from "../../src/instantly/rate-limiter.ts";
-import { validateRecords, type InstantlyEmail, type InstantlyResource } from "../../src/instantly/schemas.ts";
+} from "../../src/sources/instantly/api/client.ts";
+import { startFakeInstantly, type FakeInstantly } from "../../tools/fake-instantly/server.ts";
+import { INSTANTLY_RATE_LIMITS, RateLimiter, sharedRateLimiter } from "../../src/sources/instantly/api/rate-limiter.ts";
+import { validateRecords, type InstantlyEmail, type InstantlyResource } from "../../src/sources/instantly/api/schemas.ts";
 
 const KEY = "ZmFrZS13b3Jrc3BhY2U6dGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==";
 

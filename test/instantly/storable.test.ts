@@ -1,7 +1,7 @@
 // What the sync sets aside before PostgreSQL would refuse it (and fail the
 // whole page again on every retry).
 import { describe, expect, it } from "vitest";
-import { sanitized, unstorable } from "../../src/instantly/storable.ts";
+import { sanitized, unstorable } from "../../src/sources/instantly/api/storable.ts";
 
 describe("unstorable", () => {
   it("accepts ordinary records, timestamps with offsets and dates", () => {

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/config.ts";
-import { startFakeInstantly, type FakeInstantly } from "../../src/instantly/fake/server.ts";
+import { startFakeInstantly, type FakeInstantly } from "../../tools/fake-instantly/server.ts";
 import { crontab, startWorker } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer } from "../helpers/server.ts";

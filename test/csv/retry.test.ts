@@ -3,8 +3,8 @@
 import { Readable } from "node:stream";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { normalizeImport } from "../../src/imports/normalize.ts";
-import { uploadCsv } from "../../src/imports/upload.ts";
+import { normalizeImport } from "../../src/sources/csv/normalize.ts";
+import { uploadCsv } from "../../src/sources/csv/upload.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 
 /** 3,000 Apollo-like rows: ~4 leads per company, repeated emails in other case, some without email. */

@@ -5,9 +5,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeStore, uuidv7Ms, type FakeEmail } from "../../src/instantly/fake/data.ts";
-import { startFakeInstantly, type FakeInstantly, type FakeInstantlyOptions } from "../../src/instantly/fake/server.ts";
-import { deliverWebhook, webhookPayloadsFor } from "../../src/instantly/fake/webhooks.ts";
+import { FakeStore, uuidv7Ms, type FakeEmail } from "../../tools/fake-instantly/data.ts";
+import { startFakeInstantly, type FakeInstantly, type FakeInstantlyOptions } from "../../tools/fake-instantly/server.ts";
+import { deliverWebhook, webhookPayloadsFor } from "../../tools/fake-instantly/webhooks.ts";
 
 const AUTH = { authorization: "Bearer test-key" };
 
@@ -600,7 +600,7 @@ describe("fake Instantly: webhooks and the dev server", () => {
   });
 
   it("npm run dev:instantly serves on the given port and stops on SIGTERM", async () => {
-    const main = path.resolve(import.meta.dirname, "../../src/instantly/fake/main.ts");
+    const main = path.resolve(import.meta.dirname, "../../tools/fake-instantly/main.ts");
     const child = spawn(process.execPath, [main, "--port", "0", "--emails", "50", "--no-rate-limits"], {
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -70,7 +70,7 @@ function looksBinary(sample: Buffer): boolean {
 
 /** Length of `buffer` without a UTF-8 sequence cut at its end. */
 function lastCompleteUtf8(buffer: Buffer): number {
-  let end = buffer.length;
+  const end = buffer.length;
   for (let i = 1; i <= 3 && end - i >= 0; i++) {
     const byte = buffer[end - i];
     if ((byte & 0xc0) !== 0x80) {

@@ -6,9 +6,9 @@
 import { timingSafeEqual } from "node:crypto";
 import express, { type Router } from "express";
 import type pg from "pg";
-import { VISITOR_ROLE } from "../database/roles.ts";
-import { inTransaction } from "../database/transaction.ts";
-import { sanitized, unstorable } from "./storable.ts";
+import { VISITOR_ROLE } from "../../database/roles.ts";
+import { inTransaction } from "../../database/transaction.ts";
+import { sanitized, unstorable } from "./api/storable.ts";
 
 export const WEBHOOK_PATH = "/webhooks/instantly";
 export const WEBHOOK_SECRET_HEADER = "x-leadgraph-webhook-secret";

@@ -3,8 +3,8 @@
 // each resource's progress until the run and the normalisation of what it
 // fetched are done, then a summary.
 import pg from "pg";
-import type { Config } from "../config.ts";
-import type { Database } from "../database/index.ts";
+import type { Config } from "../../config.ts";
+import type { Database } from "../../database/index.ts";
 import { RESOURCES } from "./sync.ts";
 
 interface RunRecord {
@@ -52,7 +52,7 @@ export async function runSync(options: { wait?: boolean }, db: Database, config:
       console.log(requestId);
       return 0;
     }
-    const { startLocalWorker } = await import("../worker.ts");
+    const { startLocalWorker } = await import("../../worker.ts");
     stopWorker = await startLocalWorker(db, { concurrency: config.workerConcurrency, shutdownTimeoutMs: config.shutdownTimeoutMs });
     const waitingSince = Date.now();
     let runId: string | null = null;

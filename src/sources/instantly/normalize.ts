@@ -9,8 +9,8 @@
 // emails go to), then emails, then webhook events (so a webhook finds the
 // event of an email the sync already stored, and the other way round).
 import type { PoolClient } from "pg";
-import { inTransaction } from "../database/transaction.ts";
-import { FREE_MAIL_DOMAINS } from "../imports/columns.ts";
+import { inTransaction } from "../../database/transaction.ts";
+import { FREE_MAIL_DOMAINS } from "../csv/columns.ts";
 
 // Larger batches amortise the per-statement work (measured with bench:sync: 5,000 -> 20,000 rows took 100k emails from 108 s to 65 s end-to-end).
 export const DEFAULT_BATCH_SIZE = 20_000;

@@ -3,9 +3,9 @@
 // normalisation (the insert triggers); nothing here normalises.
 import type { Readable } from "node:stream";
 import type pg from "pg";
-import { VISITOR_ROLE } from "../database/roles.ts";
-import { inTransaction } from "../database/transaction.ts";
-import { openCsv, type CsvLimits } from "./csv.ts";
+import { VISITOR_ROLE } from "../../database/roles.ts";
+import { inTransaction } from "../../database/transaction.ts";
+import { openCsv, type CsvLimits } from "./reader.ts";
 
 const ROWS_PER_STATEMENT = 2000;
 

@@ -5,16 +5,16 @@
 // raw layer (upserts by Instantly's ids, raw_json as received) and, in the
 // same transaction, where it got to (instantly_sync_state), so a job killed
 // anywhere resumes where it stopped. The insert triggers of the raw tables
-// queue the rows for normalisation (src/instantly/normalize.ts).
+// queue the rows for normalisation (src/sources/instantly/normalize.ts).
 import { createHash } from "node:crypto";
 import type { JobHelpers } from "graphile-worker";
 import type { PoolClient, QueryResult, QueryResultRow } from "pg";
-import { loadConfig } from "../config.ts";
-import { inTransaction } from "../database/transaction.ts";
-import { InstantlyAuthError, InstantlyClient, type Page } from "./client.ts";
-import { INSTANTLY_RATE_LIMITS, sharedRateLimiter } from "./rate-limiter.ts";
-import { validateRecords, type InstantlyResource } from "./schemas.ts";
-import { sanitized, unstorable } from "./storable.ts";
+import { loadConfig } from "../../config.ts";
+import { inTransaction } from "../../database/transaction.ts";
+import { InstantlyAuthError, InstantlyClient, type Page } from "./api/client.ts";
+import { INSTANTLY_RATE_LIMITS, sharedRateLimiter } from "./api/rate-limiter.ts";
+import { validateRecords, type InstantlyResource } from "./api/schemas.ts";
+import { sanitized, unstorable } from "./api/storable.ts";
 
 export const RESOURCES = ["campaigns", "accounts", "daily_analytics", "emails", "leads"] as const;
 export type SyncResource = (typeof RESOURCES)[number];

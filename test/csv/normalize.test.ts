@@ -2,8 +2,8 @@
 // the real upload, the real trigger, the real worker task.
 import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
-import { normalizeImport } from "../../src/imports/normalize.ts";
-import { uploadCsv } from "../../src/imports/upload.ts";
+import { normalizeImport } from "../../src/sources/csv/normalize.ts";
+import { uploadCsv } from "../../src/sources/csv/upload.ts";
 import { startWorker } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer } from "../helpers/server.ts";

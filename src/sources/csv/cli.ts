@@ -4,12 +4,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { SingleBar } from "cli-progress";
 import pg from "pg";
-import { DEFAULT_USER_ID } from "../auth.ts";
-import type { Config } from "../config.ts";
-import type { Database } from "../database/index.ts";
-import { DEFAULT_CSV_LIMITS } from "./csv.ts";
+import { DEFAULT_USER_ID } from "../../auth.ts";
+import type { Config } from "../../config.ts";
+import type { Database } from "../../database/index.ts";
+import { DEFAULT_CSV_LIMITS } from "./reader.ts";
 import { uploadCsv } from "./upload.ts";
-import { isUuid } from "../uuid.ts";
+import { isUuid } from "../../uuid.ts";
 
 export interface ImportOptions {
   campaign?: string;
@@ -87,7 +87,7 @@ export async function runImport(file: string | undefined, options: ImportOptions
       return 0;
     }
 
-    const { startLocalWorker } = await import("../worker.ts");
+    const { startLocalWorker } = await import("../../worker.ts");
     const stopWorker = await startLocalWorker(db, { concurrency: 1, shutdownTimeoutMs: config.shutdownTimeoutMs });
     try {
       const bar = new SingleBar({ format: "normalising [{bar}] {percentage}% | {value}/{total} rows | {status}", stream: process.stderr }, undefined);

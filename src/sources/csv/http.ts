@@ -6,10 +6,10 @@ import type { Readable } from "node:stream";
 import busboy from "busboy";
 import express from "express";
 import type pg from "pg";
-import { authenticate, type AuthError, type AuthOptions } from "../auth.ts";
-import { CsvError, DEFAULT_CSV_LIMITS } from "./csv.ts";
+import { authenticate, type AuthError, type AuthOptions } from "../../auth.ts";
+import { CsvError, DEFAULT_CSV_LIMITS } from "./reader.ts";
 import { uploadCsv } from "./upload.ts";
-import { isUuid } from "../uuid.ts";
+import { isUuid } from "../../uuid.ts";
 
 export interface ImportsRouteOptions {
   pool: pg.Pool;

@@ -4,7 +4,7 @@
 // moment (a killed job is retried): every statement is an upsert or a
 // recomputation, and "inserted" means "this import created the lead".
 import type { PoolClient } from "pg";
-import { inTransaction } from "../database/transaction.ts";
+import { inTransaction } from "../../database/transaction.ts";
 import { FREE_MAIL_DOMAINS, mapColumns, missingIdentityColumns } from "./columns.ts";
 
 export const DEFAULT_BATCH_SIZE = 5000;
