@@ -117,7 +117,15 @@ async function captureSql(authUrl: string, operations: Operation[]) {
     };
   });
   const config = loadConfig();
-  const server = await startServer({ ...config, host: "127.0.0.1", port: 0, production: false, corsOrigins: [], databaseUrl: authUrl, pool });
+  const server = await startServer({
+    ...config,
+    host: "127.0.0.1",
+    port: 0,
+    production: false,
+    corsOrigins: [],
+    databaseUrl: authUrl,
+    pool,
+  });
   const captured: Record<string, { statements: Array<{ text: string; values: unknown[] }>; parameterValue: unknown }> = {};
   for (const op of operations) {
     const variables = op.variables(0);
@@ -209,14 +217,28 @@ async function main() {
 
     const sample = new pg.Client({ connectionString: ownerUrl });
     await sample.connect();
-    const emails = (await sample.query("select email from leads where email like 'lead%' order by md5(email) limit 2000")).rows.map((r) => r.email);
-    const campaigns = (await sample.query("select id from campaigns where campaign_name like 'Bench campaign %' order by 1")).rows.map((r) => r.id);
+    const emails = (await sample.query("select email from leads where email like 'lead%' order by md5(email) limit 2000")).rows.map(
+      (r) => r.email,
+    );
+    const campaigns = (await sample.query("select id from campaigns where campaign_name like 'Bench campaign %' order by 1")).rows.map(
+      (r) => r.id,
+    );
     await sample.end();
 
     const read = (name: string) => fs.readFileSync(path.join(projectRoot, "docs", "queries", `${name}.graphql`), "utf8");
     const operations: Operation[] = [
-      { name: "lead-timeline", query: read("lead-timeline"), variables: (n) => ({ email: emails[n % emails.length], first: 20 }), parameter: "email" },
-      { name: "campaign-dashboard", query: read("campaign-dashboard"), variables: (n) => ({ campaignId: campaigns[n % campaigns.length] }), parameter: "campaignId" },
+      {
+        name: "lead-timeline",
+        query: read("lead-timeline"),
+        variables: (n) => ({ email: emails[n % emails.length], first: 20 }),
+        parameter: "email",
+      },
+      {
+        name: "campaign-dashboard",
+        query: read("campaign-dashboard"),
+        variables: (n) => ({ campaignId: campaigns[n % campaigns.length] }),
+        parameter: "campaignId",
+      },
     ];
     const captured = await captureSql(authUrl, operations);
     const capturedFile = path.join(os.tmpdir(), `leadgraph-bench-sql-${process.pid}.json`);
@@ -226,7 +248,14 @@ async function main() {
     const node = process.execPath;
     const graphqlPort = await freePort();
     const graphql = spawn(node, [path.join(projectRoot, "bin", "leadgraph.js"), "server", "--no-migrate"], {
-      env: { ...process.env, DATABASE_URL: ownerUrl, AUTH_DATABASE_URL: authUrl, PORT: String(graphqlPort), NODE_ENV: "production", JWT_SECRET: "bench" },
+      env: {
+        ...process.env,
+        DATABASE_URL: ownerUrl,
+        AUTH_DATABASE_URL: authUrl,
+        PORT: String(graphqlPort),
+        NODE_ENV: "production",
+        JWT_SECRET: "bench",
+      },
       stdio: ["ignore", "ignore", "inherit"],
     });
     children.push(graphql);
@@ -261,7 +290,9 @@ async function main() {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
     console.log(`\nleadgraph bench:graphql: ${CONNECTIONS} connections, ${SECONDS} s each`);
-    console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}`);
+    console.log(
+      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}`,
+    );
     console.log("data: 100k leads, 20k companies, 10 campaigns, 300k campaign_leads, 1M events over 90 days\n");
     console.log(line(header));
     console.log(widths.map((w) => "-".repeat(w)).join("  "));
@@ -269,7 +300,9 @@ async function main() {
     console.log("\nGoals: lead-timeline p99 <= 25 ms; GraphQL req/s >= 50% of the floor; campaign-dashboard p99 <= 100 ms.");
   } finally {
     await Promise.all(
-      children.map((child) => (child.exitCode !== null ? undefined : new Promise((resolve) => (child.once("exit", resolve), child.kill("SIGTERM"))))),
+      children.map((child) =>
+        child.exitCode !== null ? undefined : new Promise((resolve) => (child.once("exit", resolve), child.kill("SIGTERM"))),
+      ),
     );
     if (embedded) await embedded.stop();
     // A BENCH_DATA_DIR is kept (and its seeded data reused next time).

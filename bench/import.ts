@@ -44,7 +44,13 @@ async function generate(file: string, rows: number) {
   const out = fs.createWriteStream(file);
   const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r())));
   await write(HEADER + "\n");
-  const industries = ["information technology & services", "marketing & advertising", "health, wellness & fitness", "real estate", "computer software"];
+  const industries = [
+    "information technology & services",
+    "marketing & advertising",
+    "health, wellness & fitness",
+    "real estate",
+    "computer software",
+  ];
   for (let i = 1; i <= rows; i++) {
     const company = Math.ceil(i / 4);
     const r = next();
@@ -69,7 +75,11 @@ async function measure<T>(fn: () => Promise<T>): Promise<{ seconds: number; peak
   const started = performance.now();
   try {
     const result = await fn();
-    return { seconds: (performance.now() - started) / 1000, peakMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20), result };
+    return {
+      seconds: (performance.now() - started) / 1000,
+      peakMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20),
+      result,
+    };
   } finally {
     clearInterval(sampler);
   }
@@ -112,7 +122,9 @@ async function main() {
       const copy = await measure(async () => {
         const client = await pool.connect();
         try {
-          const columns = HEADER.split(",").map((_, i) => `c${i} text`).join(", ");
+          const columns = HEADER.split(",")
+            .map((_, i) => `c${i} text`)
+            .join(", ");
           await client.query(`drop table if exists copy_ceiling; create unlogged table copy_ceiling (${columns})`);
           await pipeline(fs.createReadStream(file), client.query(copyFrom("copy copy_ceiling from stdin (format csv, header true)")));
           return (await client.query("select count(*)::int as n from copy_ceiling")).rows[0].n as number;
@@ -123,9 +135,15 @@ async function main() {
       log(`COPY: ${copy.result} rows in ${copy.seconds.toFixed(1)} s`);
 
       const endToEnd = await measure(async () => {
-        const { importId } = await uploadCsv(pool, fs.createReadStream(file), { fileName: path.basename(file), limits: { maxFileBytes: 2 ** 34, maxRecordBytes: 2 ** 20 } });
+        const { importId } = await uploadCsv(pool, fs.createReadStream(file), {
+          fileName: path.basename(file),
+          limits: { maxFileBytes: 2 ** 34, maxRecordBytes: 2 ** 20 },
+        });
         for (;;) {
-          const { rows } = await pool.query("select import_status, leads_inserted, duplicate_rows, failed_rows, companies_inserted from csv_imports_raw where id = $1", [importId]);
+          const { rows } = await pool.query(
+            "select import_status, leads_inserted, duplicate_rows, failed_rows, companies_inserted from csv_imports_raw where id = $1",
+            [importId],
+          );
           if (["completed", "completed_with_errors", "failed"].includes(rows[0].import_status)) return rows[0];
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -135,7 +153,14 @@ async function main() {
       table.push(
         [String(size), "parse only (openCsv)", parse.seconds.toFixed(1), String(rate(parse.seconds)), "-", String(parse.peakMb)],
         [String(size), "COPY into unlogged table", copy.seconds.toFixed(1), String(rate(copy.seconds)), "1.00", String(copy.peakMb)],
-        [String(size), "end-to-end import", endToEnd.seconds.toFixed(1), String(rate(endToEnd.seconds)), (copy.seconds / endToEnd.seconds).toFixed(2), String(endToEnd.peakMb)],
+        [
+          String(size),
+          "end-to-end import",
+          endToEnd.seconds.toFixed(1),
+          String(rate(endToEnd.seconds)),
+          (copy.seconds / endToEnd.seconds).toFixed(2),
+          String(endToEnd.peakMb),
+        ],
       );
       await pool.query("truncate copy_ceiling");
     }
@@ -146,11 +171,15 @@ async function main() {
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
     console.log(`\nleadgraph bench:import (Apollo-like CSV, deterministic seed)`);
-    console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}\n`);
+    console.log(
+      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}\n`,
+    );
     console.log(line(header));
     console.log(widths.map((w) => "-".repeat(w)).join("  "));
     for (const row of table) console.log(line(row));
-    console.log("\nGoals: 100k rows end-to-end <= 10 s; >= 25% of the COPY ceiling; peak RSS <= 300 MB on 1M rows. (Peak RSS is this process: reader, uploader and worker.)");
+    console.log(
+      "\nGoals: 100k rows end-to-end <= 10 s; >= 25% of the COPY ceiling; peak RSS <= 300 MB on 1M rows. (Peak RSS is this process: reader, uploader and worker.)",
+    );
   } finally {
     if (embedded) await embedded.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

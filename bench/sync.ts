@@ -64,21 +64,25 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 function startWorkerProcess(dbUrl: string, fake: FakeInstantly, limits: boolean): ChildProcess {
-  const child = spawn(path.join(projectRoot, "node_modules/.bin/node"), [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: dbUrl,
-      GRAPHILE_ENV: "production",
-      NODE_ENV: "production",
-      INSTANTLY_API_URL: fake.url,
-      INSTANTLY_API_KEY: KEY,
-      INSTANTLY_RATE_LIMITS: limits ? "true" : "false",
-      INSTANTLY_RATE_LIMIT_TIME_SCALE: String(TIME_SCALE),
-      // No cron run in the middle of the measurement.
-      INSTANTLY_SYNC_SCHEDULE: "0 0 1 1 *",
+  const child = spawn(
+    path.join(projectRoot, "node_modules/.bin/node"),
+    [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: dbUrl,
+        GRAPHILE_ENV: "production",
+        NODE_ENV: "production",
+        INSTANTLY_API_URL: fake.url,
+        INSTANTLY_API_KEY: KEY,
+        INSTANTLY_RATE_LIMITS: limits ? "true" : "false",
+        INSTANTLY_RATE_LIMIT_TIME_SCALE: String(TIME_SCALE),
+        // No cron run in the middle of the measurement.
+        INSTANTLY_SYNC_SCHEDULE: "0 0 1 1 *",
+      },
+      stdio: ["ignore", "ignore", "inherit"],
     },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  );
   workers.add(child);
   return child;
 }
@@ -116,7 +120,9 @@ async function runSync(pool: pg.Pool): Promise<SyncTimes> {
          from instantly_sync_run_resources r join instantly_sync_requests q on q.run_id = r.run_id where q.id = $1 and r.resource = 'emails'`,
         [rows[0]!.id],
       );
-      const { rows: events } = await pool.query("select count(*)::int as n from events where event_source = 'instantly' and instantly_email_id is not null");
+      const { rows: events } = await pool.query(
+        "select count(*)::int as n from events where event_source = 'instantly' and instantly_email_id is not null",
+      );
       return {
         seconds,
         rawSeconds: emails[0].raw_seconds,
@@ -147,7 +153,10 @@ async function fetchFloor(fake: FakeInstantly, concurrency: number): Promise<{ s
           url.searchParams.set("campaign_id", campaign);
           url.searchParams.set("limit", "100");
           if (cursor) url.searchParams.set("starting_after", cursor);
-          const page = (await (await fetch(url, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { items: unknown[]; next_starting_after?: string };
+          const page = (await (await fetch(url, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
+            items: unknown[];
+            next_starting_after?: string;
+          };
           if (!page.items.length || !page.next_starting_after) break;
           emails += page.items.length;
           cursor = page.next_starting_after;
@@ -217,9 +226,30 @@ async function main() {
     const rate = (n: number, s: number) => String(Math.round(n / s));
     const floorRate = floor.emails / floor.seconds;
     table.push(
-      ["limits off", "fetch floor (plain fetch, no database)", String(floor.emails), floor.seconds.toFixed(1), rate(floor.emails, floor.seconds), "1.00"],
-      ["limits off", "sync into the raw layer", String(sync.emails), sync.rawSeconds.toFixed(1), rate(sync.emails, sync.rawSeconds), (sync.emails / sync.rawSeconds / floorRate).toFixed(2)],
-      ["limits off", "sync end-to-end (raw + events)", String(sync.events), sync.seconds.toFixed(1), rate(sync.events, sync.seconds), (sync.events / sync.seconds / floorRate).toFixed(2)],
+      [
+        "limits off",
+        "fetch floor (plain fetch, no database)",
+        String(floor.emails),
+        floor.seconds.toFixed(1),
+        rate(floor.emails, floor.seconds),
+        "1.00",
+      ],
+      [
+        "limits off",
+        "sync into the raw layer",
+        String(sync.emails),
+        sync.rawSeconds.toFixed(1),
+        rate(sync.emails, sync.rawSeconds),
+        (sync.emails / sync.rawSeconds / floorRate).toFixed(2),
+      ],
+      [
+        "limits off",
+        "sync end-to-end (raw + events)",
+        String(sync.events),
+        sync.seconds.toFixed(1),
+        rate(sync.events, sync.seconds),
+        (sync.events / sync.seconds / floorRate).toFixed(2),
+      ],
     );
     notes.push(
       `limits off: run ${sync.status}, ${sync.requests} requests, ${sync.rateLimited} answered 429; ${sync.events} email events from ${sync.emails} emails stored ` +
@@ -228,7 +258,14 @@ async function main() {
 
     // 2. Limits on, time-compressed.
     log(`limits on, time x${TIME_SCALE}: ${LIMITED_CAMPAIGNS} campaigns, ${LIMITED_EMAILS} emails`);
-    const limited = await startFakeInstantly({ campaigns: LIMITED_CAMPAIGNS, accounts: 20, emails: LIMITED_EMAILS, rateLimits: true, timeScale: TIME_SCALE, seed: 2 });
+    const limited = await startFakeInstantly({
+      campaigns: LIMITED_CAMPAIGNS,
+      accounts: 20,
+      emails: LIMITED_EMAILS,
+      rateLimits: true,
+      timeScale: TIME_SCALE,
+      seed: 2,
+    });
     const limitedUrl = await freshDatabase(rootUrl, "leadgraph_bench_sync_limited");
     const limitedPool = new pg.Pool({ connectionString: limitedUrl, max: 2 });
     const limitedWorker = startWorkerProcess(limitedUrl, limited, true);
@@ -247,8 +284,22 @@ async function main() {
     const emailShare = paced.emails / emailsPhase.seconds / (ceilingRequestsPerSecond * 100);
     table.push(
       ["limits on", "/emails ceiling (20 req/min x 100)", "-", "-", String(Math.round(ceilingRequestsPerSecond * 100)), "1.00"],
-      ["limits on", "sync /emails requests", String(emailsPhase.requests), emailsPhase.seconds.toFixed(1), `${((emailsPhase.requests - 1) / emailsPhase.seconds).toFixed(1)} req/s`, requestShare.toFixed(2)],
-      ["limits on", "sync emails into the raw layer", String(paced.emails), emailsPhase.seconds.toFixed(1), rate(paced.emails, emailsPhase.seconds), emailShare.toFixed(2)],
+      [
+        "limits on",
+        "sync /emails requests",
+        String(emailsPhase.requests),
+        emailsPhase.seconds.toFixed(1),
+        `${((emailsPhase.requests - 1) / emailsPhase.seconds).toFixed(1)} req/s`,
+        requestShare.toFixed(2),
+      ],
+      [
+        "limits on",
+        "sync emails into the raw layer",
+        String(paced.emails),
+        emailsPhase.seconds.toFixed(1),
+        rate(paced.emails, emailsPhase.seconds),
+        emailShare.toFixed(2),
+      ],
     );
     notes.push(
       `limits on (time x${TIME_SCALE}): run ${paced.status}, ${paced.requests} requests, ${fake429} answered 429 by the fake (${paced.rateLimited} seen by the sync); ` +
@@ -261,7 +312,9 @@ async function main() {
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
     console.log(`\nleadgraph bench:sync (fake Instantly in the bench process, worker in its own process, deterministic data)`);
-    console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}\n`);
+    console.log(
+      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}\n`,
+    );
     console.log(line(header));
     console.log(widths.map((w) => "-".repeat(w)).join("  "));
     for (const row of table) console.log(line(row));

@@ -38,7 +38,9 @@ export function signToken(userId: string, secret: string, expiresIn: string): st
 export function authenticate(authorization: string | undefined, options: AuthOptions): string {
   if (!authorization) {
     if (options.anonymousIsDefaultUser) return DEFAULT_USER_ID;
-    throw new AuthError("Authentication required: send `Authorization: Bearer <token>` (mint one with `leadgraph token --email you@example.com`).");
+    throw new AuthError(
+      "Authentication required: send `Authorization: Bearer <token>` (mint one with `leadgraph token --email you@example.com`).",
+    );
   }
   const match = /^Bearer\s+(\S+)$/i.exec(authorization);
   if (!match) throw new AuthError("Malformed Authorization header: expected `Bearer <token>`.");

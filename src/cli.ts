@@ -218,7 +218,8 @@ program
   .action((options: { email: string; name?: string; expires: string }) =>
     oneShot(async (db, config) => {
       if (!config.jwtSecret) throw new Error("JWT_SECRET is not set: tokens are signed with it (and the server verifies them with it).");
-      if (!/^\d+\s*[smhdwy]$/.test(options.expires)) throw new Error(`--expires must be a number and a unit (s, m, h, d, w, y), like 30d, 12h or 90m; got "${options.expires}"`);
+      if (!/^\d+\s*[smhdwy]$/.test(options.expires))
+        throw new Error(`--expires must be a number and a unit (s, m, h, d, w, y), like 30d, 12h or 90m; got "${options.expires}"`);
       const { default: pg } = await import("pg");
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
@@ -253,9 +254,7 @@ program
 
 program
   .command("db")
-  .description(
-    "Run a graphile-migrate command against the database in use: watch, commit, uncommit, reset --erase, status, ...",
-  )
+  .description("Run a graphile-migrate command against the database in use: watch, commit, uncommit, reset --erase, status, ...")
   .argument("<command...>", "graphile-migrate command and its options")
   .allowUnknownOption()
   .passThroughOptions()

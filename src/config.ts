@@ -99,7 +99,10 @@ export function loadConfig(): Config {
     shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 20_000),
     jwtSecret: optional("JWT_SECRET"),
     importMaxBytes: integer("LEADGRAPH_IMPORT_MAX_BYTES", 512 * 2 ** 20),
-    corsOrigins: (optional("CORS_ORIGINS") ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    corsOrigins: (optional("CORS_ORIGINS") ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean),
     graphql: {
       maxDepth: integer("MAX_QUERY_DEPTH", 15),
       maxCost: integer("MAX_QUERY_COST", 50_000),
@@ -114,7 +117,8 @@ export function loadConfig(): Config {
       apiKey: optional("INSTANTLY_API_KEY"),
       webhookSecret: optional("INSTANTLY_WEBHOOK_SECRET"),
       syncSchedule: optional("INSTANTLY_SYNC_SCHEDULE") ?? "*/10 * * * *",
-      rateLimits: process.env.INSTANTLY_RATE_LIMITS === undefined || process.env.INSTANTLY_RATE_LIMITS === "" ? true : flag("INSTANTLY_RATE_LIMITS"),
+      rateLimits:
+        process.env.INSTANTLY_RATE_LIMITS === undefined || process.env.INSTANTLY_RATE_LIMITS === "" ? true : flag("INSTANTLY_RATE_LIMITS"),
       rateLimitTimeScale: integer("INSTANTLY_RATE_LIMIT_TIME_SCALE", 1) || 1,
       requestTimeoutMs: integer("INSTANTLY_REQUEST_TIMEOUT_MS", 30_000),
       maxRetries: integer("INSTANTLY_MAX_RETRIES", 6),

@@ -33,7 +33,10 @@ export interface PresetOptions {
 /** The example operations in docs/queries, by the sha256 of their text (the persisted-operations allowlist). */
 export function persistedOperations(): Record<string, string> {
   const operations: Record<string, string> = {};
-  for (const file of fs.readdirSync(QUERIES_DIR).filter((f) => f.endsWith(".graphql")).sort()) {
+  for (const file of fs
+    .readdirSync(QUERIES_DIR)
+    .filter((f) => f.endsWith(".graphql"))
+    .sort()) {
     const text = fs.readFileSync(path.join(QUERIES_DIR, file), "utf8");
     operations[crypto.createHash("sha256").update(text).digest("hex")] = text;
   }

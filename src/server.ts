@@ -15,13 +15,13 @@ import { instantlyWebhookRouter } from "./sources/instantly/webhooks.ts";
 
 export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSecret" | "corsOrigins" | "graphql"> &
   Partial<Pick<Config, "importMaxBytes">> & {
-  /** INSTANTLY_WEBHOOK_SECRET; webhooks answer 503 without it. */
-  instantlyWebhookSecret?: string;
-  /** The API's connection (the authenticator role, or the owner). */
-  databaseUrl: string;
-  /** Use this pool instead of one from databaseUrl (tests count its queries). */
-  pool?: pg.Pool;
-};
+    /** INSTANTLY_WEBHOOK_SECRET; webhooks answer 503 without it. */
+    instantlyWebhookSecret?: string;
+    /** The API's connection (the authenticator role, or the owner). */
+    databaseUrl: string;
+    /** Use this pool instead of one from databaseUrl (tests count its queries). */
+    pool?: pg.Pool;
+  };
 
 export interface RunningServer {
   /** The base URL, e.g. http://localhost:5678 */

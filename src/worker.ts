@@ -24,7 +24,8 @@ export interface WorkerOptions {
 // succeed quietly when their subject is gone.
 
 const quietLogger = new Logger((scope) => (level, message) => {
-  if (level === "error" || level === "warning") console.error(`[worker${scope.taskIdentifier ? `:${scope.taskIdentifier}` : ""}] ${message}`);
+  if (level === "error" || level === "warning")
+    console.error(`[worker${scope.taskIdentifier ? `:${scope.taskIdentifier}` : ""}] ${message}`);
 });
 
 /**

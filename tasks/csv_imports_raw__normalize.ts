@@ -4,7 +4,6 @@ import type { Task } from "graphile-worker";
 import { normalizeImport } from "../src/sources/csv/normalize.ts";
 import { isUuid } from "../src/uuid.ts";
 
-
 const task: Task = async (payload, helpers) => {
   const id = (payload as { id?: unknown } | null)?.id;
   if (!isUuid(id)) throw new Error(`csv_imports_raw__normalize: payload.id must be an import id, got ${JSON.stringify(payload)}`);

@@ -14,7 +14,10 @@ const task: Task = async (_payload, helpers) => {
       // Another job is draining: it will see our rows too (it looks again
       // after letting go of the lock), so this one need not wait, holding a
       // worker slot that the sync's own jobs need.
-      const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1, $2) as locked", [LOCK_CLASS, NORMALIZER_LOCK]);
+      const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1, $2) as locked", [
+        LOCK_CLASS,
+        NORMALIZER_LOCK,
+      ]);
       if (!rows[0]!.locked) return;
       try {
         const counts = await normalizeInstantly(client);

@@ -17,7 +17,13 @@ const task: Task = async (payload, helpers) => {
   const db = jobDb(helpers);
   if (!loadConfig().instantly.apiKey) {
     // Asked for explicitly: leave a run that says why nothing happened.
-    if (trigger !== "cron") await recordFailedRun(db, trigger, "INSTANTLY_API_KEY is not set on the worker: the sync needs an Instantly API key", requestId ?? undefined);
+    if (trigger !== "cron")
+      await recordFailedRun(
+        db,
+        trigger,
+        "INSTANTLY_API_KEY is not set on the worker: the sync needs an Instantly API key",
+        requestId ?? undefined,
+      );
     helpers.logger.warn("Instantly sync skipped: INSTANTLY_API_KEY is not set");
     return;
   }

@@ -16,7 +16,15 @@ afterAll(() => {
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  for (const name of ["DATABASE_URL", "AUTH_DATABASE_URL", "ROOT_DATABASE_URL", "SHADOW_DATABASE_URL", "LEADGRAPH_PG_PORT", "JWT_SECRET", "NODE_ENV"]) {
+  for (const name of [
+    "DATABASE_URL",
+    "AUTH_DATABASE_URL",
+    "ROOT_DATABASE_URL",
+    "SHADOW_DATABASE_URL",
+    "LEADGRAPH_PG_PORT",
+    "JWT_SECRET",
+    "NODE_ENV",
+  ]) {
     if (!(name in extra)) delete env[name];
   }
   return env;
@@ -80,7 +88,10 @@ describe("leadgraph CLI", () => {
   it("token mints a Bearer token for a user (created if new) that the API accepts", async () => {
     const db = await createTestDatabase();
     const env = cleanEnv({ DATABASE_URL: db.url, JWT_SECRET: "cli-test-secret" });
-    const result = spawnSync(process.execPath, [bin, "token", "--email", "New.Person@Example.com", "--expires", "2h"], { env, encoding: "utf8" });
+    const result = spawnSync(process.execPath, [bin, "token", "--email", "New.Person@Example.com", "--expires", "2h"], {
+      env,
+      encoding: "utf8",
+    });
     expect(result.status, result.stderr).toBe(0);
     const token = result.stdout.trim();
     expect(token.split(".")).toHaveLength(3);
@@ -90,7 +101,10 @@ describe("leadgraph CLI", () => {
     expect(rows).toEqual([{ email: "new.person@example.com" }]);
     const again = spawnSync(process.execPath, [bin, "token", "--email", "new.person@example.com"], { env, encoding: "utf8" });
     expect(authenticate(`Bearer ${again.stdout.trim()}`, { jwtSecret: "cli-test-secret", anonymousIsDefaultUser: false })).toBe(userId);
-    const noSecret = spawnSync(process.execPath, [bin, "token", "--email", "x@example.com"], { env: cleanEnv({ DATABASE_URL: db.url }), encoding: "utf8" });
+    const noSecret = spawnSync(process.execPath, [bin, "token", "--email", "x@example.com"], {
+      env: cleanEnv({ DATABASE_URL: db.url }),
+      encoding: "utf8",
+    });
     expect(noSecret.status).toBe(1);
     expect(noSecret.stderr).toMatch(/JWT_SECRET is not set/);
   });
@@ -123,7 +137,10 @@ describe("leadgraph CLI", () => {
       const bad = run(binary);
       expect(bad.status, bad.stderr).toBe(1);
       expect(bad.stderr).toMatch(/not CSV text/);
-      const tooBig = spawnSync(process.execPath, [bin, "import", csv], { env: { ...env, LEADGRAPH_IMPORT_MAX_BYTES: "10" }, encoding: "utf8" });
+      const tooBig = spawnSync(process.execPath, [bin, "import", csv], {
+        env: { ...env, LEADGRAPH_IMPORT_MAX_BYTES: "10" },
+        encoding: "utf8",
+      });
       expect(tooBig.status, tooBig.stderr).toBe(1);
       expect(tooBig.stderr).toMatch(/over the limit of 10 bytes \(LEADGRAPH_IMPORT_MAX_BYTES\)/);
       const noCampaign = run(csv, "--campaign", "10000000-0000-4000-8000-000000000000");
@@ -138,7 +155,10 @@ describe("leadgraph CLI", () => {
 
   it("refuses to serve in production without JWT_SECRET", async () => {
     const db = await createTestDatabase();
-    const result = spawnSync(process.execPath, [bin, "server"], { env: cleanEnv({ DATABASE_URL: db.url, NODE_ENV: "production", PORT: "0" }), encoding: "utf8" });
+    const result = spawnSync(process.execPath, [bin, "server"], {
+      env: cleanEnv({ DATABASE_URL: db.url, NODE_ENV: "production", PORT: "0" }),
+      encoding: "utf8",
+    });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/JWT_SECRET must be set when NODE_ENV=production/);
   });

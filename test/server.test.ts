@@ -21,9 +21,23 @@ async function graphql(query: string) {
 
 describe("GraphQL", () => {
   it("lists the seed offer with the campaign that promotes it", async () => {
-    const result = await graphql(`{
-      offers { nodes { offerName priceMin campaigns { nodes { campaignName campaignStatus usesEmail } } } }
-    }`);
+    const result = await graphql(`
+      {
+        offers {
+          nodes {
+            offerName
+            priceMin
+            campaigns {
+              nodes {
+                campaignName
+                campaignStatus
+                usesEmail
+              }
+            }
+          }
+        }
+      }
+    `);
     expect(result.errors).toBeUndefined();
     expect(result.data.offers.nodes).toEqual([
       {
@@ -37,11 +51,19 @@ describe("GraphQL", () => {
   });
 
   it("exposes the raw layer and the timeline functions", async () => {
-    const result = await graphql(`{
-      instantlyCampaignsRaws { totalCount }
-      csvImportRows { totalCount }
-      getCampaignEventStats(campaignId: "00000000-0000-0000-0000-000000000007") { totalCount }
-    }`);
+    const result = await graphql(`
+      {
+        instantlyCampaignsRaws {
+          totalCount
+        }
+        csvImportRows {
+          totalCount
+        }
+        getCampaignEventStats(campaignId: "00000000-0000-0000-0000-000000000007") {
+          totalCount
+        }
+      }
+    `);
     expect(result.errors).toBeUndefined();
     expect(result.data).toEqual({
       instantlyCampaignsRaws: { totalCount: 0 },

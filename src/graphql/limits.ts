@@ -130,7 +130,8 @@ export function costLimitRule(limits: Limits): ValidationRule {
           const condition = fragment && schema.getType(fragment.typeCondition.name.value);
           if (!fragment || !condition || !isCompositeType(condition) || seen.has(name)) continue;
           const key = `${name}:${connectionPage ?? ""}`;
-          if (!fragmentCost.has(key)) fragmentCost.set(key, unitCost(fragment.selectionSet, condition, new Set(seen).add(name), connectionPage));
+          if (!fragmentCost.has(key))
+            fragmentCost.set(key, unitCost(fragment.selectionSet, condition, new Set(seen).add(name), connectionPage));
           total += fragmentCost.get(key)!;
         }
         // Far over the limit already: no need to be exact (and no runaway work).
@@ -141,7 +142,11 @@ export function costLimitRule(limits: Limits): ValidationRule {
     return {
       OperationDefinition(node) {
         const root =
-          node.operation === "query" ? schema.getQueryType() : node.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
+          node.operation === "query"
+            ? schema.getQueryType()
+            : node.operation === "mutation"
+              ? schema.getMutationType()
+              : schema.getSubscriptionType();
         if (!root) return;
         const cost = unitCost(node.selectionSet, root, new Set(), undefined);
         if (cost > limits.maxCost) {
@@ -181,7 +186,10 @@ export function makeValidationRulesPlugin(limits: Limits, production: boolean): 
  */
 export function makePageSizePlugin(limits: Limits): GraphileConfig.Plugin {
   const clamp = ([first, last]: readonly [number | null | undefined, number | null | undefined]) => {
-    for (const [name, value] of [["first", first], ["last", last]] as const) {
+    for (const [name, value] of [
+      ["first", first],
+      ["last", last],
+    ] as const) {
       if (value != null && (value < 0 || value > limits.maxPageSize)) {
         throw new SafeError(`Argument '${name}' must be between 0 and ${limits.maxPageSize} (MAX_PAGE_SIZE), got ${value}.`);
       }
@@ -207,13 +215,13 @@ export function makePageSizePlugin(limits: Limits): GraphileConfig.Plugin {
             ...field,
             plan(...planArgs) {
               const [, fieldArgs, info] = planArgs;
-               
+
               const $connection = (originalPlan as any).apply(this, planArgs);
               const names = new Set(info.field.args.map((a) => a.name));
               if (!names.has("first") || typeof $connection?.setFirst !== "function") return $connection;
               const $limits = lambda(
                 [fieldArgs.getRaw("first"), names.has("last") ? fieldArgs.getRaw("last") : constant(null)] as Step[],
-                 
+
                 clamp as any,
               );
               $connection.setFirst(access($limits, "first"));

@@ -69,7 +69,7 @@ describe("openCsv", () => {
   });
 
   it("detects semicolon-delimited files", async () => {
-    const { header, rows } = await readAll("First Name;Last Name;Email\nJane;Doe;jane@x.example\n\"Tom; Jr\";Berg;tom@x.example\n");
+    const { header, rows } = await readAll('First Name;Last Name;Email\nJane;Doe;jane@x.example\n"Tom; Jr";Berg;tom@x.example\n');
     expect(header.delimiter).toBe(";");
     expect(rows.map((r) => r.row["First Name"])).toEqual(["Jane", "Tom; Jr"]);
   });
@@ -102,7 +102,9 @@ describe("openCsv", () => {
     expect(await csvError("")).toMatch(/empty/);
     expect(await csvError("\uFEFF\n\n")).toMatch(/empty/);
     expect(await csvError(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00, 0xff, 0xfe]))).toMatch(/not CSV text/);
-    expect(await csvError("A,B\n" + "1,2\n".repeat(100), { maxFileBytes: 200, maxRecordBytes: 1000 })).toMatch(/larger than the limit of 200 bytes/);
+    expect(await csvError("A,B\n" + "1,2\n".repeat(100), { maxFileBytes: 200, maxRecordBytes: 1000 })).toMatch(
+      /larger than the limit of 200 bytes/,
+    );
     expect(await csvError(`A,B\n1,"${"x".repeat(5000)}"\n`, { maxFileBytes: 1e6, maxRecordBytes: 1000 })).toMatch(/larger than 1000 bytes/);
     expect(await csvError('A,B\n1,"never closed\n2,3\n')).toMatch(/not valid CSV/);
   });

@@ -38,9 +38,12 @@ describe("POST /imports", () => {
     const body = (await response.json()) as { importId: string; id: string; totalRows: number };
     expect(body.totalRows).toBe(1);
     expect(await waitForStatus(body.importId)).toBe("completed");
-    const { body: gql } = await server.graphql(`query ($id: ID!) { csvImportsRawById(id: $id) { rowId fileName importStatus leadsInserted uploader { email } } }`, {
-      id: body.id,
-    });
+    const { body: gql } = await server.graphql(
+      `query ($id: ID!) { csvImportsRawById(id: $id) { rowId fileName importStatus leadsInserted uploader { email } } }`,
+      {
+        id: body.id,
+      },
+    );
     expect(gql.data.csvImportsRawById).toEqual({
       rowId: body.importId,
       fileName: "leads.csv",
@@ -55,7 +58,9 @@ describe("POST /imports", () => {
   });
 
   it("takes multipart uploads with a file field, as the token's user", async () => {
-    await db.pool.query("insert into users (id, email, full_name) values ('50000000-0000-4000-8000-000000000001', 'uploader@example.com', 'Up Loader')");
+    await db.pool.query(
+      "insert into users (id, email, full_name) values ('50000000-0000-4000-8000-000000000001', 'uploader@example.com', 'Up Loader')",
+    );
     const form = new FormData();
     form.append("file", new Blob(["Email;First Name\nmulti@upload-example.com;Multi\n"], { type: "text/csv" }), "semicolons.csv");
     const response = await fetch(`${server.url}/imports`, {
@@ -66,21 +71,32 @@ describe("POST /imports", () => {
     expect(response.status).toBe(201);
     const { importId } = (await response.json()) as { importId: string };
     expect(await waitForStatus(importId)).toBe("completed");
-    const { rows } = await db.pool.query("select i.file_name, u.email from csv_imports_raw i join users u on u.id = i.uploaded_by where i.id = $1", [importId]);
+    const { rows } = await db.pool.query(
+      "select i.file_name, u.email from csv_imports_raw i join users u on u.id = i.uploaded_by where i.id = $1",
+      [importId],
+    );
     expect(rows[0]).toEqual({ file_name: "semicolons.csv", email: "uploader@example.com" });
   });
 
   it("rejects bad uploads with a clear error and stores nothing", async () => {
     const count = async () => (await db.pool.query("select count(*)::int as n from csv_imports_raw")).rows[0].n;
     const before = await count();
-    const binary = await fetch(`${server.url}/imports`, { method: "POST", headers: { "content-type": "text/csv" }, body: new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0xff]) });
+    const binary = await fetch(`${server.url}/imports`, {
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0xff]),
+    });
     expect(binary.status).toBe(400);
     expect(((await binary.json()) as { error: string }).error).toMatch(/not CSV text/);
     const empty = await fetch(`${server.url}/imports`, { method: "POST", headers: { "content-type": "text/csv" }, body: "" });
     expect(empty.status).toBe(400);
     const json = await fetch(`${server.url}/imports`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(json.status).toBe(415);
-    const badToken = await fetch(`${server.url}/imports`, { method: "POST", headers: { "content-type": "text/csv", authorization: "Bearer nope" }, body: "Email\na@b.example\n" });
+    const badToken = await fetch(`${server.url}/imports`, {
+      method: "POST",
+      headers: { "content-type": "text/csv", authorization: "Bearer nope" },
+      body: "Email\na@b.example\n",
+    });
     expect(badToken.status).toBe(401);
     const noCampaign = await fetch(`${server.url}/imports?campaign=10000000-0000-4000-8000-000000000000`, {
       method: "POST",
@@ -89,7 +105,11 @@ describe("POST /imports", () => {
     });
     expect(noCampaign.status).toBe(400);
     const small = await startTestServer(db, { importMaxBytes: 10 });
-    const tooBig = await fetch(`${small.url}/imports`, { method: "POST", headers: { "content-type": "text/csv" }, body: "Email\na@b.example\n" });
+    const tooBig = await fetch(`${small.url}/imports`, {
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: "Email\na@b.example\n",
+    });
     expect(tooBig.status).toBe(413);
     expect(((await tooBig.json()) as { error: string }).error).toMatch(/LEADGRAPH_IMPORT_MAX_BYTES/);
     expect(await count()).toBe(before);

@@ -9,17 +9,19 @@ import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer } from "../helpers/server.ts";
 
 const EXAMPLE_CAMPAIGN = "00000000-0000-0000-0000-000000000007";
-const HEADER = "First Name,Last Name,Title,Company Name,Email,Email Status,Seniority,Departments,Corporate Phone,# Employees,Industry,Person Linkedin Url,Website,Technologies,Apollo Contact Id,Apollo Account Id";
-const FILE_1 = [
-  HEADER,
-  `Jane,Doe,Co-Founder & CEO,"Northwind Labs, Inc.",jane.doe@northwind-example.com,Verified,Founder,C-Suite,'+1 555-555-0100,23,information technology & services,http://www.linkedin.com/in/jane-doe-example,https://northwind-example.com,"Gmail, Slack, ",6a1f0c2b9e8d7c6b5a4f3e21,6a1f0c2b9e8d7c6b5a4f3e99`,
-  `Tom,Berg,VP Sales ,"Northwind Labs, Inc.",,Unavailable,Vp,"Sales, Operations",'+1 555-555-0100,23,information technology & services,http://www.linkedin.com/in/tom-berg-example,http://www.northwind-example.com/,,6a1f0c2b9e8d7c6b5a4f3e22,6a1f0c2b9e8d7c6b5a4f3e99`,
-  `Ana,Souza,Diretora de Marketing,Corpão Ltda,ana@corpao-example.com.br,Verified,Director,Marketing,,8,marketing & advertising,http://www.linkedin.com/in/ana-souza-example,https://corpao-example.com.br/,,6a1f0c2b9e8d7c6b5a4f3e23,6a1f0c2b9e8d7c6b5a4f3e77`,
-  `JANE,DOE,CEO,Northwind Labs,  JANE.DOE@Northwind-Example.com ,Verified,Founder,,,23,,,https://northwind-example.com,,6a1f0c2b9e8d7c6b5a4f3eAA,6a1f0c2b9e8d7c6b5a4f3e99`,
-  `Sam,Free,Founder,Solo Studio,sam.free@gmail.com,Verified,Founder,,,1,design,,,,6a1f0c2b9e8d7c6b5a4f3e24,`,
-  `Bad,Email,Analyst,Acme,not-an-email,Verified,Entry,,,5,,,https://acme.example,,6a1f0c2b9e8d7c6b5a4f3e25,`,
-  `,,,Empty Person Co,,,,,,,,,https://empty-person.example,,,6a1f0c2b9e8d7c6b5a4f3e26`,
-].join("\n") + "\n";
+const HEADER =
+  "First Name,Last Name,Title,Company Name,Email,Email Status,Seniority,Departments,Corporate Phone,# Employees,Industry,Person Linkedin Url,Website,Technologies,Apollo Contact Id,Apollo Account Id";
+const FILE_1 =
+  [
+    HEADER,
+    `Jane,Doe,Co-Founder & CEO,"Northwind Labs, Inc.",jane.doe@northwind-example.com,Verified,Founder,C-Suite,'+1 555-555-0100,23,information technology & services,http://www.linkedin.com/in/jane-doe-example,https://northwind-example.com,"Gmail, Slack, ",6a1f0c2b9e8d7c6b5a4f3e21,6a1f0c2b9e8d7c6b5a4f3e99`,
+    `Tom,Berg,VP Sales ,"Northwind Labs, Inc.",,Unavailable,Vp,"Sales, Operations",'+1 555-555-0100,23,information technology & services,http://www.linkedin.com/in/tom-berg-example,http://www.northwind-example.com/,,6a1f0c2b9e8d7c6b5a4f3e22,6a1f0c2b9e8d7c6b5a4f3e99`,
+    `Ana,Souza,Diretora de Marketing,Corpão Ltda,ana@corpao-example.com.br,Verified,Director,Marketing,,8,marketing & advertising,http://www.linkedin.com/in/ana-souza-example,https://corpao-example.com.br/,,6a1f0c2b9e8d7c6b5a4f3e23,6a1f0c2b9e8d7c6b5a4f3e77`,
+    `JANE,DOE,CEO,Northwind Labs,  JANE.DOE@Northwind-Example.com ,Verified,Founder,,,23,,,https://northwind-example.com,,6a1f0c2b9e8d7c6b5a4f3eAA,6a1f0c2b9e8d7c6b5a4f3e99`,
+    `Sam,Free,Founder,Solo Studio,sam.free@gmail.com,Verified,Founder,,,1,design,,,,6a1f0c2b9e8d7c6b5a4f3e24,`,
+    `Bad,Email,Analyst,Acme,not-an-email,Verified,Entry,,,5,,,https://acme.example,,6a1f0c2b9e8d7c6b5a4f3e25,`,
+    `,,,Empty Person Co,,,,,,,,,https://empty-person.example,,,6a1f0c2b9e8d7c6b5a4f3e26`,
+  ].join("\n") + "\n";
 
 let db: TestDatabase;
 
@@ -66,21 +68,60 @@ describe("CSV import normalisation", () => {
       [6, "rejected", "invalid email: not-an-email", null, null],
       [7, "rejected", "no email and no LinkedIn URL", null, null],
     ]);
-    const { rows: companies } = await db.pool.query("select company_name, company_domain, employee_count, technologies from companies order by company_domain");
+    const { rows: companies } = await db.pool.query(
+      "select company_name, company_domain, employee_count, technologies from companies order by company_domain",
+    );
     expect(companies).toEqual([
       { company_name: "Corpão Ltda", company_domain: "corpao-example.com.br", employee_count: 8, technologies: [] },
-      { company_name: "Northwind Labs, Inc.", company_domain: "northwind-example.com", employee_count: 23, technologies: ["Gmail", "Slack"] },
+      {
+        company_name: "Northwind Labs, Inc.",
+        company_domain: "northwind-example.com",
+        employee_count: 23,
+        technologies: ["Gmail", "Slack"],
+      },
     ]);
     const { rows: leads } = await db.pool.query(
       `select l.first_name, l.email, l.job_title, l.phone, l.departments, c.company_domain, l.lead_source
          from leads l left join companies c on c.id = l.company_id order by l.first_name`,
     );
     expect(leads).toEqual([
-      { first_name: "Ana", email: "ana@corpao-example.com.br", job_title: "Diretora de Marketing", phone: null, departments: ["Marketing"], company_domain: "corpao-example.com.br", lead_source: "csv" },
-      { first_name: "Jane", email: "jane.doe@northwind-example.com", job_title: "Co-Founder & CEO", phone: null, departments: ["C-Suite"], company_domain: "northwind-example.com", lead_source: "csv" },
+      {
+        first_name: "Ana",
+        email: "ana@corpao-example.com.br",
+        job_title: "Diretora de Marketing",
+        phone: null,
+        departments: ["Marketing"],
+        company_domain: "corpao-example.com.br",
+        lead_source: "csv",
+      },
+      {
+        first_name: "Jane",
+        email: "jane.doe@northwind-example.com",
+        job_title: "Co-Founder & CEO",
+        phone: null,
+        departments: ["C-Suite"],
+        company_domain: "northwind-example.com",
+        lead_source: "csv",
+      },
       // A free-mail address is no company domain, and this row has no website.
-      { first_name: "Sam", email: "sam.free@gmail.com", job_title: "Founder", phone: null, departments: [], company_domain: null, lead_source: "csv" },
-      { first_name: "Tom", email: null, job_title: "VP Sales", phone: null, departments: ["Sales", "Operations"], company_domain: "northwind-example.com", lead_source: "csv" },
+      {
+        first_name: "Sam",
+        email: "sam.free@gmail.com",
+        job_title: "Founder",
+        phone: null,
+        departments: [],
+        company_domain: null,
+        lead_source: "csv",
+      },
+      {
+        first_name: "Tom",
+        email: null,
+        job_title: "VP Sales",
+        phone: null,
+        departments: ["Sales", "Operations"],
+        company_domain: "northwind-example.com",
+        lead_source: "csv",
+      },
     ]);
     const { rows: record } = await db.pool.query(
       `select import_status, total_rows, processed_rows, leads_inserted, leads_updated, duplicate_rows, failed_rows,
@@ -127,9 +168,18 @@ describe("CSV import normalisation", () => {
     const { rows } = await db.pool.query(
       "select last_name, job_title, mobile_phone, apollo_data ->> 'apollo_contact_id' as apollo_id, csv_import_id from leads where email = 'ana@corpao-example.com.br'",
     );
-    expect(rows[0]).toEqual({ last_name: "Souza", job_title: "CMO", mobile_phone: "+55 11 99999-0000", apollo_id: "NEWID", csv_import_id: first });
+    expect(rows[0]).toEqual({
+      last_name: "Souza",
+      job_title: "CMO",
+      mobile_phone: "+55 11 99999-0000",
+      apollo_id: "NEWID",
+      csv_import_id: first,
+    });
     expect(await outcomes(second.importId)).toEqual([[1, "updated", null, null, "ana@corpao-example.com.br"]]);
-    const { rows: record } = await db.pool.query("select leads_updated, companies_inserted, companies_matched from csv_imports_raw where id = $1", [second.importId]);
+    const { rows: record } = await db.pool.query(
+      "select leads_updated, companies_inserted, companies_matched from csv_imports_raw where id = $1",
+      [second.importId],
+    );
     expect(record[0]).toEqual({ leads_updated: 1, companies_inserted: 0, companies_matched: 1 });
   });
 
@@ -168,12 +218,16 @@ describe("CSV import normalisation", () => {
   it("fails an import with no identity columns or no data rows, saying why", async () => {
     const noColumns = await upload("Company,Website\nAcme,https://acme.example\n");
     expect(await normalize(noColumns.importId)).toBe("failed");
-    const { rows } = await db.pool.query("select import_status, error_log ->> 'error' as error from csv_imports_raw where id = $1", [noColumns.importId]);
+    const { rows } = await db.pool.query("select import_status, error_log ->> 'error' as error from csv_imports_raw where id = $1", [
+      noColumns.importId,
+    ]);
     expect(rows[0].import_status).toBe("failed");
     expect(rows[0].error).toMatch(/No recognisable email or name columns: looked for Email, Person Linkedin Url/);
     const headerOnly = await upload("First Name,Email\n");
     expect(await normalize(headerOnly.importId)).toBe("failed");
-    const { rows: header } = await db.pool.query("select error_log ->> 'error' as error from csv_imports_raw where id = $1", [headerOnly.importId]);
+    const { rows: header } = await db.pool.query("select error_log ->> 'error' as error from csv_imports_raw where id = $1", [
+      headerOnly.importId,
+    ]);
     expect(header[0].error).toBe("The file has a header but no data rows.");
   });
 
@@ -181,7 +235,8 @@ describe("CSV import normalisation", () => {
     const worker = await startWorker({ databaseUrl: db.url, concurrency: 1, shutdownTimeoutMs: 5000 });
     try {
       const { importId } = await upload("Email,First Name\nworker@queue.example,Wanda\n");
-      const status = async () => (await db.pool.query("select import_status from csv_imports_raw where id = $1", [importId])).rows[0].import_status;
+      const status = async () =>
+        (await db.pool.query("select import_status from csv_imports_raw where id = $1", [importId])).rows[0].import_status;
       for (let i = 0; i < 200 && (await status()) !== "completed"; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await status()).toBe("completed");
       const finishedAt = async () =>
@@ -210,14 +265,18 @@ describe("CSV import normalisation", () => {
       expect(created.body.errors).toBeUndefined();
       const { rowId, uploader } = created.body.data.createCsvImportsRaw.csvImportsRaw;
       expect(uploader.email).toBe("owner@leadgraph.local");
-      for (const [n, email] of [[1, "api.one@example.com"], [2, "API.ONE@example.com"]] as const) {
+      for (const [n, email] of [
+        [1, "api.one@example.com"],
+        [2, "API.ONE@example.com"],
+      ] as const) {
         const row = await server.graphql(
           `mutation ($id: UUID!, $n: Int!, $raw: JSON!) { createCsvImportRow(input: { csvImportRow: { csvImportId: $id, rowNumber: $n, rawRow: $raw } }) { csvImportRow { rowNumber } } }`,
           { id: rowId, n, raw: { Email: email, "First Name": "Api" } },
         );
         expect(row.body.errors).toBeUndefined();
       }
-      const status = async () => (await db.pool.query("select import_status from csv_imports_raw where id = $1", [rowId])).rows[0].import_status;
+      const status = async () =>
+        (await db.pool.query("select import_status from csv_imports_raw where id = $1", [rowId])).rows[0].import_status;
       for (let i = 0; i < 200 && (await status()) !== "completed"; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await outcomes(rowId)).toEqual([
         [1, "inserted", null, null, "api.one@example.com"],

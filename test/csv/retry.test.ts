@@ -12,8 +12,11 @@ function file(): string {
   const lines = ["First Name,Last Name,Email,Company Name,Website,Person Linkedin Url,Apollo Account Id"];
   for (let i = 1; i <= 3000; i++) {
     const company = Math.ceil(i / 4);
-    const email = i % 50 === 0 ? "" : i % 33 === 0 ? `Person${i - 1}@Company${Math.ceil((i - 1) / 4)}.example` : `person${i}@company${company}.example`;
-    lines.push(`First${i},Last${i},${email},"Company ${company}, Inc.",https://www.company${company}.example/,http://www.linkedin.com/in/p${i},acct${company}`);
+    const email =
+      i % 50 === 0 ? "" : i % 33 === 0 ? `Person${i - 1}@Company${Math.ceil((i - 1) / 4)}.example` : `person${i}@company${company}.example`;
+    lines.push(
+      `First${i},Last${i},${email},"Company ${company}, Inc.",https://www.company${company}.example/,http://www.linkedin.com/in/p${i},acct${company}`,
+    );
   }
   return lines.join("\n") + "\n";
 }

@@ -67,7 +67,9 @@ describe("companies", () => {
         "insert into companies (company_name, company_domain) values ('Acme', 'https://www.Acme.com/about') returning company_domain",
       );
       expect(first.company_domain).toBe("acme.com");
-      expect(await errorCode(client, "insert into companies (company_name, company_domain) values ('Acme Inc', 'ACME.com.')")).toBe("23505");
+      expect(await errorCode(client, "insert into companies (company_name, company_domain) values ('Acme Inc', 'ACME.com.')")).toBe(
+        "23505",
+      );
     }));
 
   it("take their domain from the website when none is given", () =>
@@ -86,7 +88,16 @@ describe("companies", () => {
                            'user@www.acme.com:8080', 'acme.com..', ' www.acme.com/ ']) x`,
     );
     for (const row of rows) expect(row.twice, row.x).toBe(row.once);
-    expect(rows.map((r) => r.once)).toEqual(["acme.com", "acme.com", "acme.com", "acme.com", "acme.com", "acme.com", "acme.com", "acme.com"]);
+    expect(rows.map((r) => r.once)).toEqual([
+      "acme.com",
+      "acme.com",
+      "acme.com",
+      "acme.com",
+      "acme.com",
+      "acme.com",
+      "acme.com",
+      "acme.com",
+    ]);
   });
 
   it("normalize_domain strips scheme, www, port, path and trailing dot", async () => {
@@ -127,7 +138,9 @@ describe("leads", () => {
     rollback(db.pool, async (client) => {
       const lead = await insertLead(client, { email: "once@example.com" });
       await client.query("insert into campaign_leads (campaign_id, lead_id) values ($1, $2)", [EXAMPLE_CAMPAIGN, lead]);
-      expect(await errorCode(client, "insert into campaign_leads (campaign_id, lead_id) values ($1, $2)", [EXAMPLE_CAMPAIGN, lead])).toBe("23505");
+      expect(await errorCode(client, "insert into campaign_leads (campaign_id, lead_id) values ($1, $2)", [EXAMPLE_CAMPAIGN, lead])).toBe(
+        "23505",
+      );
     }));
 });
 
@@ -144,7 +157,12 @@ describe("foreign keys", () => {
         "insert into companies (company_name, company_domain, first_seen_in_csv_id) values ('Northwind', 'northwind-example.com', $1) returning id",
         [csv.id],
       );
-      const lead = await insertLead(client, { email: "jane@northwind-example.com", company_id: company.id, csv_import_id: csv.id, lead_source: "csv" });
+      const lead = await insertLead(client, {
+        email: "jane@northwind-example.com",
+        company_id: company.id,
+        csv_import_id: csv.id,
+        lead_source: "csv",
+      });
       await client.query(
         "insert into csv_import_rows (csv_import_id, row_number, raw_row, outcome, lead_id) values ($1, 1, $2, 'inserted', $3)",
         [csv.id, { Email: "jane@northwind-example.com" }, lead],
@@ -209,7 +227,10 @@ describe("foreign keys", () => {
       const campaign = await one<{ id: string }>(client, "insert into campaigns (campaign_name) values ('Temp') returning id");
       const lead = await insertLead(client, { email: "temp@example.com" });
       await client.query("insert into campaign_leads (campaign_id, lead_id) values ($1, $2)", [campaign.id, lead]);
-      await client.query("insert into events (event_source, event_type, lead_id, campaign_id) values ('manual', 'note_added', $1, $2)", [lead, campaign.id]);
+      await client.query("insert into events (event_source, event_type, lead_id, campaign_id) values ('manual', 'note_added', $1, $2)", [
+        lead,
+        campaign.id,
+      ]);
       await client.query("delete from campaigns where id = $1", [campaign.id]);
       expect(await one(client, "select count(*)::int as n from campaign_leads where lead_id = $1", [lead])).toEqual({ n: 0 });
       expect(await one(client, "select campaign_id from events where lead_id = $1", [lead])).toEqual({ campaign_id: null });
@@ -225,9 +246,18 @@ describe("events", () => {
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
         [source, type, lead, EXAMPLE_CAMPAIGN, at, extra.subject, extra.body, extra.outcome, extra.transcript, extra.note],
       );
-    await insert("instantly", "email_sent", "2025-10-21T14:04:20Z", { subject: "Jane, quick question", body: "Hi Jane, we automate lead follow-up." });
-    await insert("instantly", "email_replied", "2025-10-21T16:40:02Z", { subject: "Re: Jane, quick question", body: "Sounds interesting, can you send pricing?" });
-    await insert("vapi", "call_completed", "2025-10-23T09:00:00Z", { outcome: "answered", transcript: "We discussed the onboarding timeline." });
+    await insert("instantly", "email_sent", "2025-10-21T14:04:20Z", {
+      subject: "Jane, quick question",
+      body: "Hi Jane, we automate lead follow-up.",
+    });
+    await insert("instantly", "email_replied", "2025-10-21T16:40:02Z", {
+      subject: "Re: Jane, quick question",
+      body: "Sounds interesting, can you send pricing?",
+    });
+    await insert("vapi", "call_completed", "2025-10-23T09:00:00Z", {
+      outcome: "answered",
+      transcript: "We discussed the onboarding timeline.",
+    });
     await insert("manual", "note_added", "2025-10-22T12:00:00Z", { note: "Follow up after the call" });
     await insert("instantly", "email_sent", "2025-10-25T08:00:00Z", { subject: "Other", body: "x" });
     await client.query("update events set campaign_id = null where event_timestamp = '2025-10-25T08:00:00Z'");
@@ -251,12 +281,14 @@ describe("events", () => {
     rollback(db.pool, async (client) => {
       const lead = await timelineFixture(client);
       const second = await insertLead(client, { email: "second@timeline.example" });
-      await client.query(
-        "insert into events (event_source, event_type, lead_id, campaign_id) values ('instantly', 'email_sent', $1, $2)",
-        [second, EXAMPLE_CAMPAIGN],
-      );
+      await client.query("insert into events (event_source, event_type, lead_id, campaign_id) values ('instantly', 'email_sent', $1, $2)", [
+        second,
+        EXAMPLE_CAMPAIGN,
+      ]);
       expect(lead).toBeTruthy();
-      const { rows } = await client.query("select event_source, event_type, event_count::int from get_campaign_event_stats($1)", [EXAMPLE_CAMPAIGN]);
+      const { rows } = await client.query("select event_source, event_type, event_count::int from get_campaign_event_stats($1)", [
+        EXAMPLE_CAMPAIGN,
+      ]);
       expect(rows).toEqual([
         { event_source: "instantly", event_type: "email_sent", event_count: 2 },
         { event_source: "instantly", event_type: "email_replied", event_count: 1 },
@@ -316,7 +348,9 @@ describe("Instantly raw layer", () => {
 describe("timestamps", () => {
   it("updated_at moves on update, created_at stays", () =>
     rollback(db.pool, async (client) => {
-      const before = await one<{ created_at: Date; updated_at: Date }>(client, "select created_at, updated_at from offers where id = $1", [EXAMPLE_OFFER]);
+      const before = await one<{ created_at: Date; updated_at: Date }>(client, "select created_at, updated_at from offers where id = $1", [
+        EXAMPLE_OFFER,
+      ]);
       const after = await one<{ created_at: Date; updated_at: Date }>(
         client,
         "update offers set offer_description = 'changed' where id = $1 returning created_at, updated_at",
@@ -433,13 +467,20 @@ describe("dashboard rollups", () => {
         [ids[0], EXAMPLE_CAMPAIGN],
       );
       await compare(client);
-      await client.query("update campaign_leads set email_status = 'replied', sequence_step = 2 where lead_id = any($1)", [ids.slice(0, 3)]);
-      await client.query("update events set event_timestamp = event_timestamp + interval '3 days', campaign_id = $1 where event_type = 'email_opened'", [other.id]);
+      await client.query("update campaign_leads set email_status = 'replied', sequence_step = 2 where lead_id = any($1)", [
+        ids.slice(0, 3),
+      ]);
+      await client.query(
+        "update events set event_timestamp = event_timestamp + interval '3 days', campaign_id = $1 where event_type = 'email_opened'",
+        [other.id],
+      );
       await client.query("delete from events where event_timestamp < '2025-10-02T06:00:00Z'");
       await client.query("delete from campaign_leads where lead_id = $1", [ids[5]]);
       await compare(client);
       await client.query("delete from campaigns where id = $1", [other.id]);
       await compare(client);
-      expect(await one(client, "select count(*)::int as n from campaign_event_counts where campaign_id = $1", [other.id])).toEqual({ n: 0 });
+      expect(await one(client, "select count(*)::int as n from campaign_event_counts where campaign_id = $1", [other.id])).toEqual({
+        n: 0,
+      });
     }));
 });

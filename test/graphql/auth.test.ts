@@ -37,7 +37,11 @@ describe("outside production", () => {
   });
 
   it("a token acts as its user, and ownership comes from the token, not from input", async () => {
-    const { body } = await dev.graphql(`mutation { createOffer(input: { offer: { offerName: "Audit" } }) { offer { offerName creator { email } } } }`, {}, bearer(BOB));
+    const { body } = await dev.graphql(
+      `mutation { createOffer(input: { offer: { offerName: "Audit" } }) { offer { offerName creator { email } } } }`,
+      {},
+      bearer(BOB),
+    );
     expect(body.errors).toBeUndefined();
     expect(body.data.createOffer.offer).toEqual({ offerName: "Audit", creator: { email: "bob@example.com" } });
     const forged = await dev.graphql(
@@ -65,9 +69,17 @@ describe("outside production", () => {
   });
 
   it("people change only their own profile and their own manual events", async () => {
-    const own = await dev.graphql(`mutation { updateUser(input: { rowId: "${BOB}", patch: { fullName: "Bob B." } }) { user { fullName } } }`, {}, bearer(BOB));
+    const own = await dev.graphql(
+      `mutation { updateUser(input: { rowId: "${BOB}", patch: { fullName: "Bob B." } }) { user { fullName } } }`,
+      {},
+      bearer(BOB),
+    );
     expect(own.body.data.updateUser.user.fullName).toBe("Bob B.");
-    const other = await dev.graphql(`mutation { updateUser(input: { rowId: "${DEFAULT_USER_ID}", patch: { fullName: "Hacked" } }) { user { fullName } } }`, {}, bearer(BOB));
+    const other = await dev.graphql(
+      `mutation { updateUser(input: { rowId: "${DEFAULT_USER_ID}", patch: { fullName: "Hacked" } }) { user { fullName } } }`,
+      {},
+      bearer(BOB),
+    );
     // RLS hides the row from the update: nothing changes.
     expect(other.body.data?.updateUser?.user ?? null).toBeNull();
     expect((await db.pool.query("select full_name from users where id = $1", [DEFAULT_USER_ID])).rows[0].full_name).toBe("Default User");
@@ -127,8 +139,8 @@ describe("in production (NODE_ENV=production)", () => {
   });
 
   it("refuses to start without JWT_SECRET", async () => {
-    await expect(startServer({ ...loadConfig(), production: true, jwtSecret: undefined, port: 0, databaseUrl: db.authUrl })).rejects.toThrow(
-      /JWT_SECRET must be set/,
-    );
+    await expect(
+      startServer({ ...loadConfig(), production: true, jwtSecret: undefined, port: 0, databaseUrl: db.authUrl }),
+    ).rejects.toThrow(/JWT_SECRET must be set/);
   });
 });

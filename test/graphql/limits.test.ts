@@ -32,7 +32,9 @@ describe("limits", () => {
     const viaVariable = await server.graphql("query ($n: Int) { events(last: $n) { nodes { rowId } } }", { n: 1000 });
     expect(firstError(viaVariable.body)).toMatch(/MAX_PAGE_SIZE/);
     // Nested relations and function results are capped and paged the same way.
-    const nested = await server.graphql('{ companyByCompanyDomain(companyDomain: "northwind-example.com") { leads(first: 50) { nodes { email } } } }');
+    const nested = await server.graphql(
+      '{ companyByCompanyDomain(companyDomain: "northwind-example.com") { leads(first: 50) { nodes { email } } } }',
+    );
     expect(firstError(nested.body)).toMatch(/MAX_PAGE_SIZE/);
     const fn = await server.graphql('{ searchEvents(query: "quick", first: 50) { nodes { rowId } } }');
     expect(firstError(fn.body)).toMatch(/MAX_PAGE_SIZE/);
@@ -63,7 +65,7 @@ describe("limits", () => {
   it("cancels statements that run past STATEMENT_TIMEOUT", async () => {
     await db.pool.query("insert into leads (email) select 'bulk' || g || '@example.com' from generate_series(1, 100000) g");
     const slow = await startTestServer(db, { graphql: { statementTimeout: "1ms" } });
-    const { body } = await slow.graphql("{ leads(filter: { email: { includesInsensitive: \"9\" } }) { totalCount } }");
+    const { body } = await slow.graphql('{ leads(filter: { email: { includesInsensitive: "9" } }) { totalCount } }');
     expect(firstError(body)).toMatch(/statement timeout \(STATEMENT_TIMEOUT\)/);
     expect(body.errors?.[0] && (body.errors[0] as any).extensions.code).toBe("STATEMENT_TIMEOUT");
   });

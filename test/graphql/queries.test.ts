@@ -56,7 +56,11 @@ describe("docs/queries", () => {
     const page1 = lead.timeline;
     expect(page1.totalCount).toBe(4);
     expect(page1.nodes.map((e: any) => e.eventType)).toEqual(["call_completed", "note_added", "email_replied"]);
-    expect(page1.nodes[1]).toMatchObject({ eventSource: "manual", noteText: "Call booked for Thursday", performer: { fullName: "Default User" } });
+    expect(page1.nodes[1]).toMatchObject({
+      eventSource: "manual",
+      noteText: "Call booked for Thursday",
+      performer: { fullName: "Default User" },
+    });
     expect(page1.pageInfo.hasNextPage).toBe(true);
 
     const { lead: next } = await run("lead-timeline", { first: 3, after: page1.pageInfo.endCursor });
@@ -116,19 +120,27 @@ describe("docs/queries", () => {
       failedRows: 1,
       uploader: { fullName: "Default User" },
     });
-    expect(Object.fromEntries(csvImport.outcomes.groupedAggregates.map((g: any) => [g.keys[0], Number(g.distinctCount.rowNumber)]))).toEqual({
+    expect(
+      Object.fromEntries(csvImport.outcomes.groupedAggregates.map((g: any) => [g.keys[0], Number(g.distinctCount.rowNumber)])),
+    ).toEqual({
       duplicate: 1,
       inserted: 2,
       rejected: 1,
     });
-    expect(csvImport.rejected.nodes).toEqual([{ rowNumber: 4, outcomeReason: "no email and no LinkedIn URL", rawRow: { "First Name": "", Email: "" } }]);
+    expect(csvImport.rejected.nodes).toEqual([
+      { rowNumber: 4, outcomeReason: "no email and no LinkedIn URL", rawRow: { "First Name": "", Email: "" } },
+    ]);
   });
 
   it("search: finds events by words of their body or transcript, with lead and company", async () => {
     const { searchEvents } = await run("search", { query: "pricing" });
     expect(searchEvents.totalCount).toBe(2);
     expect(searchEvents.nodes.map((e: any) => e.eventType).sort()).toEqual(["call_completed", "email_replied"]);
-    expect(searchEvents.nodes[0].lead).toEqual({ fullName: "Jane Doe", email: "jane.doe@northwind-example.com", company: { companyName: "Northwind Labs" } });
+    expect(searchEvents.nodes[0].lead).toEqual({
+      fullName: "Jane Doe",
+      email: "jane.doe@northwind-example.com",
+      company: { companyName: "Northwind Labs" },
+    });
     expect((await run("search", { query: "onboarding" })).searchEvents.nodes.map((e: any) => e.eventType)).toEqual(["call_completed"]);
     expect((await run("search", { query: "nothing-like-this" })).searchEvents.totalCount).toBe(0);
   });

@@ -64,7 +64,9 @@ describe("coverage of the database catalogue", () => {
       const type = typeForTable(table.comment);
       const connection = fieldsOfType(query, `${type.name}Connection`).find((f) => f.args.some((a) => a.name === "filter"));
       expect(connection, `root connection for ${table.name}`).toBeDefined();
-      expect(connection!.args.map((a) => a.name)).toEqual(expect.arrayContaining(["first", "last", "after", "before", "orderBy", "filter"]));
+      expect(connection!.args.map((a) => a.name)).toEqual(
+        expect.arrayContaining(["first", "last", "after", "before", "orderBy", "filter"]),
+      );
       expect(fieldsOfType(query, type.name).length, `single-row lookups for ${table.name}`).toBeGreaterThan(0);
     }
   });
@@ -116,7 +118,10 @@ describe("coverage of the database catalogue", () => {
       .filter(isObjectType)
       .flatMap((t) => Object.values(t.getFields()));
     for (const fn of rows) {
-      expect(allFields.some((f) => (f.description ?? "").trim() === strip(fn.comment)), `${fn.name} is a field`).toBe(true);
+      expect(
+        allFields.some((f) => (f.description ?? "").trim() === strip(fn.comment)),
+        `${fn.name} is a field`,
+      ).toBe(true);
     }
   });
 

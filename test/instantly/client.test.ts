@@ -79,7 +79,10 @@ describe("pagination against the fake", () => {
     expect(pages[2]!.nextCursor).toBeDefined();
     expect(fake.stats.byEndpoint["GET /campaigns"]).toBe(4);
     expect(client.stats).toEqual({ requests: 4, retries: 0, rateLimited: 0 });
-    expectAllValid("campaign", pages.flatMap((page) => page.items));
+    expectAllValid(
+      "campaign",
+      pages.flatMap((page) => page.items),
+    );
   });
 
   it("reads every account once with the opaque timestamp&email cursor", async () => {
@@ -89,7 +92,10 @@ describe("pagination against the fake", () => {
     expect(new Set(field(pages, "email")).size).toBe(230);
     expectCursorChain(pages);
     expect(pages[0]!.nextCursor).toMatch(/^\d{4}-\d{2}-\d{2}T.*&.+@.+/);
-    expectAllValid("account", pages.flatMap((page) => page.items));
+    expectAllValid(
+      "account",
+      pages.flatMap((page) => page.items),
+    );
   });
 
   it("reads every email once, newest first, also per campaign and from min_timestamp_created", async () => {
@@ -98,7 +104,10 @@ describe("pagination against the fake", () => {
     expect(pages).toHaveLength(11);
     expect(field(pages, "id")).toEqual(fake.data.emails.map((email) => email.id));
     expectCursorChain(pages);
-    expectAllValid("email", pages.flatMap((page) => page.items));
+    expectAllValid(
+      "email",
+      pages.flatMap((page) => page.items),
+    );
 
     const campaignId = fake.data.campaigns.find((campaign) => fake.data.emails.some((email) => email.campaign_id === campaign.id))!.id;
     const ofCampaign = await collect(client.listEmails({ campaignId }));
@@ -109,7 +118,9 @@ describe("pagination against the fake", () => {
     const since = fake.data.emails[400]!.timestamp_created;
     const newer = await collect(client.listEmails({ minTimestampCreated: since }));
     const newerIds = field(newer, "id");
-    expect(newerIds).toEqual(fake.data.emails.filter((email) => Date.parse(email.timestamp_created) >= Date.parse(since)).map((email) => email.id));
+    expect(newerIds).toEqual(
+      fake.data.emails.filter((email) => Date.parse(email.timestamp_created) >= Date.parse(since)).map((email) => email.id),
+    );
     expect(newerIds.length).toBeGreaterThanOrEqual(401);
   });
 
@@ -122,7 +133,10 @@ describe("pagination against the fake", () => {
     expect(field(pages, "id")).toEqual(leadIds);
     expect(pages[0]!.items).toHaveLength(100); // limit went in the body too (the default is 10)
     expectCursorChain(pages);
-    expectAllValid("lead", pages.flatMap((page) => page.items));
+    expectAllValid(
+      "lead",
+      pages.flatMap((page) => page.items),
+    );
 
     const campaignId = fake.data.leads[0]!.campaign;
     const ofCampaign = await collect(client.listLeads({ campaignId }));
@@ -305,7 +319,9 @@ describe("retries", () => {
     const error = await client.campaignAnalytics().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstantlyApiError);
     expect((error as InstantlyApiError).status).toBeUndefined();
-    expect((error as Error).message).toBe("Instantly GET /campaigns/analytics failed after 2 attempts; last failure: no response within 100 ms");
+    expect((error as Error).message).toBe(
+      "Instantly GET /campaigns/analytics failed after 2 attempts; last failure: no response within 100 ms",
+    );
   });
 
   it("survives random faults of every kind on every endpoint and still reads everything exactly once", async () => {
@@ -403,7 +419,10 @@ describe("rate limiting against the fake's limits (time-scaled)", () => {
       Promise.allSettled(Array.from({ length: 15 }, () => client.request("GET", "/emails", { query: { limit: 1 } })));
 
     // Separate limiters: each allows 20 per window, together they overrun the workspace's 20.
-    const alone = [makeClient(fake.url, { limiter: new RateLimiter(limits), maxRetries: 0 }), makeClient(fake.url, { limiter: new RateLimiter(limits), maxRetries: 0 })];
+    const alone = [
+      makeClient(fake.url, { limiter: new RateLimiter(limits), maxRetries: 0 }),
+      makeClient(fake.url, { limiter: new RateLimiter(limits), maxRetries: 0 }),
+    ];
     const unshared = (await Promise.all(alone.map(({ client }) => burst(client)))).flat();
     expect(fake.stats.rateLimited).toBeGreaterThan(0);
     expect(unshared.filter((r) => r.status === "rejected")).toHaveLength(fake.stats.rateLimited);
@@ -465,7 +484,15 @@ describe("responses the fake does not produce (scripted server)", () => {
 
   it("sends a Bearer key, an explicit User-Agent, limit=100 and mode=emode_all; the leads cursor goes in the body", async () => {
     respond = (req, res) =>
-      reply(res, 200, JSON.stringify(req.url.includes("starting_after") || req.body.includes("starting_after") ? { items: [] } : { items: [{ id: "x" }], next_starting_after: "x" }));
+      reply(
+        res,
+        200,
+        JSON.stringify(
+          req.url.includes("starting_after") || req.body.includes("starting_after")
+            ? { items: [] }
+            : { items: [{ id: "x" }], next_starting_after: "x" },
+        ),
+      );
     const { client } = makeClient(url);
     await collect(client.listEmails({ campaignId: "c1", minTimestampCreated: "2026-01-01T00:00:00.000Z" }));
     await collect(client.listLeads({ campaignId: "c1" }));
@@ -473,7 +500,12 @@ describe("responses the fake does not produce (scripted server)", () => {
     expect(seen[0]!.headers["user-agent"]).toBe(DEFAULT_USER_AGENT);
     expect(DEFAULT_USER_AGENT).toMatch(/^leadgraph\/\d+\.\d+\.\d+ \(\+https:\/\/github\.com\/leadgraph\)$/);
     const first = new URL(seen[0]!.url, "http://x");
-    expect(Object.fromEntries(first.searchParams)).toEqual({ limit: "100", mode: "emode_all", campaign_id: "c1", min_timestamp_created: "2026-01-01T00:00:00.000Z" });
+    expect(Object.fromEntries(first.searchParams)).toEqual({
+      limit: "100",
+      mode: "emode_all",
+      campaign_id: "c1",
+      min_timestamp_created: "2026-01-01T00:00:00.000Z",
+    });
     expect(new URL(seen[1]!.url, "http://x").searchParams.get("starting_after")).toBe("x");
     expect(seen[2]!.method).toBe("POST");
     expect(seen[2]!.url).toBe("/api/v2/leads/list");
@@ -579,7 +611,12 @@ describe("validation", () => {
     expect(validateRecords("campaign", [{ id: "c", name: "US SaaS ", status: 1, pl_value: null }, { name: "x" }]).rejected).toEqual([
       { raw: { name: "x" }, reason: "campaign.id: missing, expected string" },
     ]);
-    expect(validateRecords("account", [{ email: "a@b.example", stat_warmup_score: 99.5 }, { email: "c@d.example", stat_warmup_score: "100" }]).rejected).toEqual([
+    expect(
+      validateRecords("account", [
+        { email: "a@b.example", stat_warmup_score: 99.5 },
+        { email: "c@d.example", stat_warmup_score: "100" },
+      ]).rejected,
+    ).toEqual([
       { raw: { email: "c@d.example", stat_warmup_score: "100" }, reason: "account.stat_warmup_score: expected number, got string" },
     ]);
     expect(validateRecords("campaign_analytics", [{ campaign_id: "c", leads_count: null }, { campaign_id: 7 }]).rejected).toEqual([
@@ -588,8 +625,11 @@ describe("validation", () => {
     expect(validateRecords("daily_analytics", [{ date: "2025-09-13", sent: 250 }, { date: "13/09/2025" }]).rejected).toEqual([
       { raw: { date: "13/09/2025" }, reason: 'daily_analytics.date: expected a date YYYY-MM-DD, got "13/09/2025"' },
     ]);
-    expect(validateRecords("lead", [{ id: "l", email: null, payload: { firstName: "Jane" } }, { id: "m", payload: "x" }]).rejected).toEqual([
-      { raw: { id: "m", payload: "x" }, reason: "lead.payload: expected object, got string" },
-    ]);
+    expect(
+      validateRecords("lead", [
+        { id: "l", email: null, payload: { firstName: "Jane" } },
+        { id: "m", payload: "x" },
+      ]).rejected,
+    ).toEqual([{ raw: { id: "m", payload: "x" }, reason: "lead.payload: expected object, got string" }]);
   });
 });

@@ -272,10 +272,10 @@ async function leadsWithEmail(email: string) {
 }
 
 async function rejects(resource: string, sourceId: string) {
-  const { rows } = await db.pool.query(
-    "select stage, reason, raw_json from instantly_rejects where resource = $1 and source_id = $2",
-    [resource, sourceId],
-  );
+  const { rows } = await db.pool.query("select stage, reason, raw_json from instantly_rejects where resource = $1 and source_id = $2", [
+    resource,
+    sourceId,
+  ]);
   return rows;
 }
 
@@ -365,7 +365,9 @@ describe("campaigns", () => {
       [-99, "paused"],
     ];
     for (const [code, _] of codes) {
-      await storeCampaign(instantlyCampaign(`0199bbbb-0000-7000-8000-status${String(code + 100).padStart(6, "0")}`, { status: code, name: `Status ${code}` }));
+      await storeCampaign(
+        instantlyCampaign(`0199bbbb-0000-7000-8000-status${String(code + 100).padStart(6, "0")}`, { status: code, name: `Status ${code}` }),
+      );
     }
     await normalize();
     const { rows } = await db.pool.query(
@@ -390,14 +392,25 @@ describe("campaigns", () => {
       "select campaign_name, instantly_campaign_name, uses_email, campaign_status from campaigns where instantly_campaign_id = $1",
       [id],
     );
-    expect(rows).toEqual([{ campaign_name: "Our Q4 outreach", instantly_campaign_name: "Q4 outreach (Instantly)", uses_email: true, campaign_status: "paused" }]);
+    expect(rows).toEqual([
+      { campaign_name: "Our Q4 outreach", instantly_campaign_name: "Q4 outreach (Instantly)", uses_email: true, campaign_status: "paused" },
+    ]);
   });
 
   it("creates the campaign an email or a webhook names before the sync stored it", async () => {
     const fromEmail = "0199dddd-0000-7000-8000-000000000001";
     const fromHook = "0199dddd-0000-7000-8000-000000000002";
-    await storeEmails([sentEmail({ id: emailId(), lead: "unknown.campaign@orphan-example.com", at: "2025-10-21T14:04:20.000Z", campaign: fromEmail })]);
-    await deliver(hook("lead_interested", { lead: "unknown.campaign@orphan-example.com", at: "2025-10-22T09:00:00.000Z", campaign: fromHook, campaign_name: "  EU agencies  " }));
+    await storeEmails([
+      sentEmail({ id: emailId(), lead: "unknown.campaign@orphan-example.com", at: "2025-10-21T14:04:20.000Z", campaign: fromEmail }),
+    ]);
+    await deliver(
+      hook("lead_interested", {
+        lead: "unknown.campaign@orphan-example.com",
+        at: "2025-10-22T09:00:00.000Z",
+        campaign: fromHook,
+        campaign_name: "  EU agencies  ",
+      }),
+    );
     await normalize();
     const { rows } = await db.pool.query(
       "select instantly_campaign_id, campaign_name, uses_email from campaigns where instantly_campaign_id in ($1, $2) order by 1",
@@ -418,9 +431,26 @@ describe("emails to events", () => {
   it("turns each email into exactly one event: type from ue_type, subject, body (text, else HTML without tags), id and raw JSON", async () => {
     const lead = "eve.events@events-example.com";
     const sent = sentEmail({ id: emailId(), lead, at: "2025-10-21T14:04:20.000Z" });
-    const reply = replyEmail({ id: emailId(), lead, at: "2025-10-21T16:40:02.000Z", name: "Eve Events", text: "Sounds good, send pricing." });
-    const auto = replyEmail({ id: emailId(), lead, at: "2025-10-22T09:00:00.000Z", autoReply: true, text: "I am out of office until Monday." });
-    const manual = { ...sentEmail({ id: emailId(), lead, at: "2025-10-23T10:00:00.000Z", subject: "Re: pricing" }), ue_type: 3, step: null, body: { text: "Here it is." } };
+    const reply = replyEmail({
+      id: emailId(),
+      lead,
+      at: "2025-10-21T16:40:02.000Z",
+      name: "Eve Events",
+      text: "Sounds good, send pricing.",
+    });
+    const auto = replyEmail({
+      id: emailId(),
+      lead,
+      at: "2025-10-22T09:00:00.000Z",
+      autoReply: true,
+      text: "I am out of office until Monday.",
+    });
+    const manual = {
+      ...sentEmail({ id: emailId(), lead, at: "2025-10-23T10:00:00.000Z", subject: "Re: pricing" }),
+      ue_type: 3,
+      step: null,
+      body: { text: "Here it is." },
+    };
     await storeEmails([sent, reply, auto, manual]);
     await normalize();
     const events = await eventsOf(lead);
@@ -453,10 +483,22 @@ describe("emails to events", () => {
         raw_data: reply,
         instantly_campaign_id: CAMPAIGN,
       },
-      expect.objectContaining({ event_type: "auto_reply_received", instantly_email_id: auto.id, email_body: "I am out of office until Monday.", raw_data: auto }),
-      expect.objectContaining({ event_type: "manual_email_sent", instantly_email_id: manual.id, email_body: "Here it is.", raw_data: manual }),
+      expect.objectContaining({
+        event_type: "auto_reply_received",
+        instantly_email_id: auto.id,
+        email_body: "I am out of office until Monday.",
+        raw_data: auto,
+      }),
+      expect.objectContaining({
+        event_type: "manual_email_sent",
+        instantly_email_id: manual.id,
+        email_body: "Here it is.",
+        raw_data: manual,
+      }),
     ]);
-    const { rows } = await db.pool.query("select count(*)::int as n from events where instantly_email_id = any($1)", [[sent.id, reply.id, auto.id, manual.id]]);
+    const { rows } = await db.pool.query("select count(*)::int as n from events where instantly_email_id = any($1)", [
+      [sent.id, reply.id, auto.id, manual.id],
+    ]);
     expect(rows[0].n).toBe(4);
     // Every event is on the lead's membership of the campaign.
     const member = await membership(lead);
@@ -469,9 +511,13 @@ describe("emails to events", () => {
     await storeEmails([scheduled, noLead]);
     const counts = await normalize();
     expect(counts.rejected).toBe(2);
-    expect(await rejects("email", scheduled.id)).toEqual([{ stage: "normalize", reason: expect.stringMatching(/scheduled/i), raw_json: scheduled }]);
+    expect(await rejects("email", scheduled.id)).toEqual([
+      { stage: "normalize", reason: expect.stringMatching(/scheduled/i), raw_json: scheduled },
+    ]);
     expect(await rejects("email", noLead.id)).toEqual([{ stage: "normalize", reason: expect.stringMatching(/lead/i), raw_json: noLead }]);
-    const { rows } = await db.pool.query("select count(*)::int as n from events where instantly_email_id = any($1)", [[scheduled.id, noLead.id]]);
+    const { rows } = await db.pool.query("select count(*)::int as n from events where instantly_email_id = any($1)", [
+      [scheduled.id, noLead.id],
+    ]);
     expect(rows[0].n).toBe(0);
     expect(await leadsWithEmail("sched@rejects-example.com")).toEqual([]);
     expect(await pending()).toEqual([]);
@@ -490,8 +536,17 @@ describe("emails to events", () => {
   });
 
   it("finds the lead of an email without the `lead` field: the sender of a reply, the first recipient of a send", async () => {
-    const reply = replyEmail({ id: emailId(), lead: "no.lead.field@fallback-example.com", at: "2025-10-21T16:40:02.000Z", withLeadField: false });
-    const sent = { ...sentEmail({ id: emailId(), lead: "first.to@fallback-example.com", at: "2025-10-21T14:04:20.000Z" }), lead: undefined, to_address_email_list: "First.To@fallback-example.com,cc.someone@fallback-example.com" };
+    const reply = replyEmail({
+      id: emailId(),
+      lead: "no.lead.field@fallback-example.com",
+      at: "2025-10-21T16:40:02.000Z",
+      withLeadField: false,
+    });
+    const sent = {
+      ...sentEmail({ id: emailId(), lead: "first.to@fallback-example.com", at: "2025-10-21T14:04:20.000Z" }),
+      lead: undefined,
+      to_address_email_list: "First.To@fallback-example.com,cc.someone@fallback-example.com",
+    };
     await storeEmails([reply, sent]);
     await normalize();
     expect((await eventsOf("no.lead.field@fallback-example.com")).map((e) => e.instantly_email_id)).toEqual([reply.id]);
@@ -522,13 +577,24 @@ describe("leads and companies", () => {
         company_name: "Northwind",
       },
     ]);
-    expect((await eventsOf("jane.doe@northwind-example.com")).map((e) => e.event_type)).toEqual(["email_sent", "email_opened", "email_replied"]);
-    const { rows } = await db.pool.query("select count(*)::int as n from campaign_leads cl join leads l on l.id = cl.lead_id where l.email = 'jane.doe@northwind-example.com'");
+    expect((await eventsOf("jane.doe@northwind-example.com")).map((e) => e.event_type)).toEqual([
+      "email_sent",
+      "email_opened",
+      "email_replied",
+    ]);
+    const { rows } = await db.pool.query(
+      "select count(*)::int as n from campaign_leads cl join leads l on l.id = cl.lead_id where l.email = 'jane.doe@northwind-example.com'",
+    );
     expect(rows[0].n).toBe(1);
   });
 
   it("names a person the leads sync does not know from the reply's from_address_json, with the company of the email's domain", async () => {
-    const reply = replyEmail({ id: emailId(), lead: "ola.nordmann@fjord-example.no", at: "2025-10-21T16:40:02.000Z", name: "Ola Nordmann" });
+    const reply = replyEmail({
+      id: emailId(),
+      lead: "ola.nordmann@fjord-example.no",
+      at: "2025-10-21T16:40:02.000Z",
+      name: "Ola Nordmann",
+    });
     await storeEmails([reply]);
     await normalize();
     expect(await leadsWithEmail("ola.nordmann@fjord-example.no")).toEqual([
@@ -555,10 +621,16 @@ describe("leads and companies", () => {
       [company[0].id],
     );
     const before = (await db.pool.query("select count(*)::int as n from leads")).rows[0].n;
-    await storeLeads([instantlyLead("0199c1aa-0b7e-7d31-8e55-0000000a0a0a", "ANA@corpao-example.com.br", {
-      first_name: "Ana Paula", last_name: "S.", company_name: "Corpao", website: "https://corpao-example.com.br", phone: "+55 11 99999-0000",
-      payload: { jobTitle: "CMO" },
-    })]);
+    await storeLeads([
+      instantlyLead("0199c1aa-0b7e-7d31-8e55-0000000a0a0a", "ANA@corpao-example.com.br", {
+        first_name: "Ana Paula",
+        last_name: "S.",
+        company_name: "Corpao",
+        website: "https://corpao-example.com.br",
+        phone: "+55 11 99999-0000",
+        payload: { jobTitle: "CMO" },
+      }),
+    ]);
     await storeEmails([sentEmail({ id: emailId(), lead: "Ana@Corpao-Example.com.br", at: "2025-10-21T14:04:20.000Z" })]);
     await deliver(hook("reply_received", { lead: "ana@corpao-example.com.br", at: "2025-10-21T18:00:00.000Z", reply_text: "Sim!" }));
     await normalize();
@@ -581,30 +653,50 @@ describe("leads and companies", () => {
   });
 
   it("enrols leads from the leads sync in their campaign once, even when listed again", async () => {
-    const lead = instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000e001", "enrolled@enrol-example.com", { first_name: "En", last_name: "Rolled" });
+    const lead = instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000e001", "enrolled@enrol-example.com", {
+      first_name: "En",
+      last_name: "Rolled",
+    });
     await storeLeads([lead]);
     await normalize();
     await storeLeads([{ ...lead, timestamp_updated: "2025-10-23T08:00:00.000Z" }]);
     await normalize();
-    expect(await membership("enrolled@enrol-example.com")).toMatchObject({ email_status: "pending", overall_status: "active", sequence_step: null });
+    expect(await membership("enrolled@enrol-example.com")).toMatchObject({
+      email_status: "pending",
+      overall_status: "active",
+      sequence_step: null,
+    });
     expect(await leadsWithEmail("enrolled@enrol-example.com")).toEqual([
       expect.objectContaining({ first_name: "En", last_name: "Rolled", lead_source: "instantly", company_domain: "northwind-example.com" }),
     ]);
   });
 
   it("rejects an Instantly lead without a usable email address, with a reason, and goes on with the others", async () => {
-    const noEmail = instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000bad1", "", { email: null, first_name: null, last_name: null, payload: {} });
+    const noEmail = instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000bad1", "", {
+      email: null,
+      first_name: null,
+      last_name: null,
+      payload: {},
+    });
     const badEmail = instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000bad2", "not-an-email", { first_name: "Bad", last_name: "Address" });
-    const good = instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000bad3", "good.one@bad-leads-example.com", { first_name: "Good", last_name: "One" });
+    const good = instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000bad3", "good.one@bad-leads-example.com", {
+      first_name: "Good",
+      last_name: "One",
+    });
     const leadsBefore = (await db.pool.query("select count(*)::int as n from leads")).rows[0].n;
     await storeLeads([noEmail, badEmail, good]);
     await normalize();
     expect(await pending()).toEqual([]);
     expect(await rejects("lead", noEmail.id)).toEqual([{ stage: "normalize", reason: expect.stringMatching(/email/i), raw_json: noEmail }]);
-    expect(await rejects("lead", badEmail.id)).toEqual([{ stage: "normalize", reason: expect.stringMatching(/email/i), raw_json: badEmail }]);
+    expect(await rejects("lead", badEmail.id)).toEqual([
+      { stage: "normalize", reason: expect.stringMatching(/email/i), raw_json: badEmail },
+    ]);
     expect(await leadsWithEmail("good.one@bad-leads-example.com")).toHaveLength(1);
     // Storing the rejected ones again makes no lead either (no email-less duplicates).
-    await storeLeads([{ ...noEmail, status: 2 }, { ...badEmail, status: 2 }]);
+    await storeLeads([
+      { ...noEmail, status: 2 },
+      { ...badEmail, status: 2 },
+    ]);
     await normalize();
     expect((await db.pool.query("select count(*)::int as n from leads")).rows[0].n).toBe(leadsBefore + 1);
   });
@@ -614,13 +706,24 @@ describe("the campaign_leads workflow", () => {
   it("moves pending -> sent -> opened -> clicked -> replied, never backwards; first send and first reply times", async () => {
     const lead = "wanda.flow@flow-example.com";
     const firstSend = sentEmail({ id: emailId(), lead, at: "2025-10-21T14:04:20.000Z" });
-    await storeLeads([instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000f001", lead, { first_name: "Wanda", last_name: "Flow", website: "https://flow-example.com" })]);
+    await storeLeads([
+      instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000f001", lead, {
+        first_name: "Wanda",
+        last_name: "Flow",
+        website: "https://flow-example.com",
+      }),
+    ]);
     await normalize();
     expect(await membership(lead)).toMatchObject({ email_status: "pending", overall_status: "active", email_sent_at: null });
 
     await storeEmails([firstSend]);
     await normalize();
-    expect(await membership(lead)).toMatchObject({ email_status: "sent", overall_status: "active", email_sent_at: at(firstSend.timestamp_email), sequence_step: 1 });
+    expect(await membership(lead)).toMatchObject({
+      email_status: "sent",
+      overall_status: "active",
+      email_sent_at: at(firstSend.timestamp_email),
+      sequence_step: 1,
+    });
 
     await deliver(hook("email_opened", { lead, at: "2025-10-21T15:00:00.000Z", step: 1, variant: 1 }));
     await normalize();
@@ -667,7 +770,11 @@ describe("the campaign_leads workflow", () => {
     // The webhook of the first send, without email_id and long after it: a second sent event.
     await deliver(hook("email_sent", { lead, at: "2025-10-21T10:00:00.000Z", step: 1, variant: 1 }));
     await normalize();
-    expect(await membership(lead)).toMatchObject({ email_status: "replied", overall_status: "replied", email_sent_at: at("2025-10-21T10:00:00.000Z") });
+    expect(await membership(lead)).toMatchObject({
+      email_status: "replied",
+      overall_status: "replied",
+      email_sent_at: at("2025-10-21T10:00:00.000Z"),
+    });
   });
 
   it("never moves backwards when Instantly's own view goes back (a reply re-filed as auto reply, a bounce lifted)", async () => {
@@ -675,11 +782,19 @@ describe("the campaign_leads workflow", () => {
     const reply = replyEmail({ id: emailId(), lead, at: "2025-10-22T16:40:02.000Z" });
     await storeEmails([sentEmail({ id: emailId(), lead, at: "2025-10-21T14:04:20.000Z" }), reply]);
     await normalize();
-    expect(await membership(lead)).toMatchObject({ email_status: "replied", overall_status: "replied", email_replied_at: at(reply.timestamp_email) });
+    expect(await membership(lead)).toMatchObject({
+      email_status: "replied",
+      overall_status: "replied",
+      email_replied_at: at(reply.timestamp_email),
+    });
     await storeEmails([{ ...reply, is_auto_reply: 1 }]);
     await normalize();
     expect((await eventsOf(lead)).map((e) => e.event_type)).toEqual(["email_sent", "auto_reply_received"]);
-    expect(await membership(lead)).toMatchObject({ email_status: "replied", overall_status: "replied", email_replied_at: at(reply.timestamp_email) });
+    expect(await membership(lead)).toMatchObject({
+      email_status: "replied",
+      overall_status: "replied",
+      email_replied_at: at(reply.timestamp_email),
+    });
 
     const bounced = instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000f201", "lifted@flow-example.com", { status: -1 });
     await storeLeads([bounced]);
@@ -718,7 +833,9 @@ describe("the campaign_leads workflow", () => {
     expect(await membership(lead)).toMatchObject({ sequence_step: 2, next_followup_at: plusDays(step2.timestamp_email, 2) });
 
     // The last step, announced by a webhook (1-based): no step follows.
-    await deliver(hook("email_sent", { lead, at: "2025-10-26T14:00:00.000Z", step: 3, variant: 1, email_id: emailId(), email_subject: "last one" }));
+    await deliver(
+      hook("email_sent", { lead, at: "2025-10-26T14:00:00.000Z", step: 3, variant: 1, email_id: emailId(), email_subject: "last one" }),
+    );
     await normalize();
     expect(await membership(lead)).toMatchObject({ email_status: "sent", sequence_step: 3, next_followup_at: null });
   });
@@ -773,7 +890,11 @@ describe("the campaign_leads workflow", () => {
     await normalize();
     await storeEmails([replyEmail({ id: emailId(), lead, at: "2025-11-02T09:00:00.000Z" })]);
     await normalize();
-    expect(await membership(lead)).toMatchObject({ email_status: "replied", overall_status: "replied", email_replied_at: at("2025-11-02T09:00:00.000Z") });
+    expect(await membership(lead)).toMatchObject({
+      email_status: "replied",
+      overall_status: "replied",
+      email_replied_at: at("2025-11-02T09:00:00.000Z"),
+    });
   });
 
   it("follows the lead status of the leads sync: bounced (-1), unsubscribed (-2)", async () => {
@@ -797,7 +918,9 @@ describe("the campaign_leads workflow", () => {
       [-3, "not_interested"],
     ];
     const lead = (code: number) => `istatus${code < 0 ? "m" : "p"}${Math.abs(code)}@interest-example.com`;
-    await storeEmails(codes.map(([code]) => replyEmail({ id: emailId(), lead: lead(code), at: "2025-10-21T16:40:02.000Z", iStatus: code })));
+    await storeEmails(
+      codes.map(([code]) => replyEmail({ id: emailId(), lead: lead(code), at: "2025-10-21T16:40:02.000Z", iStatus: code })),
+    );
     await normalize();
     const statuses: Record<string, string> = {};
     for (const [code] of codes) statuses[code] = (await membership(lead(code))).overall_status;
@@ -836,7 +959,12 @@ describe("the campaign_leads workflow", () => {
     await normalize();
     expect(await membership(lead)).toMatchObject({ overall_status: "meeting_booked" });
 
-    await storeLeads([instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000a001", lead, { lt_interest_status: 4, timestamp_last_interest_change: "2025-10-25T12:00:00.000Z" })]);
+    await storeLeads([
+      instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000a001", lead, {
+        lt_interest_status: 4,
+        timestamp_last_interest_change: "2025-10-25T12:00:00.000Z",
+      }),
+    ]);
     await normalize();
     expect(await membership(lead)).toMatchObject({ overall_status: "converted" });
 
@@ -850,7 +978,12 @@ describe("the campaign_leads workflow", () => {
   });
 
   it("sets a lead's interest from lt_interest_status alone", async () => {
-    await storeLeads([instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000a002", "lt.only@interest-example.com", { lt_interest_status: 2, timestamp_last_interest_change: "2025-10-25T12:00:00.000Z" })]);
+    await storeLeads([
+      instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000a002", "lt.only@interest-example.com", {
+        lt_interest_status: 2,
+        timestamp_last_interest_change: "2025-10-25T12:00:00.000Z",
+      }),
+    ]);
     await normalize();
     expect(await membership("lt.only@interest-example.com")).toMatchObject({ overall_status: "meeting_booked", email_status: "pending" });
   });
@@ -860,14 +993,31 @@ describe("webhook events", () => {
   it("keeps Instantly's event types as delivered, except link clicks and replies; custom labels as they come", async () => {
     const lead = "types@hooks-example.com";
     const deliveries = [
-      hook("email_sent", { lead, at: "2025-10-21T14:04:20.549Z", step: 1, variant: 1, is_first: true, email_id: emailId(), email_subject: "Jane, quick question", email_text: "Hi Jane, ...", email_html: "<div>Hi Jane, ...</div>" }),
+      hook("email_sent", {
+        lead,
+        at: "2025-10-21T14:04:20.549Z",
+        step: 1,
+        variant: 1,
+        is_first: true,
+        email_id: emailId(),
+        email_subject: "Jane, quick question",
+        email_text: "Hi Jane, ...",
+        email_html: "<div>Hi Jane, ...</div>",
+      }),
       hook("email_opened", { lead, at: "2025-10-21T15:00:00.000Z", step: 1, variant: 1 }),
       hook("link_clicked", { lead, at: "2025-10-21T15:10:02.004Z", step: 1, variant: 1, is_first: true }),
       hook("email_link_clicked", { lead, at: "2025-10-21T15:20:00.000Z", step: 1, variant: 1 }),
       hook("reply_received", {
-        lead, at: "2025-10-21T16:40:02.000Z", step: 1, variant: 1, email_id: emailId(), reply_subject: "Re: Jane, quick question",
-        reply_text_snippet: "Sounds interesting", reply_text: "Sounds interesting, can you send pricing?",
-        reply_html: "<div>Sounds interesting, can you send pricing?</div>", unibox_url: "https://app.instantly.ai/app/unibox?thread_search=thread:x",
+        lead,
+        at: "2025-10-21T16:40:02.000Z",
+        step: 1,
+        variant: 1,
+        email_id: emailId(),
+        reply_subject: "Re: Jane, quick question",
+        reply_text_snippet: "Sounds interesting",
+        reply_text: "Sounds interesting, can you send pricing?",
+        reply_html: "<div>Sounds interesting, can you send pricing?</div>",
+        unibox_url: "https://app.instantly.ai/app/unibox?thread_search=thread:x",
       }),
       hook("auto_reply_received", { lead, at: "2025-10-21T16:41:00.000Z", email_id: emailId(), reply_text: "Out of office." }),
       hook("lead_interested", { lead, at: "2025-10-22T09:00:00.000Z" }),
@@ -904,9 +1054,17 @@ describe("webhook events", () => {
       instantly_email_id: deliveries[4]!.email_id,
       event_timestamp: at("2025-10-21T16:40:02.000Z"),
     });
-    expect(events[0]).toMatchObject({ email_subject: "Jane, quick question", email_body: "Hi Jane, ...", instantly_email_id: deliveries[0]!.email_id });
+    expect(events[0]).toMatchObject({
+      email_subject: "Jane, quick question",
+      email_body: "Hi Jane, ...",
+      instantly_email_id: deliveries[0]!.email_id,
+    });
     // Opens and clicks are not the email itself: they carry no email id.
-    expect(events.filter((e) => e.instantly_email_id !== null).map((e) => e.event_type)).toEqual(["email_sent", "email_replied", "auto_reply_received"]);
+    expect(events.filter((e) => e.instantly_email_id !== null).map((e) => e.event_type)).toEqual([
+      "email_sent",
+      "email_replied",
+      "auto_reply_received",
+    ]);
     expect(await leadsWithEmail(lead)).toEqual([expect.objectContaining({ lead_source: "instantly", first_name: null })]);
   });
 
@@ -916,33 +1074,64 @@ describe("webhook events", () => {
     expect(await leadsWithEmail("first.seen@named-later-example.com")).toEqual([
       expect.objectContaining({ company_domain: "named-later-example.com", company_name: "named-later-example.com" }),
     ]);
-    await deliver(hook("reply_received", {
-      lead: "merged@named-later-example.com", at: "2025-10-21T16:40:02.000Z", firstName: "Mer", lastName: "Ged", companyName: "Named Later Co", jobTitle: "CTO",
-      email_id: emailId(), reply_text: "Yes",
-    }));
+    await deliver(
+      hook("reply_received", {
+        lead: "merged@named-later-example.com",
+        at: "2025-10-21T16:40:02.000Z",
+        firstName: "Mer",
+        lastName: "Ged",
+        companyName: "Named Later Co",
+        jobTitle: "CTO",
+        email_id: emailId(),
+        reply_text: "Yes",
+      }),
+    );
     await normalize();
     expect(await leadsWithEmail("merged@named-later-example.com")).toEqual([
-      expect.objectContaining({ first_name: "Mer", last_name: "Ged", job_title: "CTO", company_domain: "named-later-example.com", company_name: "Named Later Co" }),
+      expect.objectContaining({
+        first_name: "Mer",
+        last_name: "Ged",
+        job_title: "CTO",
+        company_domain: "named-later-example.com",
+        company_name: "Named Later Co",
+      }),
     ]);
     const { rows } = await db.pool.query("select count(*)::int as n from companies where company_domain = 'named-later-example.com'");
     expect(rows[0].n).toBe(1);
     // A real name is never replaced by a later one.
-    await deliver(hook("reply_received", { lead: "third@named-later-example.com", at: "2025-10-21T16:41:02.000Z", companyName: "Other Name", email_id: emailId() }));
+    await deliver(
+      hook("reply_received", {
+        lead: "third@named-later-example.com",
+        at: "2025-10-21T16:41:02.000Z",
+        companyName: "Other Name",
+        email_id: emailId(),
+      }),
+    );
     await normalize();
     expect(await leadsWithEmail("third@named-later-example.com")).toEqual([expect.objectContaining({ company_name: "Named Later Co" })]);
   });
 
   it("records account_error and payloads without a lead or event type as rejects with the reason", async () => {
-    const accountError = { timestamp: "2025-10-21T14:00:00.000Z", event_type: "account_error", workspace: WORKSPACE, email_account: SENDER, error_message: "SMTP authentication failed" };
+    const accountError = {
+      timestamp: "2025-10-21T14:00:00.000Z",
+      event_type: "account_error",
+      workspace: WORKSPACE,
+      email_account: SENDER,
+      error_message: "SMTP authentication failed",
+    };
     const noLead = hook("email_opened", { at: "2025-10-21T15:00:00.000Z" });
     const noType = { timestamp: "2025-10-21T15:00:00.000Z", workspace: WORKSPACE, lead_email: "no.type@hooks-example.com" };
     const ids = [await deliver(accountError), await deliver(noLead), await deliver(noType)].map((r) => r.id);
     const eventsBefore = (await db.pool.query("select count(*)::int as n from events")).rows[0].n;
     const counts = await normalize();
     expect(counts).toMatchObject({ webhooks: 3, rejected: 3 });
-    expect(await rejects("webhook", ids[0]!)).toEqual([{ stage: "normalize", reason: expect.stringMatching(/account/i), raw_json: accountError }]);
+    expect(await rejects("webhook", ids[0]!)).toEqual([
+      { stage: "normalize", reason: expect.stringMatching(/account/i), raw_json: accountError },
+    ]);
     expect(await rejects("webhook", ids[1]!)).toEqual([{ stage: "normalize", reason: expect.stringMatching(/lead/i), raw_json: noLead }]);
-    expect(await rejects("webhook", ids[2]!)).toEqual([{ stage: "normalize", reason: expect.stringMatching(/event_type/i), raw_json: noType }]);
+    expect(await rejects("webhook", ids[2]!)).toEqual([
+      { stage: "normalize", reason: expect.stringMatching(/event_type/i), raw_json: noType },
+    ]);
     expect((await db.pool.query("select count(*)::int as n from events")).rows[0].n).toBe(eventsBefore);
     expect(await leadsWithEmail("no.type@hooks-example.com")).toEqual([]);
   });
@@ -957,8 +1146,14 @@ describe("webhook events", () => {
     const third = await deliver({ ...Object.fromEntries(Object.entries(opened).reverse()), lead_email: lead.toUpperCase() });
     await normalize();
     expect(first.deliveries).toBe(1);
-    expect([again, third]).toEqual([{ id: first.id, deliveries: 2 }, { id: first.id, deliveries: 3 }]);
-    const { rows } = await db.pool.query("select count(*)::int as n, max(deliveries) as deliveries from instantly_webhooks_raw where lead_email = $1", [lead]);
+    expect([again, third]).toEqual([
+      { id: first.id, deliveries: 2 },
+      { id: first.id, deliveries: 3 },
+    ]);
+    const { rows } = await db.pool.query(
+      "select count(*)::int as n, max(deliveries) as deliveries from instantly_webhooks_raw where lead_email = $1",
+      [lead],
+    );
     expect(rows[0]).toEqual({ n: 1, deliveries: 3 });
     expect((await eventsOf(lead)).map((e) => e.event_type)).toEqual(["email_opened"]);
     // A different timestamp is a different open.
@@ -972,7 +1167,15 @@ describe("one event per email from the webhook and the sync", () => {
   it("webhook first with email_id, then the sync: one event, the sync's version", async () => {
     const lead = "hook.first@same-email-example.com";
     const id = emailId();
-    await deliver(hook("reply_received", { lead, at: "2025-10-15T21:49:49.188Z", email_id: id, reply_text_snippet: "Sounds interesting", reply_subject: "Re: Jane, quick question" }));
+    await deliver(
+      hook("reply_received", {
+        lead,
+        at: "2025-10-15T21:49:49.188Z",
+        email_id: id,
+        reply_text_snippet: "Sounds interesting",
+        reply_subject: "Re: Jane, quick question",
+      }),
+    );
     await normalize();
     expect((await eventsOf(lead)).map((e) => [e.event_type, e.instantly_email_id])).toEqual([["email_replied", id]]);
     const eventId = (await eventsOf(lead))[0].id;
@@ -980,7 +1183,13 @@ describe("one event per email from the webhook and the sync", () => {
     await storeEmails([synced]);
     await normalize();
     expect(await eventsOf(lead)).toEqual([
-      expect.objectContaining({ id: eventId, event_type: "email_replied", instantly_email_id: id, raw_data: synced, email_body: "Sounds interesting, can you send pricing?" }),
+      expect.objectContaining({
+        id: eventId,
+        event_type: "email_replied",
+        instantly_email_id: id,
+        raw_data: synced,
+        email_body: "Sounds interesting, can you send pricing?",
+      }),
     ]);
   });
 
@@ -990,7 +1199,10 @@ describe("one event per email from the webhook and the sync", () => {
     await deliver(hook("reply_received", { lead, at: "2025-10-21T16:40:30.000Z", reply_text: "Sounds interesting" }));
     await normalize();
     const before = await eventsOf(lead);
-    expect(before.map((e) => [e.event_type, e.instantly_email_id])).toEqual([["email_sent", null], ["email_replied", null]]);
+    expect(before.map((e) => [e.event_type, e.instantly_email_id])).toEqual([
+      ["email_sent", null],
+      ["email_replied", null],
+    ]);
     const sent = sentEmail({ id: emailId(), lead, at: "2025-10-21T14:04:18.000Z" });
     const reply = replyEmail({ id: emailId(), lead, at: "2025-10-21T16:40:02.000Z" });
     await storeEmails([sent, reply]);
@@ -1024,7 +1236,10 @@ describe("one event per email from the webhook and the sync", () => {
     await deliver(hook("reply_received", { lead, at: "2025-10-21T16:40:10.000Z", reply_text: "Yes, interested." }));
     await deliver(hook("reply_received", { lead, at: "2025-10-21T16:42:10.000Z", reply_text: "Also: Tuesday works." }));
     await normalize();
-    expect((await eventsOf(lead)).map((e) => [e.event_type, e.instantly_email_id])).toEqual([["email_replied", null], ["email_replied", null]]);
+    expect((await eventsOf(lead)).map((e) => [e.event_type, e.instantly_email_id])).toEqual([
+      ["email_replied", null],
+      ["email_replied", null],
+    ]);
     // The sync has fetched only the first reply so far: it is the nearest email to both events.
     const first = replyEmail({ id: emailId(), lead, at: "2025-10-21T16:40:02.000Z", text: "Yes, interested." });
     await storeEmails([first]);
@@ -1147,26 +1362,46 @@ describe("idempotency", () => {
       const other = "0199ffff-0000-7000-8000-000000000002";
       await storeCampaign(instantlyCampaign(CAMPAIGN), analytics(CAMPAIGN), pool);
       await storeCampaign(instantlyCampaign(other, { name: "EU agencies", status: 2 }), null, pool);
-      await storeLeads([
-        instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000b001", "Jane.Doe@Northwind-Example.com"),
-        instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000b002", "jane.doe@northwind-example.com", { campaign: other, lt_interest_status: 1, timestamp_last_interest_change: "2025-10-22T00:00:00.000Z" }),
-        instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000b003", "tom.berg@northwind-example.com", { first_name: "Tom", last_name: "Berg", payload: { jobTitle: "VP Sales" } }),
-        instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000b004", "ana@corpao-example.com.br", { first_name: "Ana", last_name: "Souza", company_name: "Corpão", website: "https://www.corpao-example.com.br/", status: -1 }),
-        instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000b005", "", { email: null }),
-      ], pool);
+      await storeLeads(
+        [
+          instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000b001", "Jane.Doe@Northwind-Example.com"),
+          instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000b002", "jane.doe@northwind-example.com", {
+            campaign: other,
+            lt_interest_status: 1,
+            timestamp_last_interest_change: "2025-10-22T00:00:00.000Z",
+          }),
+          instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000b003", "tom.berg@northwind-example.com", {
+            first_name: "Tom",
+            last_name: "Berg",
+            payload: { jobTitle: "VP Sales" },
+          }),
+          instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000b004", "ana@corpao-example.com.br", {
+            first_name: "Ana",
+            last_name: "Souza",
+            company_name: "Corpão",
+            website: "https://www.corpao-example.com.br/",
+            status: -1,
+          }),
+          instantlyLead("0199c1aa-0b7e-7d31-8e55-00000000b005", "", { email: null }),
+        ],
+        pool,
+      );
       const ids = Array.from({ length: 12 }, (_, i) => `019a0000-0000-7000-8000-${String(i).padStart(12, "0")}`);
-      await storeEmails([
-        sentEmail({ id: ids[0]!, lead: "jane.doe@northwind-example.com", at: "2025-10-21T14:04:20.000Z" }),
-        sentEmail({ id: ids[1]!, lead: "JANE.DOE@northwind-example.com", at: "2025-10-24T14:04:20.000Z", step: "0_1_0" }),
-        replyEmail({ id: ids[2]!, lead: "Jane.Doe@Northwind-Example.com", at: "2025-10-24T16:00:00.000Z", iStatus: 2 }),
-        sentEmail({ id: ids[3]!, lead: "tom.berg@northwind-example.com", at: "2025-10-21T14:05:20.000Z" }),
-        replyEmail({ id: ids[4]!, lead: "tom.berg@northwind-example.com", at: "2025-10-21T14:06:00.000Z", autoReply: true }),
-        sentEmail({ id: ids[5]!, lead: "ana@corpao-example.com.br", at: "2025-10-21T14:06:20.000Z" }),
-        replyEmail({ id: ids[6]!, lead: "sam.free@gmail.com", at: "2025-10-22T10:00:00.000Z", name: "Sam Free" }),
-        { ...sentEmail({ id: ids[7]!, lead: "sched@northwind-example.com", at: "2025-10-28T14:00:00.000Z" }), ue_type: 4 },
-        sentEmail({ id: ids[8]!, lead: "jane.doe@northwind-example.com", at: "2025-10-21T14:04:20.000Z", campaign: other }),
-        sentEmail({ id: ids[9]!, lead: "ola@fjord-example.no", at: "2025-10-21T14:07:20.000Z" }),
-      ], pool);
+      await storeEmails(
+        [
+          sentEmail({ id: ids[0]!, lead: "jane.doe@northwind-example.com", at: "2025-10-21T14:04:20.000Z" }),
+          sentEmail({ id: ids[1]!, lead: "JANE.DOE@northwind-example.com", at: "2025-10-24T14:04:20.000Z", step: "0_1_0" }),
+          replyEmail({ id: ids[2]!, lead: "Jane.Doe@Northwind-Example.com", at: "2025-10-24T16:00:00.000Z", iStatus: 2 }),
+          sentEmail({ id: ids[3]!, lead: "tom.berg@northwind-example.com", at: "2025-10-21T14:05:20.000Z" }),
+          replyEmail({ id: ids[4]!, lead: "tom.berg@northwind-example.com", at: "2025-10-21T14:06:00.000Z", autoReply: true }),
+          sentEmail({ id: ids[5]!, lead: "ana@corpao-example.com.br", at: "2025-10-21T14:06:20.000Z" }),
+          replyEmail({ id: ids[6]!, lead: "sam.free@gmail.com", at: "2025-10-22T10:00:00.000Z", name: "Sam Free" }),
+          { ...sentEmail({ id: ids[7]!, lead: "sched@northwind-example.com", at: "2025-10-28T14:00:00.000Z" }), ue_type: 4 },
+          sentEmail({ id: ids[8]!, lead: "jane.doe@northwind-example.com", at: "2025-10-21T14:04:20.000Z", campaign: other }),
+          sentEmail({ id: ids[9]!, lead: "ola@fjord-example.no", at: "2025-10-21T14:07:20.000Z" }),
+        ],
+        pool,
+      );
       for (const payload of [
         hook("email_sent", { lead: "ola@fjord-example.no", at: "2025-10-21T14:07:21.000Z", step: 1 }),
         hook("email_opened", { lead: "ola@fjord-example.no", at: "2025-10-21T15:00:00.000Z" }),
@@ -1176,7 +1411,14 @@ describe("idempotency", () => {
         hook("email_bounced", { lead: "tom.berg@northwind-example.com", at: "2025-10-21T14:05:30.000Z" }),
         hook("Follow up in Q3", { lead: "sam.free@gmail.com", at: "2025-10-23T09:00:00.000Z", campaign_name: "US SaaS founders 11-50 " }),
         hook("email_opened", { at: "2025-10-21T15:00:00.000Z" }),
-        hook("reply_received", { lead: "new.person@fresh-example.com", at: "2025-10-25T09:00:00.000Z", firstName: "New", lastName: "Person", companyName: "Fresh", email_id: ids[10] }),
+        hook("reply_received", {
+          lead: "new.person@fresh-example.com",
+          at: "2025-10-25T09:00:00.000Z",
+          firstName: "New",
+          lastName: "Person",
+          companyName: "Fresh",
+          email_id: ids[10],
+        }),
       ]) {
         await deliver(payload, pool);
       }
@@ -1195,8 +1437,15 @@ describe("idempotency", () => {
 describe("a row that cannot be normalised", () => {
   it("is set aside with the error, and the rest of its batch is normalised", async () => {
     // A step number beyond PostgreSQL's integer: the batch fails, then goes row by row.
-    const broken = sentEmail({ id: emailId(), lead: "overflow.person@overflow-example.com", at: "2025-10-01T10:00:00.000Z", step: "0_99999999999_0" });
-    const fine = [1, 2, 3].map((i) => sentEmail({ id: emailId(), lead: `fine.person${i}@overflow-example.com`, at: `2025-10-0${i}T10:00:00.000Z` }));
+    const broken = sentEmail({
+      id: emailId(),
+      lead: "overflow.person@overflow-example.com",
+      at: "2025-10-01T10:00:00.000Z",
+      step: "0_99999999999_0",
+    });
+    const fine = [1, 2, 3].map((i) =>
+      sentEmail({ id: emailId(), lead: `fine.person${i}@overflow-example.com`, at: `2025-10-0${i}T10:00:00.000Z` }),
+    );
     await storeEmails([fine[0]!, broken, fine[1]!, fine[2]!]);
     const counts = await normalize({ batchSize: 10 });
     expect(counts.rejected).toBeGreaterThanOrEqual(1);

@@ -2,7 +2,13 @@
 // compression, FIFO fairness without head-of-line blocking, abortable waits,
 // one timer. Fake timers and an injected clock make the windows exact.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { INSTANTLY_RATE_LIMITS, RateLimiter, sharedRateLimiter, type RateLimitBucket, type RateLimits } from "../../src/sources/instantly/api/rate-limiter.ts";
+import {
+  INSTANTLY_RATE_LIMITS,
+  RateLimiter,
+  sharedRateLimiter,
+  type RateLimitBucket,
+  type RateLimits,
+} from "../../src/sources/instantly/api/rate-limiter.ts";
 
 /** Records which acquisitions have been granted, in grant order. */
 function tracker(limiter: RateLimiter) {

@@ -12,7 +12,9 @@ describe("unstorable", () => {
   it("names NUL characters, lone surrogates and impossible dates", () => {
     expect(unstorable({ body: { text: "a\u0000b" } })).toMatch(/text contains a NUL character/);
     expect(unstorable({ subject: "broken \ud83d here" })).toMatch(/subject contains a lone UTF-16 surrogate/);
-    expect(unstorable({ timestamp_created: "2025-02-30T10:00:00.000Z" })).toMatch(/timestamp_created: "2025-02-30T10:00:00.000Z" is not a valid date/);
+    expect(unstorable({ timestamp_created: "2025-02-30T10:00:00.000Z" })).toMatch(
+      /timestamp_created: "2025-02-30T10:00:00.000Z" is not a valid date/,
+    );
     expect(unstorable({ date: "2025-13-01" })).toMatch(/not a valid date/);
   });
 

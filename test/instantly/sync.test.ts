@@ -73,12 +73,18 @@ async function snapshot(db: TestDatabase) {
       'raw_emails', ${list("instantly_email_id || ' ' || md5(raw_json::text)", "instantly_emails_raw")},
       'raw_leads', ${list("instantly_lead_id || ' ' || md5(raw_json::text)", "instantly_leads_raw")},
       'campaigns', ${list("concat_ws(' ', instantly_campaign_id, campaign_name, campaign_status, uses_email)", "campaigns where instantly_campaign_id is not null")},
-      'leads', ${list("concat_ws(' ', l.email, l.first_name, l.last_name, l.lead_source, c.company_domain)",
-                      "leads l left join companies c on c.id = l.company_id where l.lead_source = 'instantly'")},
-      'events', ${list("concat_ws(' ', e.instantly_email_id, e.event_type, l.email, c.instantly_campaign_id, e.event_timestamp, md5(coalesce(e.email_body, '')))",
-                       "events e join leads l on l.id = e.lead_id left join campaigns c on c.id = e.campaign_id where e.event_source = 'instantly'")},
-      'memberships', ${list("concat_ws(' ', c.instantly_campaign_id, l.email, cl.email_status, cl.overall_status, cl.sequence_step, cl.email_sent_at, cl.email_replied_at, cl.next_followup_at)",
-                            "campaign_leads cl join campaigns c on c.id = cl.campaign_id join leads l on l.id = cl.lead_id where c.instantly_campaign_id is not null")},
+      'leads', ${list(
+        "concat_ws(' ', l.email, l.first_name, l.last_name, l.lead_source, c.company_domain)",
+        "leads l left join companies c on c.id = l.company_id where l.lead_source = 'instantly'",
+      )},
+      'events', ${list(
+        "concat_ws(' ', e.instantly_email_id, e.event_type, l.email, c.instantly_campaign_id, e.event_timestamp, md5(coalesce(e.email_body, '')))",
+        "events e join leads l on l.id = e.lead_id left join campaigns c on c.id = e.campaign_id where e.event_source = 'instantly'",
+      )},
+      'memberships', ${list(
+        "concat_ws(' ', c.instantly_campaign_id, l.email, cl.email_status, cl.overall_status, cl.sequence_step, cl.email_sent_at, cl.email_replied_at, cl.next_followup_at)",
+        "campaign_leads cl join campaigns c on c.id = cl.campaign_id join leads l on l.id = cl.lead_id where c.instantly_campaign_id is not null",
+      )},
       'rejects', ${list("concat_ws(' ', stage, resource, source_id, reason)", "instantly_rejects")}
     ) as s`);
   return rows[0].s as Record<string, string[] | null>;
@@ -95,11 +101,15 @@ async function withWorker<T>(db: TestDatabase, work: () => Promise<T>): Promise<
 
 /** `leadgraph worker` in its own process group on this database (to be killed with kill -9). */
 function spawnWorker(db: TestDatabase, env: Record<string, string> = {}) {
-  const child = spawn(path.join(projectRoot, "node_modules/.bin/node"), [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"], {
-    env: { ...process.env, DATABASE_URL: db.url, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-    detached: true,
-  });
+  const child = spawn(
+    path.join(projectRoot, "node_modules/.bin/node"),
+    [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"],
+    {
+      env: { ...process.env, DATABASE_URL: db.url, ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+    },
+  );
   let stderr = "";
   child.stderr!.on("data", (chunk) => (stderr += chunk));
   return {
@@ -147,7 +157,9 @@ describe("a sync against the fake Instantly", () => {
     const { rows } = await clean.pool.query("select raw_json from instantly_emails_raw where instantly_email_id = $1", [sample.id]);
     expect(rows[0].raw_json).toEqual(JSON.parse(JSON.stringify(sample)));
     const campaign = fake.data.campaigns[0]!;
-    const { rows: stored } = await clean.pool.query("select raw_json from instantly_campaigns_raw where instantly_campaign_id = $1", [campaign.id]);
+    const { rows: stored } = await clean.pool.query("select raw_json from instantly_campaigns_raw where instantly_campaign_id = $1", [
+      campaign.id,
+    ]);
     expect(stored[0].raw_json.campaign).toEqual(JSON.parse(JSON.stringify(campaign)));
   });
 
@@ -172,8 +184,12 @@ describe("a sync against the fake Instantly", () => {
 
   it("normalises: one event per email, one lead per lower-cased address, memberships with their workflow", async () => {
     const q = async (sql: string) => (await clean.pool.query(sql)).rows;
-    const [{ events }] = await q("select count(*)::int as events from events where event_source = 'instantly' and instantly_email_id is not null");
-    const [{ rejected }] = await q("select count(*)::int as rejected from instantly_rejects where stage = 'normalize' and resource = 'email'");
+    const [{ events }] = await q(
+      "select count(*)::int as events from events where event_source = 'instantly' and instantly_email_id is not null",
+    );
+    const [{ rejected }] = await q(
+      "select count(*)::int as rejected from instantly_rejects where stage = 'normalize' and resource = 'email'",
+    );
     expect(events + rejected).toBe(fake.data.emails.filter((e) => e.campaign_id).length);
     expect(await q("select email from leads where email <> lower(email)")).toEqual([]);
     const addresses = new Set(fake.data.emails.filter((e) => e.campaign_id && e.lead).map((e) => e.lead!.toLowerCase()));
@@ -181,7 +197,9 @@ describe("a sync against the fake Instantly", () => {
     expect(found).toBe(addresses.size);
     // Every lead who really replied (not an auto reply) in a campaign is "replied" there or further.
     const replied = new Set(
-      fake.data.emails.filter((e) => e.campaign_id && e.ue_type === 2 && e.is_auto_reply !== 1 && e.lead).map((e) => `${e.campaign_id} ${e.lead!.toLowerCase()}`),
+      fake.data.emails
+        .filter((e) => e.campaign_id && e.ue_type === 2 && e.is_auto_reply !== 1 && e.lead)
+        .map((e) => `${e.campaign_id} ${e.lead!.toLowerCase()}`),
     );
     const memberships = await q(`select c.instantly_campaign_id || ' ' || l.email as key, cl.email_status, cl.email_replied_at
                                  from campaign_leads cl join campaigns c on c.id = cl.campaign_id join leads l on l.id = cl.lead_id
@@ -233,7 +251,9 @@ describe("faults", () => {
     fake.injectFaults({ endpoint: "GET /emails", kind: "status", status: 500, times: 25 });
     try {
       const run = await withWorker(db, async () => {
-        const { rows } = await db.pool.query<{ id: string }>("insert into instantly_sync_requests (triggered_by) values ('cli') returning id");
+        const { rows } = await db.pool.query<{ id: string }>(
+          "insert into instantly_sync_requests (triggered_by) values ('cli') returning id",
+        );
         // The job's failed attempt is on record while graphile-worker waits to retry it.
         const deadline = Date.now() + 30_000;
         for (;;) {
@@ -252,7 +272,9 @@ describe("faults", () => {
       });
       expect(run.status).toBe("completed");
       expect(fake.stats.faults).toBe(25);
-      const { rows } = await db.pool.query("select j.attempts from graphile_worker.jobs j where j.task_identifier = 'instantly_sync__emails'");
+      const { rows } = await db.pool.query(
+        "select j.attempts from graphile_worker.jobs j where j.task_identifier = 'instantly_sync__emails'",
+      );
       expect(rows).toEqual([]); // done and gone
       expect(await snapshot(db)).toEqual(cleanState);
     } finally {
@@ -265,7 +287,9 @@ describe("faults", () => {
     fake.injectFaults({ endpoint: "GET /emails", kind: "slow", delayMs: 150 });
     const worker = spawnWorker(db);
     try {
-      const { rows } = await db.pool.query<{ id: string }>("insert into instantly_sync_requests (triggered_by) values ('cli') returning id");
+      const { rows } = await db.pool.query<{ id: string }>(
+        "insert into instantly_sync_requests (triggered_by) values ('cli') returning id",
+      );
       const deadline = Date.now() + 60_000;
       for (;;) {
         const { rows: progress } = await db.pool.query<{ rows_stored: number }>(
@@ -387,8 +411,12 @@ describe("starting a sync", () => {
     fake.resetStats();
     const run = await withWorker(clean, () => sync(clean));
     expect(run.status).toBe("completed");
-    const { rows } = await clean.pool.query("select count(*)::int as n from events where instantly_email_id = any($1)", [added.map((e) => e.id)]);
-    const { rows: rejected } = await clean.pool.query("select count(*)::int as n from instantly_rejects where source_id = any($1)", [added.map((e) => e.id)]);
+    const { rows } = await clean.pool.query("select count(*)::int as n from events where instantly_email_id = any($1)", [
+      added.map((e) => e.id),
+    ]);
+    const { rows: rejected } = await clean.pool.query("select count(*)::int as n from instantly_rejects where source_id = any($1)", [
+      added.map((e) => e.id),
+    ]);
     expect(rows[0].n + rejected[0].n).toBe(added.filter((e) => e.campaign_id).length);
     // A few pages per campaign that changed, not the whole history again.
     expect(fake.stats.byEndpoint["GET /emails"] ?? 0).toBeLessThanOrEqual(2 * fake.data.campaigns.length);

@@ -110,7 +110,9 @@ describe("POST /webhooks/instantly: authentication", () => {
   });
 
   it("accepts the secret as `Authorization: Bearer <secret>`", async () => {
-    const response = await post(hook("email_opened", { lead: "bearer@auth-example.com", at: "2025-10-21T15:00:00.000Z" }), { authorization: `Bearer ${SECRET}` });
+    const response = await post(hook("email_opened", { lead: "bearer@auth-example.com", at: "2025-10-21T15:00:00.000Z" }), {
+      authorization: `Bearer ${SECRET}`,
+    });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), duplicate: false });
   });
@@ -151,20 +153,30 @@ describe("POST /webhooks/instantly: bodies", () => {
 
   it("answers 413 to a body above 1 MB", async () => {
     const before = await storedCount();
-    const response = await post(hook("reply_received", { lead: "big@bodies-example.com", at: "2025-10-21T15:00:00.000Z", reply_html: "x".repeat(1024 * 1024 + 1) }));
+    const response = await post(
+      hook("reply_received", { lead: "big@bodies-example.com", at: "2025-10-21T15:00:00.000Z", reply_html: "x".repeat(1024 * 1024 + 1) }),
+    );
     expect(response.status).toBe(413);
     expect(await storedCount()).toBe(before);
   });
 
   it("stores a valid delivery and answers 200 {id, duplicate: false}; the same delivery again answers {duplicate: true}", async () => {
-    const event = hook("link_clicked", { lead: "Dup.Licate@Bodies-Example.com", at: "2025-10-21T15:10:02.004Z", step: 1, variant: 1, is_first: true });
+    const event = hook("link_clicked", {
+      lead: "Dup.Licate@Bodies-Example.com",
+      at: "2025-10-21T15:10:02.004Z",
+      step: 1,
+      variant: 1,
+      is_first: true,
+    });
     const first = await post(event);
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), duplicate: false });
     const again = await post(event);
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ id: first.body.id, duplicate: true });
-    const { rows } = await db.pool.query("select payload, deliveries, lead_email, event_type from instantly_webhooks_raw where id = $1", [first.body.id]);
+    const { rows } = await db.pool.query("select payload, deliveries, lead_email, event_type from instantly_webhooks_raw where id = $1", [
+      first.body.id,
+    ]);
     expect(rows).toEqual([{ payload: event, deliveries: 2, lead_email: "dup.licate@bodies-example.com", event_type: "link_clicked" }]);
   });
 
@@ -173,14 +185,24 @@ describe("POST /webhooks/instantly: bodies", () => {
     for (const [index, contentType] of contentTypes.entries()) {
       const event = hook("email_opened", { lead: "types@bodies-example.com", at: `2025-10-21T15:0${index}:00.000Z` });
       const response = await post(event, { "x-leadgraph-webhook-secret": SECRET, "content-type": contentType });
-      expect({ contentType, status: response.status, duplicate: response.body?.duplicate }).toEqual({ contentType, status: 200, duplicate: false });
+      expect({ contentType, status: response.status, duplicate: response.body?.duplicate }).toEqual({
+        contentType,
+        status: 200,
+        duplicate: false,
+      });
       const { rows } = await db.pool.query("select payload from instantly_webhooks_raw where id = $1", [response.body.id]);
       expect(rows[0].payload).toEqual(event);
     }
   });
 
   it("stores payloads it cannot use (account_error, no lead) with 200, so Instantly does not retry them; the normaliser rejects them", async () => {
-    const accountError = { timestamp: "2025-10-21T14:00:00.000Z", event_type: "account_error", workspace: WORKSPACE, email_account: SENDER, error_message: "SMTP authentication failed" };
+    const accountError = {
+      timestamp: "2025-10-21T14:00:00.000Z",
+      event_type: "account_error",
+      workspace: WORKSPACE,
+      email_account: SENDER,
+      error_message: "SMTP authentication failed",
+    };
     const noLead = hook("email_opened", { at: "2025-10-21T15:00:00.000Z" });
     const ids: string[] = [];
     for (const event of [accountError, noLead]) {
@@ -189,7 +211,9 @@ describe("POST /webhooks/instantly: bodies", () => {
       ids.push(response.body.id);
     }
     const reasons = await waitFor(
-      async () => (await db.pool.query("select source_id, reason from instantly_rejects where resource = 'webhook' and source_id = any($1)", [ids])).rows,
+      async () =>
+        (await db.pool.query("select source_id, reason from instantly_rejects where resource = 'webhook' and source_id = any($1)", [ids]))
+          .rows,
       (rows) => rows.length === 2,
     );
     expect(Object.fromEntries(reasons.map((r) => [r.source_id, r.reason]))).toEqual({
@@ -206,17 +230,33 @@ describe("deliveries through the worker", () => {
     const replyId = "0199e9d9-cc23-785a-a736-aaa9cabece0f";
     const deliveries = [
       hook("email_sent", {
-        lead, at: "2025-10-21T14:04:20.549Z", step: 1, variant: 1, is_first: true, email_id: sentId,
-        email_subject: "Jane, quick question", email_text: "Hi Jane, ...", email_html: "<div>Hi Jane, ...</div>",
+        lead,
+        at: "2025-10-21T14:04:20.549Z",
+        step: 1,
+        variant: 1,
+        is_first: true,
+        email_id: sentId,
+        email_subject: "Jane, quick question",
+        email_text: "Hi Jane, ...",
+        email_html: "<div>Hi Jane, ...</div>",
       }),
       hook("email_opened", { lead, at: "2025-10-21T15:00:00.000Z", step: 1, variant: 1 }),
       hook("link_clicked", { lead, at: "2025-10-21T15:10:02.004Z", step: 1, variant: 1, is_first: true }),
       hook("reply_received", {
-        lead: "Jane.Doe@Northwind-Example.com", at: "2025-10-21T16:40:09.188Z", email_id: replyId, step: 1, variant: 1,
-        firstName: "Jane", lastName: "Doe", companyName: "Northwind", jobTitle: "CEO",
+        lead: "Jane.Doe@Northwind-Example.com",
+        at: "2025-10-21T16:40:09.188Z",
+        email_id: replyId,
+        step: 1,
+        variant: 1,
+        firstName: "Jane",
+        lastName: "Doe",
+        companyName: "Northwind",
+        jobTitle: "CEO",
         unibox_url: "https://app.instantly.ai/app/unibox?thread_search=thread:8a-Q2vT9LmX0bKc4RyVFLe5dLE",
-        reply_text_snippet: "Sounds interesting, can you send pricing?", reply_subject: "Re: Jane, quick question",
-        reply_text: "Sounds interesting, can you send pricing?\n", reply_html: "<div>Sounds interesting, can you send pricing?</div>",
+        reply_text_snippet: "Sounds interesting, can you send pricing?",
+        reply_subject: "Re: Jane, quick question",
+        reply_text: "Sounds interesting, can you send pricing?\n",
+        reply_html: "<div>Sounds interesting, can you send pricing?</div>",
       }),
       hook("lead_interested", { lead, at: "2025-10-22T09:00:00.000Z" }),
     ];
@@ -232,7 +272,10 @@ describe("deliveries through the worker", () => {
       { event_type: "email_replied", event_summary: "Re: Jane, quick question", event_source: "instantly", instantly_email_id: replyId },
       { event_type: "lead_interested", event_summary: "lead_interested", event_source: "instantly", instantly_email_id: null },
     ];
-    const events = await waitFor(() => timeline(lead), (rows) => rows.length >= expected.length);
+    const events = await waitFor(
+      () => timeline(lead),
+      (rows) => rows.length >= expected.length,
+    );
     expect(events).toEqual(expected);
     const { rows: people } = await db.pool.query(
       `select l.first_name, l.last_name, l.lead_source, c.company_domain, cl.email_status, cl.overall_status, cl.sequence_step
@@ -241,7 +284,15 @@ describe("deliveries through the worker", () => {
       [lead],
     );
     expect(people).toEqual([
-      { first_name: "Jane", last_name: "Doe", lead_source: "instantly", company_domain: "northwind-example.com", email_status: "replied", overall_status: "interested", sequence_step: 1 },
+      {
+        first_name: "Jane",
+        last_name: "Doe",
+        lead_source: "instantly",
+        company_domain: "northwind-example.com",
+        email_status: "replied",
+        overall_status: "interested",
+        sequence_step: 1,
+      },
     ]);
 
     // The sync later stores the same two emails (GET /emails): still one event each.
@@ -251,30 +302,68 @@ describe("deliveries through the worker", () => {
       [
         JSON.stringify([
           {
-            id: sentId, timestamp_created: "2025-10-21T14:04:20.000Z", timestamp_email: "2025-10-21T14:04:20.000Z",
-            message_id: `<${sentId}@getacme-mail.com>`, subject: "Jane, quick question", to_address_email_list: lead,
-            body: { html: "<div>Hi Jane, ...</div>" }, organization_id: WORKSPACE, eaccount: SENDER, from_address_email: SENDER,
-            campaign_id: CAMPAIGN, lead, ue_type: 1, step: "0_0_0", is_unread: 0, is_focused: 1, thread_id: "8a-Q2vT9LmX0bKc4RyVFLe5dLE",
+            id: sentId,
+            timestamp_created: "2025-10-21T14:04:20.000Z",
+            timestamp_email: "2025-10-21T14:04:20.000Z",
+            message_id: `<${sentId}@getacme-mail.com>`,
+            subject: "Jane, quick question",
+            to_address_email_list: lead,
+            body: { html: "<div>Hi Jane, ...</div>" },
+            organization_id: WORKSPACE,
+            eaccount: SENDER,
+            from_address_email: SENDER,
+            campaign_id: CAMPAIGN,
+            lead,
+            ue_type: 1,
+            step: "0_0_0",
+            is_unread: 0,
+            is_focused: 1,
+            thread_id: "8a-Q2vT9LmX0bKc4RyVFLe5dLE",
           },
           {
-            id: replyId, timestamp_created: "2025-10-21T16:40:07.000Z", timestamp_email: "2025-10-21T16:40:02.000Z",
-            message_id: "<CAF+x9Qd3k2@mail.gmail.com>", subject: "Re: Jane, quick question", to_address_email_list: SENDER,
-            body: { text: "Sounds interesting, can you send pricing?\n\nOn Tue, Oct 21 ...", html: "<div>Sounds interesting, can you send pricing?</div>" },
-            organization_id: WORKSPACE, eaccount: SENDER, from_address_email: lead,
-            from_address_json: [{ name: "Jane Doe", address: lead }], campaign_id: CAMPAIGN, lead, ue_type: 2, step: "0_0_0",
-            is_unread: 1, is_auto_reply: 0, is_focused: 1, i_status: 1, thread_id: "8a-Q2vT9LmX0bKc4RyVFLe5dLE",
+            id: replyId,
+            timestamp_created: "2025-10-21T16:40:07.000Z",
+            timestamp_email: "2025-10-21T16:40:02.000Z",
+            message_id: "<CAF+x9Qd3k2@mail.gmail.com>",
+            subject: "Re: Jane, quick question",
+            to_address_email_list: SENDER,
+            body: {
+              text: "Sounds interesting, can you send pricing?\n\nOn Tue, Oct 21 ...",
+              html: "<div>Sounds interesting, can you send pricing?</div>",
+            },
+            organization_id: WORKSPACE,
+            eaccount: SENDER,
+            from_address_email: lead,
+            from_address_json: [{ name: "Jane Doe", address: lead }],
+            campaign_id: CAMPAIGN,
+            lead,
+            ue_type: 2,
+            step: "0_0_0",
+            is_unread: 1,
+            is_auto_reply: 0,
+            is_focused: 1,
+            i_status: 1,
+            thread_id: "8a-Q2vT9LmX0bKc4RyVFLe5dLE",
           },
         ]),
       ],
     );
     const synced = await waitFor(
-      async () => (await db.pool.query("select count(*)::int as n from events where instantly_email_id = any($1) and raw_data ? 'ue_type'", [[sentId, replyId]])).rows[0].n,
+      async () =>
+        (
+          await db.pool.query("select count(*)::int as n from events where instantly_email_id = any($1) and raw_data ? 'ue_type'", [
+            [sentId, replyId],
+          ])
+        ).rows[0].n,
       (n) => n === 2,
     );
     expect(synced).toBe(2);
     expect(await waitFor(pendingCount, (n) => n === 0)).toBe(0);
     expect(await timeline(lead)).toEqual(expected);
-    const { rows: raw } = await db.pool.query("select event_type, deliveries from instantly_webhooks_raw where lead_email = $1 order by event_timestamp", [lead]);
+    const { rows: raw } = await db.pool.query(
+      "select event_type, deliveries from instantly_webhooks_raw where lead_email = $1 order by event_timestamp",
+      [lead],
+    );
     expect(raw).toEqual([
       { event_type: "email_sent", deliveries: 1 },
       { event_type: "email_opened", deliveries: 2 },
@@ -286,24 +375,50 @@ describe("deliveries through the worker", () => {
 
   it("a reply announced without email_id and the synced reply end as one event", async () => {
     const lead = "no.id@worker-example.com";
-    const response = await post(hook("reply_received", { lead, at: "2025-10-23T10:00:20.000Z", reply_subject: "Re: quick question", reply_text: "Call me." }));
+    const response = await post(
+      hook("reply_received", { lead, at: "2025-10-23T10:00:20.000Z", reply_subject: "Re: quick question", reply_text: "Call me." }),
+    );
     expect(response.status).toBe(200);
-    const first = await waitFor(() => timeline(lead), (rows) => rows.length >= 1);
-    expect(first).toEqual([{ event_type: "email_replied", event_summary: "Re: quick question", event_source: "instantly", instantly_email_id: null }]);
+    const first = await waitFor(
+      () => timeline(lead),
+      (rows) => rows.length >= 1,
+    );
+    expect(first).toEqual([
+      { event_type: "email_replied", event_summary: "Re: quick question", event_source: "instantly", instantly_email_id: null },
+    ]);
     const replyId = "0199f000-0000-7000-8000-00000000c0de";
     await db.pool.query(
       `insert into instantly_emails_raw (instantly_email_id, instantly_campaign_id, email_address, raw_json) values ($1, $2, $3, $4)`,
       [
-        replyId, CAMPAIGN, lead,
+        replyId,
+        CAMPAIGN,
+        lead,
         {
-          id: replyId, timestamp_created: "2025-10-23T10:00:14.000Z", timestamp_email: "2025-10-23T10:00:10.000Z",
-          message_id: "<CAF+call@mail.example>", subject: "Re: quick question", to_address_email_list: SENDER,
-          body: { text: "Call me." }, organization_id: WORKSPACE, eaccount: SENDER, from_address_email: lead,
-          campaign_id: CAMPAIGN, lead, ue_type: 2, step: "0_0_0", is_unread: 1, is_auto_reply: 0,
+          id: replyId,
+          timestamp_created: "2025-10-23T10:00:14.000Z",
+          timestamp_email: "2025-10-23T10:00:10.000Z",
+          message_id: "<CAF+call@mail.example>",
+          subject: "Re: quick question",
+          to_address_email_list: SENDER,
+          body: { text: "Call me." },
+          organization_id: WORKSPACE,
+          eaccount: SENDER,
+          from_address_email: lead,
+          campaign_id: CAMPAIGN,
+          lead,
+          ue_type: 2,
+          step: "0_0_0",
+          is_unread: 1,
+          is_auto_reply: 0,
         },
       ],
     );
-    const merged = await waitFor(() => timeline(lead), (rows) => rows.some((r) => r.instantly_email_id === replyId));
-    expect(merged).toEqual([{ event_type: "email_replied", event_summary: "Re: quick question", event_source: "instantly", instantly_email_id: replyId }]);
+    const merged = await waitFor(
+      () => timeline(lead),
+      (rows) => rows.some((r) => r.instantly_email_id === replyId),
+    );
+    expect(merged).toEqual([
+      { event_type: "email_replied", event_summary: "Re: quick question", event_source: "instantly", instantly_email_id: replyId },
+    ]);
   });
 });

@@ -24,7 +24,6 @@ type Payload = Record<string, unknown>;
 const SECOND = 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-
 /** "0_1_0" -> { step: 2, variant: 1 }: webhooks count from 1. */
 function stepNumbers(step: string | undefined): { step?: number; variant?: number } {
   const parts = step?.split("_");

@@ -90,7 +90,10 @@ export async function runImport(file: string | undefined, options: ImportOptions
     const { startLocalWorker } = await import("../../worker.ts");
     const stopWorker = await startLocalWorker(db, { concurrency: 1, shutdownTimeoutMs: config.shutdownTimeoutMs });
     try {
-      const bar = new SingleBar({ format: "normalising [{bar}] {percentage}% | {value}/{total} rows | {status}", stream: process.stderr }, undefined);
+      const bar = new SingleBar(
+        { format: "normalising [{bar}] {percentage}% | {value}/{total} rows | {status}", stream: process.stderr },
+        undefined,
+      );
       let started = false;
       const waitingSince = Date.now();
       let hinted = false;

@@ -17,7 +17,6 @@ export interface ImportsRouteOptions {
   maxBytes: number;
 }
 
-
 /** The GraphQL Node ID of an import (PostGraphile V5: base64 of [type name, primary key]). */
 export const importNodeId = (importId: string) => Buffer.from(JSON.stringify(["CsvImportsRaw", importId])).toString("base64");
 
@@ -38,7 +37,9 @@ export function importsRouter(options: ImportsRouteOptions): express.Router {
     }
     const length = Number(req.headers["content-length"] ?? 0);
     if (length > options.maxBytes) {
-      res.status(413).json({ error: `The upload is ${length} bytes, over the limit of ${options.maxBytes} bytes (LEADGRAPH_IMPORT_MAX_BYTES).` });
+      res
+        .status(413)
+        .json({ error: `The upload is ${length} bytes, over the limit of ${options.maxBytes} bytes (LEADGRAPH_IMPORT_MAX_BYTES).` });
       return;
     }
     const store = async (stream: Readable, fileName: string) => {

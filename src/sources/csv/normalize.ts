@@ -288,7 +288,9 @@ export async function normalizeImport(
   const linkedin = mapping.linkedin_url ?? null;
 
   // Which row wins each person (its first row in the file), for the whole file.
-  await client.query("create temp table if not exists import_keys (row_number integer primary key, dedupe_key text, winner integer, reject_reason text)");
+  await client.query(
+    "create temp table if not exists import_keys (row_number integer primary key, dedupe_key text, winner integer, reject_reason text)",
+  );
   await client.query("truncate import_keys");
   await client.query(
     `insert into import_keys (row_number, dedupe_key, reject_reason)

@@ -119,7 +119,14 @@ export async function openCsv(input: Readable, limits: CsvLimits = DEFAULT_CSV_L
     sniffed += chunk.length;
   }
   const head = Buffer.concat(chunks);
-  if (head.length === 0 || head.toString("utf8").replace(/^\uFEFF/, "").trim() === "") throw new CsvError("The file is empty.");
+  if (
+    head.length === 0 ||
+    head
+      .toString("utf8")
+      .replace(/^\uFEFF/, "")
+      .trim() === ""
+  )
+    throw new CsvError("The file is empty.");
   if (looksBinary(head.subarray(0, SNIFF_BYTES))) {
     throw new CsvError("The file is not CSV text: it contains binary data (a spreadsheet or another format?). Export it as CSV (UTF-8).");
   }
@@ -166,7 +173,9 @@ export async function openCsv(input: Readable, limits: CsvLimits = DEFAULT_CSV_L
     if (error instanceof CsvError) return error;
     const e = error as { code?: string; message?: string; lines?: number };
     if (e.code === "CSV_MAX_RECORD_SIZE") {
-      return new CsvError(`A row near line ${e.lines ?? "?"} is larger than ${limits.maxRecordBytes} bytes: an unclosed quote, or a cell too large to import.`);
+      return new CsvError(
+        `A row near line ${e.lines ?? "?"} is larger than ${limits.maxRecordBytes} bytes: an unclosed quote, or a cell too large to import.`,
+      );
     }
     if (error instanceof ParseError || (typeof e.code === "string" && e.code.startsWith("CSV_"))) {
       return new CsvError(`The file is not valid CSV: ${e.message}`);

@@ -33,13 +33,22 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
   try {
     return await inTransaction(client, async () => {
       if (options.asUser) {
-        await client.query("select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true)", [VISITOR_ROLE, options.asUser]);
+        await client.query("select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true)", [
+          VISITOR_ROLE,
+          options.asUser,
+        ]);
       }
       const { rows } = await client.query<{ id: string }>(
         options.uploadedBy
           ? `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, uploaded_by) values ($1, $2, $3, $4, $5) returning id`
           : `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id) values ($1, $2, $3, $4) returning id`,
-        [options.fileName, options.fileSizeBytes ?? null, header.columns, options.campaignId ?? null, ...(options.uploadedBy ? [options.uploadedBy] : [])],
+        [
+          options.fileName,
+          options.fileSizeBytes ?? null,
+          header.columns,
+          options.campaignId ?? null,
+          ...(options.uploadedBy ? [options.uploadedBy] : []),
+        ],
       );
       const importId = rows[0].id;
       let numbers: number[] = [];

@@ -39,16 +39,22 @@ function resourceLine(r: ResourceRecord): string {
 export async function runSync(options: { wait?: boolean }, db: Database, config: Config): Promise<number> {
   // The worker syncs with its own settings; only a worker run here needs ours.
   if (!config.instantly.apiKey && options.wait && db.embedded?.owned) {
-    throw new Error("INSTANTLY_API_KEY is not set: create a key in Instantly (Settings -> Integrations -> API Keys, scopes all:read) and set it for the worker (and here)");
+    throw new Error(
+      "INSTANTLY_API_KEY is not set: create a key in Instantly (Settings -> Integrations -> API Keys, scopes all:read) and set it for the worker (and here)",
+    );
   }
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on("error", (error) => console.error("leadgraph: database error:", error.message));
   let stopWorker: (() => Promise<void>) | undefined;
   try {
-    const { rows } = await pool.query<{ id: string }>("insert into instantly_sync_requests (triggered_by, requested_by) values ('cli', null) returning id");
+    const { rows } = await pool.query<{ id: string }>(
+      "insert into instantly_sync_requests (triggered_by, requested_by) values ('cli', null) returning id",
+    );
     const requestId = rows[0]!.id;
     if (!options.wait) {
-      console.error(`leadgraph: Instantly sync requested; the worker runs it (follow it with instantlySyncRequest(rowId:) { run { status } } in GraphQL)`);
+      console.error(
+        `leadgraph: Instantly sync requested; the worker runs it (follow it with instantlySyncRequest(rowId:) { run { status } } in GraphQL)`,
+      );
       console.log(requestId);
       return 0;
     }
@@ -57,7 +63,9 @@ export async function runSync(options: { wait?: boolean }, db: Database, config:
     const waitingSince = Date.now();
     let runId: string | null = null;
     while (!runId) {
-      runId = (await pool.query<{ run_id: string | null }>("select run_id from instantly_sync_requests where id = $1", [requestId])).rows[0]?.run_id ?? null;
+      runId =
+        (await pool.query<{ run_id: string | null }>("select run_id from instantly_sync_requests where id = $1", [requestId])).rows[0]
+          ?.run_id ?? null;
       if (!runId) {
         if (Date.now() - waitingSince > 15_000 && Date.now() - waitingSince < 16_000) {
           console.error("leadgraph: still waiting for a worker to start the sync: is `npm start` or `leadgraph worker` running?");

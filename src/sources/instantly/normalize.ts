@@ -557,7 +557,6 @@ where cl.id = p.id
 type Source = "lead" | "email" | "webhook";
 const STAGE_SQL: Record<Source, string> = { lead: STAGE_LEADS_SQL, email: STAGE_EMAILS_SQL, webhook: STAGE_WEBHOOKS_SQL };
 
-
 /** LEADGRAPH_PROFILE_SQL=1: each statement's time on stderr (to find where a batch spends it). */
 function profiled(client: PoolClient): PoolClient {
   return new Proxy(client, {

@@ -48,7 +48,8 @@ export function jobDb(helpers: JobHelpers): Db {
 export function instantlyClient(options: { onRequest?: (status: number | string) => void; signal?: AbortSignal } = {}): InstantlyClient {
   const config = loadConfig();
   const { apiUrl, apiKey, rateLimits, rateLimitTimeScale, requestTimeoutMs, maxRetries, retryBaseMs } = config.instantly;
-  if (!apiKey) throw new Error("INSTANTLY_API_KEY is not set: the Instantly sync needs an API key (Instantly: Settings -> Integrations -> API Keys)");
+  if (!apiKey)
+    throw new Error("INSTANTLY_API_KEY is not set: the Instantly sync needs an API key (Instantly: Settings -> Integrations -> API Keys)");
   const workspace = createHash("sha256").update(`${apiUrl}\n${apiKey}`).digest("hex").slice(0, 16);
   const limits = rateLimits ? { ...INSTANTLY_RATE_LIMITS, timeScale: rateLimitTimeScale } : null;
   return new InstantlyClient({
@@ -101,7 +102,9 @@ export interface StartedRun {
 export async function startRun(db: Db, triggeredBy: TriggeredBy, requestId?: string): Promise<StartedRun> {
   return withTransaction(db, async (client) => {
     await client.query("select pg_advisory_xact_lock($1, 0)", [LOCK_CLASS]);
-    const { rows: running } = await client.query<{ id: string }>("select id from instantly_sync_runs where status = 'running' order by started_at");
+    const { rows: running } = await client.query<{ id: string }>(
+      "select id from instantly_sync_runs where status = 'running' order by started_at",
+    );
     let runId: string | undefined;
     for (const run of running) {
       // A resource's lock is (LOCK_CLASS, its 1-based place in RESOURCES).
@@ -122,7 +125,9 @@ export async function startRun(db: Db, triggeredBy: TriggeredBy, requestId?: str
     }
     const joined = runId !== undefined;
     if (!runId) {
-      const { rows } = await client.query<{ id: string }>("insert into instantly_sync_runs (triggered_by) values ($1) returning id", [triggeredBy]);
+      const { rows } = await client.query<{ id: string }>("insert into instantly_sync_runs (triggered_by) values ($1) returning id", [
+        triggeredBy,
+      ]);
       runId = rows[0]!.id;
       await client.query("insert into instantly_sync_run_resources (run_id, resource) select $1, unnest($2::text[])", [runId, RESOURCES]);
       for (const resource of ["campaigns", "accounts"] as const) await addResourceJob(client, runId, resource);
@@ -145,10 +150,11 @@ export async function recordFailedRun(db: Db, triggeredBy: TriggeredBy, error: s
 }
 
 async function addResourceJob(client: PoolClient, runId: string, resource: SyncResource): Promise<void> {
-  await client.query(
-    `select graphile_worker.add_job($1, json_build_object('runId', $2::text), max_attempts => $3)`,
-    [`instantly_sync__${resource}`, runId, RESOURCE_JOB_ATTEMPTS],
-  );
+  await client.query(`select graphile_worker.add_job($1, json_build_object('runId', $2::text), max_attempts => $3)`, [
+    `instantly_sync__${resource}`,
+    runId,
+    RESOURCE_JOB_ATTEMPTS,
+  ]);
 }
 
 /** Closes the run once every resource has finished. */
@@ -291,10 +297,11 @@ async function runResource(db: Db, runId: string, resource: SyncResource, helper
       helpers.logger.error(`Instantly sync ${resource} failed: ${message}`);
       return;
     }
-    await db.query(
-      "update instantly_sync_run_resources set status = 'pending', error = $3 where run_id = $1 and resource = $2",
-      [runId, resource, `attempt ${helpers.job.attempts} of ${helpers.job.max_attempts}: ${message}`],
-    );
+    await db.query("update instantly_sync_run_resources set status = 'pending', error = $3 where run_id = $1 and resource = $2", [
+      runId,
+      resource,
+      `attempt ${helpers.job.attempts} of ${helpers.job.max_attempts}: ${message}`,
+    ]);
     throw error;
   }
   await finishRunIfDone(db, runId);
@@ -359,7 +366,12 @@ async function validate<T>(
           rejected.map(({ raw, reason }) => {
             const id = idOf(raw);
             return {
-              id: typeof id === "string" && id ? id : createHash("sha256").update(JSON.stringify(raw) ?? "").digest("hex"),
+              id:
+                typeof id === "string" && id
+                  ? id
+                  : createHash("sha256")
+                      .update(JSON.stringify(raw) ?? "")
+                      .digest("hex"),
               reason,
               raw: raw ?? null,
             };
@@ -418,11 +430,17 @@ async function syncCampaigns(context: ResourceContext): Promise<void> {
     await context.flush();
   }
   // Campaigns the analytics know of but the list did not return (deleted since?): keep their counters too.
-  const rest = [...analytics.entries()].filter(([id]) => !seen.has(id)).map(([id, raw]) => ({ id, raw: { campaign: null, analytics: raw } }));
+  const rest = [...analytics.entries()]
+    .filter(([id]) => !seen.has(id))
+    .map(([id, raw]) => ({ id, raw: { campaign: null, analytics: raw } }));
   if (rest.length) await withTransaction(context.db, async (db) => void (context.counts.stored += await upsertCampaigns(db, rest, true)));
 }
 
-async function upsertCampaigns(db: PoolClient, rows: { id: string; raw: { campaign: unknown; analytics: unknown } }[], analyticsOnly = false): Promise<number> {
+async function upsertCampaigns(
+  db: PoolClient,
+  rows: { id: string; raw: { campaign: unknown; analytics: unknown } }[],
+  analyticsOnly = false,
+): Promise<number> {
   if (!rows.length) return 0;
   await db.query(
     `insert into instantly_campaigns_raw as t (instantly_campaign_id, campaign_name, campaign_status, leads_count, contacted_count,
@@ -497,7 +515,10 @@ async function storedCampaigns(db: Db): Promise<StoredCampaign[]> {
   return rows.map((row) => ({
     id: row.id,
     createdDate: row.created && /^\d{4}-\d{2}-\d{2}/.test(row.created) ? row.created.slice(0, 10) : null,
-    fingerprint: createHash("sha256").update(JSON.stringify([row.status, row.analytics])).digest("hex").slice(0, 32),
+    fingerprint: createHash("sha256")
+      .update(JSON.stringify([row.status, row.analytics]))
+      .digest("hex")
+      .slice(0, 32),
   }));
 }
 
@@ -540,7 +561,13 @@ async function syncDailyAnalytics(context: ResourceContext): Promise<void> {
     const startDate = last ? isoDate(new Date(Date.parse(last) - ANALYTICS_REFETCH_DAYS * 86_400_000)) : (createdDate ?? yearAgo);
     const items = await context.client.dailyAnalytics({ campaignId: campaignId ?? undefined, startDate, endDate });
     await withTransaction(context.db, async (db) => {
-      const valid = await validate<{ date: string }>(db, context, "daily_analytics", items, (raw) => `${campaignId ?? "workspace"}:${String(field("date")(raw))}`);
+      const valid = await validate<{ date: string }>(
+        db,
+        context,
+        "daily_analytics",
+        items,
+        (raw) => `${campaignId ?? "workspace"}:${String(field("date")(raw))}`,
+      );
       if (!valid.length) return;
       await db.query(
         `insert into instantly_daily_analytics_raw as t (analytics_date, instantly_campaign_id, sent, opened, unique_opened, replies,
@@ -589,7 +616,11 @@ async function syncEmails(context: ResourceContext): Promise<void> {
     if (await unchanged(context.db, "emails", campaign)) return;
     const state = await passState(context.db, "emails", campaign.id);
     const since = state.watermark ? new Date(Date.parse(state.watermark) - EMAIL_OVERLAP_MS).toISOString() : undefined;
-    const pages = context.client.listEmails({ campaignId: campaign.id, minTimestampCreated: since, startingAfter: state.cursor ?? undefined });
+    const pages = context.client.listEmails({
+      campaignId: campaign.id,
+      minTimestampCreated: since,
+      startingAfter: state.cursor ?? undefined,
+    });
     for await (const page of pages) {
       await withTransaction(context.db, async (db) => {
         const valid = await validate<{ id: string; timestamp_created?: string | null }>(db, context, "email", page.items, field("id"));
@@ -678,4 +709,3 @@ async function storeLeadsPage(context: ResourceContext, campaignId: string, page
     );
   });
 }
-

@@ -36,12 +36,19 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
     WEBHOOK_PATH,
     (req, res, next) => {
       if (!options.secret) {
-        res.status(503).json({ error: "Instantly webhooks are off: set INSTANTLY_WEBHOOK_SECRET on the server and the same value in the webhook's X-Leadgraph-Webhook-Secret header." });
+        res
+          .status(503)
+          .json({
+            error:
+              "Instantly webhooks are off: set INSTANTLY_WEBHOOK_SECRET on the server and the same value in the webhook's X-Leadgraph-Webhook-Secret header.",
+          });
         return;
       }
       const given = givenSecret(req);
       if (!given || !sameSecret(given, options.secret)) {
-        res.status(401).json({ error: `Missing or wrong webhook secret: send INSTANTLY_WEBHOOK_SECRET in the X-Leadgraph-Webhook-Secret header.` });
+        res
+          .status(401)
+          .json({ error: `Missing or wrong webhook secret: send INSTANTLY_WEBHOOK_SECRET in the X-Leadgraph-Webhook-Secret header.` });
         return;
       }
       next();

@@ -114,9 +114,7 @@ export class RateLimiter {
     if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`timeScale must be a positive number, got ${scale}`);
     if (!(margin >= 0) || !(marginMs >= 0)) throw new Error("rate limiter margins must be >= 0");
     const window = (limit: number, baseMs: number): SlidingWindow[] =>
-      Number.isFinite(limit) && limit > 0
-        ? [new SlidingWindow(Math.floor(limit) || 1, (baseMs / scale) * (1 + margin) + marginMs)]
-        : [];
+      Number.isFinite(limit) && limit > 0 ? [new SlidingWindow(Math.floor(limit) || 1, (baseMs / scale) * (1 + margin) + marginMs)] : [];
     const perSecond = limits ? window(limits.perSecond, 1000) : [];
     const perMinute = limits ? window(limits.perMinute, 60_000) : [];
     const emails = limits ? window(limits.emailsPerMinute, 60_000) : [];
@@ -184,7 +182,7 @@ export class RateLimiter {
     const now = this.now();
     const blocked = new Set<SlidingWindow>();
     let wakeAt = Infinity;
-    for (let i = 0; i < this.queue.length; ) {
+    for (let i = 0; i < this.queue.length;) {
       const waiter = this.queue[i]!;
       let ready = true;
       for (const window of waiter.windows) {
@@ -216,11 +214,14 @@ export class RateLimiter {
     this.timerAt = at;
     // Infinity: nothing to wait for, or only for a release (which pumps).
     if (at === Infinity) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.max(1, Math.ceil(at - now)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.max(1, Math.ceil(at - now)),
+    );
   }
 }
 

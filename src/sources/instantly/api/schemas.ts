@@ -298,9 +298,7 @@ function describeIssues(resource: string, raw: unknown, issues: readonly z.core.
             ? `${where}: missing, expected ${issue.expected}`
             : `${where}: expected ${issue.expected === "record" ? "object" : issue.expected}, got ${typeName(value)}`;
         case "too_small":
-          return issue.origin === "string"
-            ? `${where}: expected a non-empty string, got ""`
-            : `${where}: ${issue.message}`;
+          return issue.origin === "string" ? `${where}: expected a non-empty string, got ""` : `${where}: ${issue.message}`;
         case "custom":
           return `${where}: ${issue.message}, got ${preview(value)}`;
         default:

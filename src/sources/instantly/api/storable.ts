@@ -28,6 +28,7 @@ export function unstorable(raw: unknown): string | undefined {
 /** The record with the characters jsonb refuses replaced (U+FFFD), so the reject itself can be stored. */
 export function sanitized(raw: unknown): unknown {
   return JSON.parse(
-    JSON.stringify(raw, (_key, value) => (typeof value === "string" ? value.replaceAll("\u0000", "\ufffd").toWellFormed() : value)) ?? "null",
+    JSON.stringify(raw, (_key, value) => (typeof value === "string" ? value.replaceAll("\u0000", "\ufffd").toWellFormed() : value)) ??
+      "null",
   );
 }
