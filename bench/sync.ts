@@ -109,7 +109,7 @@ async function runSync(pool: pg.Pool): Promise<SyncTimes> {
   const { rows } = await pool.query<{ id: string }>("insert into instantly_sync_requests (triggered_by) values ('cli') returning id");
   for (;;) {
     const { rows: run } = await pool.query(
-      `select r.status, r.requests_made, r.rate_limited, (select count(*) from instantly_pending)::int as pending
+      `select r.status, r.requests_made, r.rate_limited, (select count(*) from leadgraph_private.instantly_pending)::int as pending
        from instantly_sync_requests q join instantly_sync_runs r on r.id = q.run_id where q.id = $1`,
       [rows[0]!.id],
     );

@@ -1,4 +1,4 @@
-// Normalises the Instantly raw rows waiting in instantly_pending (queued by the
+// Normalises the Instantly raw rows waiting in leadgraph_private.instantly_pending (queued by the
 // raw tables' insert/update triggers): campaigns, leads, emails, webhook
 // events -> campaigns, companies, leads, campaign_leads, events. One at a
 // time: a session advisory lock (it dies with a killed worker, unlike a
@@ -26,7 +26,7 @@ const task: Task = async (_payload, helpers) => {
         await client.query("select pg_advisory_unlock($1, $2)", [LOCK_CLASS, NORMALIZER_LOCK]).catch(() => {});
       }
       // Rows queued while we held the lock, whose own job found it taken.
-      const { rows: left } = await client.query("select 1 from instantly_pending limit 1");
+      const { rows: left } = await client.query("select 1 from leadgraph_private.instantly_pending limit 1");
       if (!left.length) return;
     }
   });

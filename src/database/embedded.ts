@@ -29,6 +29,13 @@ export interface EmbeddedOptions {
   port?: number;
   /** Extra `postgres -c` settings, e.g. durability off for tests. */
   settings?: Record<string, string>;
+  /**
+   * How a new cluster compares text. "unicode" (the default): PostgreSQL's
+   * builtin C.UTF-8 provider, so lower(), ILIKE and regular expressions know
+   * every script (see docs/decisions.md). "c": the byte-wise C locale of
+   * clusters made before it, kept for the upgrade tests.
+   */
+  locale?: "unicode" | "c";
   log?: (message: string) => void;
 }
 
@@ -246,7 +253,20 @@ async function waitUntilReady(url: string, failed: () => string | undefined): Pr
   throw new Error(`the embedded PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-async function initialise(clusterDir: string, password: string, user: { uid: number; gid: number } | undefined, log: (m: string) => void) {
+// --locale=C stays for messages and the OS-level categories; the builtin
+// provider is what the database's text functions and default collation use.
+const LOCALE_ARGS = {
+  unicode: ["--locale=C", "--locale-provider=builtin", "--builtin-locale=C.UTF-8"],
+  c: ["--locale=C"],
+} as const;
+
+async function initialise(
+  clusterDir: string,
+  password: string,
+  user: { uid: number; gid: number } | undefined,
+  locale: keyof typeof LOCALE_ARGS,
+  log: (m: string) => void,
+) {
   const { initdb } = await binaries();
   // A cluster directory without PG_VERSION is what a failed initdb leaves behind.
   await fsp.rm(clusterDir, { recursive: true, force: true });
@@ -267,7 +287,7 @@ async function initialise(clusterDir: string, password: string, user: { uid: num
         `--pwfile=${passwordFile}`,
         "--auth=scram-sha-256",
         "--encoding=UTF8",
-        "--locale=C",
+        ...LOCALE_ARGS[locale],
         "--no-instructions",
       ],
       { ...user, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" } },
@@ -301,7 +321,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
     let state = readState(stateFile);
     if (!fs.existsSync(path.join(clusterDir, "PG_VERSION"))) {
       state = { password: state?.password ?? crypto.randomBytes(18).toString("base64url") };
-      await initialise(clusterDir, state.password, user, log);
+      await initialise(clusterDir, state.password, user, options.locale ?? "unicode", log);
       writeState(stateFile, state);
     } else if (!state) {
       throw new Error(

@@ -1,6 +1,9 @@
 // The committed migrations build the whole model on an empty database, and
 // applying them again changes nothing.
+import fs from "node:fs";
+import path from "node:path";
 import pg from "pg";
+import { projectRoot } from "../../src/config.ts";
 import { describe, expect, it } from "vitest";
 import { applyMigrations } from "../../src/database/migrations.ts";
 import { createTestDatabase } from "../helpers/db.ts";
@@ -33,7 +36,9 @@ describe("migrations", () => {
     const db = await createTestDatabase({ empty: true });
     await applyMigrations({ url: db.url, rootUrl: undefined, shadowUrl: undefined, authenticatorPassword: undefined });
     const first = await snapshot(db.url);
-    expect(first.migrations).toEqual(Array.from({ length: 16 }, (_, i) => `${String(i + 1).padStart(6, "0")}.sql`));
+    const committed = fs.readdirSync(path.join(projectRoot, "migrations", "committed")).filter((f) => f.endsWith(".sql"));
+    expect(committed.length).toBeGreaterThanOrEqual(17);
+    expect(first.migrations).toEqual(committed.map((_, i) => `${String(i + 1).padStart(6, "0")}.sql`));
     expect(first.tables).toContain("public.events");
     expect(first.tables).toContain("public.csv_import_rows");
     expect(first.workerSchema).toBe(1);

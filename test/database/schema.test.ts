@@ -83,7 +83,7 @@ describe("companies", () => {
 
   it("normalize_domain is idempotent, so any normal form passes the companies check", async () => {
     const { rows } = await db.pool.query(
-      `select x, normalize_domain(x) as once, normalize_domain(normalize_domain(x)) as twice
+      `select x, leadgraph_rules.normalize_domain(x) as once, leadgraph_rules.normalize_domain(leadgraph_rules.normalize_domain(x)) as twice
          from unnest(array['www.www.acme.com', 'acme.com:80.', 'acme.com .', 'https://https://acme.com', 'HTTP://WWW.Acme.COM./x',
                            'user@www.acme.com:8080', 'acme.com..', ' www.acme.com/ ']) x`,
     );
@@ -102,7 +102,7 @@ describe("companies", () => {
 
   it("normalize_domain strips scheme, www, port, path and trailing dot", async () => {
     const { rows } = await db.pool.query(
-      `select normalize_domain(x) as d from unnest(array[
+      `select leadgraph_rules.normalize_domain(x) as d from unnest(array[
          'https://www.Acme.com:443/about?x=1', 'http://www.northwind-example.com/', 'corpao-example.com.br/',
          'jane.doe@Northwind-Example.com', 'sub.acme.co.uk.', '  ', 'www.example.org'
        ]) with ordinality as t(x, n) order by n`,
@@ -386,13 +386,12 @@ describe("catalogue rules", () => {
       "instantly_daily_analytics_raw",
       "instantly_emails_raw",
       "instantly_leads_raw",
-      "instantly_pending",
       "instantly_rejects",
       "instantly_sync_requests",
       "instantly_sync_run_resources",
       "instantly_sync_runs",
-      "instantly_sync_state",
       "instantly_webhooks_raw",
+      "lead_merges",
       "leads",
       "offers",
       "users",

@@ -110,7 +110,6 @@ describe("coverage of the database catalogue", () => {
       "campaigns_funnel",
       "get_campaign_event_stats",
       "get_lead_timeline",
-      "normalize_domain",
       "reprocess_csv_import",
       "search_events",
     ]);

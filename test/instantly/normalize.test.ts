@@ -280,7 +280,7 @@ async function rejects(resource: string, sourceId: string) {
 }
 
 async function pending(pool: pg.Pool = db.pool) {
-  const { rows } = await pool.query("select resource, source_id from instantly_pending order by resource, source_id");
+  const { rows } = await pool.query("select resource, source_id from leadgraph_private.instantly_pending order by resource, source_id");
   return rows.map((r) => `${r.resource}:${r.source_id}`);
 }
 
@@ -1327,7 +1327,7 @@ describe("idempotency", () => {
     // (A re-normalised campaign is rewritten with the same values: its updated_at moves; nothing else may.)
     const before = await snapshot(db.pool, { ids: true, campaignWrites: false });
     await db.pool.query(`
-      insert into instantly_pending (resource, source_id)
+      insert into leadgraph_private.instantly_pending (resource, source_id)
       select 'campaign', instantly_campaign_id from instantly_campaigns_raw
       union all select 'lead', instantly_lead_id from instantly_leads_raw
       union all select 'email', instantly_email_id from instantly_emails_raw`);
@@ -1457,7 +1457,7 @@ describe("a row that cannot be normalised", () => {
       const { rows } = await db.pool.query("select 1 from events where instantly_email_id = $1", [email.id]);
       expect(rows, email.id).toHaveLength(1);
     }
-    const { rows: pending } = await db.pool.query("select count(*)::int as n from instantly_pending");
+    const { rows: pending } = await db.pool.query("select count(*)::int as n from leadgraph_private.instantly_pending");
     expect(pending[0].n).toBe(0);
   });
 });

@@ -73,9 +73,9 @@ from parsed p
 cross join lateral (
   select case when candidate ~ '${DOMAIN_PATTERN}' then candidate end as domain
   from (select coalesce(
-    normalize_domain(p.company_domain_cell),
-    normalize_domain(p.website),
-    case when split_part(p.email, '@', 2) <> all ($5::text[]) then normalize_domain(split_part(p.email, '@', 2)) end
+    leadgraph_rules.normalize_domain(p.company_domain_cell),
+    leadgraph_rules.normalize_domain(p.website),
+    case when split_part(p.email, '@', 2) <> all ($5::text[]) then leadgraph_rules.normalize_domain(split_part(p.email, '@', 2)) end
   ) as candidate) c
 ) d
 `;

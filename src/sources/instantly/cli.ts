@@ -85,7 +85,7 @@ export async function runSync(options: { wait?: boolean }, db: Database, config:
           [runId, RESOURCES],
         )
       ).rows;
-      const pending = Number((await pool.query<{ n: string }>("select count(*) as n from instantly_pending")).rows[0]!.n);
+      const pending = Number((await pool.query<{ n: string }>("select count(*) as n from leadgraph_private.instantly_pending")).rows[0]!.n);
       const status = [
         `Instantly sync ${run.id}: ${run.status}`,
         ...resources.map(resourceLine),

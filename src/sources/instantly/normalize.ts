@@ -1,4 +1,4 @@
-// Normalising Instantly's raw layer: the rows waiting in instantly_pending ->
+// Normalising Instantly's raw layer: the rows waiting in leadgraph_private.instantly_pending ->
 // campaigns, companies, leads, campaign_leads and one event per email or
 // webhook event. Set-based SQL, one transaction per batch; a claimed pending
 // row is deleted in the transaction that writes its results, so a killed job
@@ -31,9 +31,9 @@ const TIMESTAMP_PATTERN = "^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d
 
 /** Claims up to $1 pending rows of one resource (locked rows are another normaliser's). */
 function claim(resource: string): string {
-  return `delete from instantly_pending p
+  return `delete from leadgraph_private.instantly_pending p
     where p.resource = '${resource}' and p.source_id in (
-      select source_id from instantly_pending where resource = '${resource}'
+      select source_id from leadgraph_private.instantly_pending where resource = '${resource}'
       order by source_id limit $1 for update skip locked)
     returning p.source_id`;
 }
@@ -294,8 +294,8 @@ const PREPARE_SQL = [
      select source, source_id,
             case when candidate ~ '${DOMAIN_PATTERN}' then candidate end as domain
      from (select source, source_id, coalesce(
-             normalize_domain(website),
-             case when split_part(lead_email, '@', 2) <> all ($1::text[]) then normalize_domain(split_part(lead_email, '@', 2)) end
+             leadgraph_rules.normalize_domain(website),
+             case when split_part(lead_email, '@', 2) <> all ($1::text[]) then leadgraph_rules.normalize_domain(split_part(lead_email, '@', 2)) end
            ) as candidate from staged
            -- Only where it can matter: a person without a company yet, or a
            -- source that names the company (emails of known people skip the regexes).
@@ -451,10 +451,10 @@ ev as (
          min(e.event_timestamp) filter (where e.event_type = 'email_opened') as opened_at,
          min(e.event_timestamp) filter (where e.event_type = 'email_replied') as replied_at,
          max(e.event_timestamp) as last_at,
-         max(instantly_step_number(e.raw_data ->> 'step')) filter (where e.event_type in ('email_sent', 'manual_email_sent')) as step,
-         (array_agg(instantly_interest_status(coalesce(e.raw_data ->> 'i_status', e.event_type)) order by e.event_timestamp desc)
-            filter (where instantly_interest_status(coalesce(e.raw_data ->> 'i_status', e.event_type)) is not null))[1] as interest,
-         max(e.event_timestamp) filter (where instantly_interest_status(coalesce(e.raw_data ->> 'i_status', e.event_type)) is not null) as interest_at
+         max(leadgraph_private.instantly_step_number(e.raw_data ->> 'step')) filter (where e.event_type in ('email_sent', 'manual_email_sent')) as step,
+         (array_agg(leadgraph_private.instantly_interest_status(coalesce(e.raw_data ->> 'i_status', e.event_type)) order by e.event_timestamp desc)
+            filter (where leadgraph_private.instantly_interest_status(coalesce(e.raw_data ->> 'i_status', e.event_type)) is not null))[1] as interest,
+         max(e.event_timestamp) filter (where leadgraph_private.instantly_interest_status(coalesce(e.raw_data ->> 'i_status', e.event_type)) is not null) as interest_at
   from touched t
   join events e on e.lead_id = t.lead_id and e.campaign_id = t.campaign_id and e.event_source = 'instantly'
   group by t.campaign_id, t.lead_id
@@ -464,7 +464,7 @@ li as (
   -- status -1 bounced, -2 unsubscribed, 3 completed; lt_interest_status.
   select distinct on (t.campaign_id, t.lead_id) t.campaign_id, t.lead_id,
          r.raw_json ->> 'status' as lead_status,
-         instantly_interest_status(r.raw_json ->> 'lt_interest_status') as interest,
+         leadgraph_private.instantly_interest_status(r.raw_json ->> 'lt_interest_status') as interest,
          ${ts("r.raw_json ->> 'timestamp_last_interest_change'")} as interest_at
   from touched t
   join leads l on l.id = t.lead_id
@@ -600,7 +600,7 @@ async function normalizeBatch(db: PoolClient, source: Source, batchSize: number)
   });
 }
 
-/** Drains instantly_pending: campaigns, leads, emails, webhooks, in batches. */
+/** Drains leadgraph_private.instantly_pending: campaigns, leads, emails, webhooks, in batches. */
 export async function normalizeInstantly(client: PoolClient, options: { batchSize?: number } = {}): Promise<NormalizeCounts> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const counts: NormalizeCounts = { campaigns: 0, leads: 0, emails: 0, webhooks: 0, rejected: 0 };

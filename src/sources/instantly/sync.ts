@@ -3,7 +3,7 @@
 // campaigns and accounts first; when the campaigns are in, daily analytics,
 // emails and leads per campaign. Each job writes what Instantly sent into the
 // raw layer (upserts by Instantly's ids, raw_json as received) and, in the
-// same transaction, where it got to (instantly_sync_state), so a job killed
+// same transaction, where it got to (leadgraph_private.instantly_sync_state), so a job killed
 // anywhere resumes where it stopped. The insert triggers of the raw tables
 // queue the rows for normalisation (src/sources/instantly/normalize.ts).
 import { createHash } from "node:crypto";
@@ -529,7 +529,7 @@ const FULL_PASS_AFTER = { emails: "6 hours", leads: "24 hours" } as const;
 async function unchanged(db: Db, resource: "emails" | "leads", campaign: StoredCampaign): Promise<boolean> {
   const { rows } = await db.query<{ fresh: boolean }>(
     `select fingerprint = $3 and cursor is null and updated_at > now() - $4::interval as fresh
-     from instantly_sync_state where resource = $1 and scope = $2`,
+     from leadgraph_private.instantly_sync_state where resource = $1 and scope = $2`,
     [resource, campaign.id, campaign.fingerprint, FULL_PASS_AFTER[resource]],
   );
   return rows[0]?.fresh === true;
@@ -602,7 +602,7 @@ interface PassState {
 
 async function passState(db: Db, resource: string, scope: string): Promise<PassState> {
   const { rows } = await db.query<PassState>(
-    `insert into instantly_sync_state (resource, scope) values ($1, $2)
+    `insert into leadgraph_private.instantly_sync_state (resource, scope) values ($1, $2)
      on conflict (resource, scope) do update set resource = excluded.resource
      returning cursor, watermark, pass_newest`,
     [resource, scope],
@@ -649,7 +649,7 @@ async function syncEmails(context: ResourceContext): Promise<void> {
           return typeof created === "string" && (max === null || created > max) ? created : max;
         }, null);
         await db.query(
-          `update instantly_sync_state set cursor = $3, pass_started_at = coalesce(pass_started_at, now()),
+          `update leadgraph_private.instantly_sync_state set cursor = $3, pass_started_at = coalesce(pass_started_at, now()),
              pass_newest = greatest(pass_newest, $4), updated_at = now()
            where resource = 'emails' and scope = $1 and cursor is not distinct from $2`,
           [campaign.id, page.cursor ?? null, page.nextCursor ?? null, newest],
@@ -663,7 +663,7 @@ async function syncEmails(context: ResourceContext): Promise<void> {
 
 async function completePass(db: Db, resource: string, campaign: StoredCampaign): Promise<void> {
   await db.query(
-    `update instantly_sync_state set watermark = coalesce(greatest(watermark, pass_newest), watermark), pass_newest = null,
+    `update leadgraph_private.instantly_sync_state set watermark = coalesce(greatest(watermark, pass_newest), watermark), pass_newest = null,
        cursor = null, pass_started_at = null, fingerprint = $3, updated_at = now()
      where resource = $1 and scope = $2`,
     [resource, campaign.id, campaign.fingerprint],
@@ -703,7 +703,7 @@ async function storeLeadsPage(context: ResourceContext, campaignId: string, page
       context.counts.stored += valid.length;
     }
     await db.query(
-      `update instantly_sync_state set cursor = $3, pass_started_at = coalesce(pass_started_at, now()), updated_at = now()
+      `update leadgraph_private.instantly_sync_state set cursor = $3, pass_started_at = coalesce(pass_started_at, now()), updated_at = now()
        where resource = 'leads' and scope = $1 and cursor is not distinct from $2`,
       [campaignId, page.cursor ?? null, page.nextCursor ?? null],
     );
