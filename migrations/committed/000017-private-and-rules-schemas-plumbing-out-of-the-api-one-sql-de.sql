@@ -1,5 +1,5 @@
 --! Previous: sha1:a706f4833a6e7aaa2eea82088953939c7dcebe08
---! Hash: sha1:3a91af53ee9f3c9d7a614863056e9553edc379ff
+--! Hash: sha1:b7ce4719e88da0e396d42877ddd8611050e32900
 --! Message: Private and rules schemas: plumbing out of the API, one SQL definition per matching rule, Unicode-aware email keys with a merge of split leads, names in ICU order, leads.phones
 
 -- Two schemas beside public, and one definition per matching rule.
@@ -67,7 +67,10 @@ comment on schema leadgraph_rules is E'The matching rules every writer shares (n
 -- leads). ICU's root collation lower-cases every script and exists on every
 -- PostgreSQL built with ICU (the embedded one, Debian's, the managed ones);
 -- PostgreSQL 17+'s builtin pg_c_utf8 is the fallback. NFC first, so a
--- decomposed "e + combining diaeresis" is the same address as "ë".
+-- decomposed "e + combining diaeresis" is the same address as "ë" (only
+-- for text outside ASCII: NFC is most of the cost, see bench/collation.ts).
+-- Not strict, so that PostgreSQL inlines the rules into the queries using
+-- them (a strict SQL function around non-strict nullif() is called per row).
 do $$
 declare
   icu text := case
@@ -80,15 +83,16 @@ begin
   end if;
   execute format($f$
     create or replace function leadgraph_rules.normalize_email(address text) returns text
-      language sql immutable strict parallel safe
+      language sql immutable parallel safe
     as $body$
-      select nullif(lower(normalize(btrim(address, E' \t\r\n\u00a0\ufeff'), nfc) collate %I), '')
+      select nullif(lower((case when address ~ '[^\x01-\x7f]' then normalize(btrim(address, E' \t\r\n\u00a0\ufeff'), nfc)
+                                else btrim(address, E' \t\r\n') end) collate %I), '')
     $body$ $f$, icu);
   execute format($f$
     create or replace function leadgraph_rules.fold_case(input text) returns text
-      language sql immutable strict parallel safe
+      language sql immutable parallel safe
     as $body$
-      select lower(normalize(input, nfc) collate %I)
+      select lower((case when input ~ '[^\x01-\x7f]' then normalize(input, nfc) else input end) collate %I)
     $body$ $f$, icu);
 end;
 $$;
@@ -99,7 +103,7 @@ comment on function leadgraph_rules.fold_case(text) is E'Text lower-cased in eve
 -- Internationalised names (münchen.de, 例え.jp) are domains too: any
 -- character outside ASCII except spaces and invisible ones.
 create or replace function leadgraph_rules.is_domain(name text) returns boolean
-  language sql immutable strict parallel safe
+  language sql immutable parallel safe
 as $$
   select name ~ (
     '^(?:[a-zA-Z0-9]|[^\x01-\x7f\s\u00a0\u200b-\u200f\u2028\u2029\u3000\ufeff])'
@@ -113,7 +117,7 @@ comment on function leadgraph_rules.is_domain(text) is E'Whether the text is a d
 -- An address we can send to: one @, a local part without spaces, quotes or
 -- brackets, a domain. (Apostrophes are legal in local parts: o''brien@.)
 create or replace function leadgraph_rules.is_email(address text) returns boolean
-  language sql immutable strict parallel safe
+  language sql immutable parallel safe
 as $$
   select address ~ '^[^@\s<>(),;:"\[\]\\]+@[^@]+$' and leadgraph_rules.is_domain(split_part(address, '@', 2))
 $$;
@@ -129,7 +133,7 @@ begin
 end;
 $$;
 create or replace function leadgraph_rules.normalize_domain(input text) returns text
-  language sql immutable strict parallel safe
+  language sql immutable parallel safe
 as $$
   select nullif(
     regexp_replace(
@@ -149,7 +153,7 @@ comment on function leadgraph_rules.normalize_domain(text) is E'The normal form 
 -- the same profile is written with or without scheme, www. or a country
 -- subdomain, a query string, a trailing slash, in any case.
 create or replace function leadgraph_rules.normalize_linkedin_url(url text) returns text
-  language sql immutable strict parallel safe
+  language sql immutable parallel safe
 as $$
   select nullif(
     regexp_replace(
@@ -211,12 +215,12 @@ comment on function leadgraph_rules.email_status_of_event(text) is E'The email_s
 
 -- "Jane van der Berg" -> Jane / van der Berg.
 create or replace function leadgraph_rules.first_name_of(full_name text) returns text
-  language sql immutable strict parallel safe
+  language sql immutable parallel safe
 as $$
   select nullif(split_part(regexp_replace(btrim(full_name), '\s+', ' ', 'g'), ' ', 1), '')
 $$;
 create or replace function leadgraph_rules.last_name_of(full_name text) returns text
-  language sql immutable strict parallel safe
+  language sql immutable parallel safe
 as $$
   select nullif(substr(regexp_replace(btrim(full_name), '\s+', ' ', 'g'),
                        length(split_part(regexp_replace(btrim(full_name), '\s+', ' ', 'g'), ' ', 1)) + 2), '')
@@ -227,7 +231,7 @@ comment on function leadgraph_rules.last_name_of(text) is E'A full name after it
 -- A phone cell as people write it; Excel-proofing apostrophes ('+1 555...)
 -- are not part of the number.
 create or replace function leadgraph_rules.clean_phone(phone text) returns text
-  language sql immutable strict parallel safe
+  language sql immutable parallel safe
 as $$
   select nullif(btrim(regexp_replace(btrim(phone), '^''+', '')), '')
 $$;

@@ -78,7 +78,8 @@ async function timeline(email: string) {
   return rows as Array<{ event_type: string; event_summary: string; event_source: string; instantly_email_id: string | null }>;
 }
 
-const pendingCount = async () => (await db.pool.query("select count(*)::int as n from leadgraph_private.instantly_pending")).rows[0].n as number;
+const pendingCount = async () =>
+  (await db.pool.query("select count(*)::int as n from leadgraph_private.instantly_pending")).rows[0].n as number;
 
 describe("POST /webhooks/instantly: authentication", () => {
   const delivery = hook("email_opened", { lead: "auth@auth-example.com", at: "2025-10-21T15:00:00.000Z", step: 1, variant: 1 });

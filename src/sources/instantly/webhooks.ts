@@ -36,12 +36,10 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
     WEBHOOK_PATH,
     (req, res, next) => {
       if (!options.secret) {
-        res
-          .status(503)
-          .json({
-            error:
-              "Instantly webhooks are off: set INSTANTLY_WEBHOOK_SECRET on the server and the same value in the webhook's X-Leadgraph-Webhook-Secret header.",
-          });
+        res.status(503).json({
+          error:
+            "Instantly webhooks are off: set INSTANTLY_WEBHOOK_SECRET on the server and the same value in the webhook's X-Leadgraph-Webhook-Secret header.",
+        });
         return;
       }
       const given = givenSecret(req);
