@@ -1,11 +1,12 @@
 // The fake Instantly API v2 server: auth, pagination, the quirks of the real API
 // (reference §1-§3), rate limits, fault injection, additions and determinism.
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeStore, uuidv7Ms, type FakeEmail } from "../../tools/fake-instantly/data.ts";
+import { FakeStore, uuidv7Ms, type FakeCampaign, type FakeEmail, type FakeLead } from "../../tools/fake-instantly/data.ts";
 import { startFakeInstantly, type FakeInstantly, type FakeInstantlyOptions } from "../../tools/fake-instantly/server.ts";
 import { deliverWebhook, webhookPayloadsFor } from "../../tools/fake-instantly/webhooks.ts";
 
@@ -286,11 +287,182 @@ describe("fake Instantly: lists and pagination", () => {
     const senders = new Set(emails.map((e) => e.eaccount));
     expect([...senders].every((email) => accounts.some((a) => a.email === email))).toBe(true);
 
-    expect(new Set(campaigns.map((c) => c.status))).toEqual(new Set([0, 1, 2, 3, -1]));
+    // Every status of the enum (ref §2.1).
+    expect(new Set(campaigns.map((c) => c.status))).toEqual(new Set([0, 1, 2, 3, 4, -1, -2, -99]));
     expect(campaigns.some((c) => c.name.endsWith(" "))).toBe(true);
-    expect(campaigns.every((c) => c.campaign_schedule.start_date === "" && c.sequences[0]!.steps.length === 3)).toBe(true);
+    const sending = campaigns.filter((c) => c.status !== 0);
+    expect(sending.every((c) => c.sequences![0]!.steps.length === 3)).toBe(true);
+    expect(sending.some((c) => c.campaign_schedule.start_date === "")).toBe(true);
+    expect(sending.some((c) => /^\d{4}-\d{2}-\d{2}$/.test(c.campaign_schedule.start_date ?? ""))).toBe(true);
+    // Half-written drafts: one without sequences or schedule dates, one with a single step and null dates.
+    expect(campaigns.some((c) => c.status === 0 && c.sequences === undefined && !("start_date" in c.campaign_schedule))).toBe(true);
+    expect(campaigns.some((c) => c.status === 0 && c.sequences?.[0]?.steps.length === 1 && c.campaign_schedule.start_date === null)).toBe(
+      true,
+    );
     const drafts = new Set(campaigns.filter((c) => c.status === 0).map((c) => c.id));
     expect(emails.some((e) => e.campaign_id !== undefined && drafts.has(e.campaign_id))).toBe(false);
+  });
+});
+
+// ------------------------------------------------------------ real shapes
+
+/** Every path of a JSON value with its type: {"a":{"b":[1]}} -> a:object, a.b:array, a.b[]:number. */
+function paths(value: unknown, at = ""): string[] {
+  const type = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+  const here = at ? [`${at}:${type}`] : [];
+  if (Array.isArray(value)) return [...here, ...value.flatMap((item) => paths(item, `${at}[]`))];
+  if (type === "object")
+    return [...here, ...Object.entries(value as object).flatMap(([key, item]) => paths(item, at ? `${at}.${key}` : key))];
+  return here;
+}
+/** A record's shape: its key paths and value types, nested objects and arrays included. */
+const shapeOf = (value: unknown) => [...new Set(paths(value))].sort();
+
+const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/instantly");
+/** The hand-made payloads in the real shapes (docs/sources/instantly-api.md), by kind: lead, email, campaign, webhook. */
+function fixtures(kind: string): { name: string; record: Record<string, unknown> }[] {
+  return fs
+    .readdirSync(FIXTURES)
+    .filter((name) => name.startsWith(`${kind}-`))
+    .map((name) => ({ name, record: JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as Record<string, unknown> }));
+}
+
+const emailedKey = (campaignId: string | undefined, email: string | undefined) => `${campaignId}|${email?.toLowerCase()}`;
+
+describe("fake Instantly: the default workspace has the shapes and orders of a real one", () => {
+  let fake: FakeInstantly;
+  let leads: FakeLead[];
+  let emails: FakeEmail[];
+  let campaigns: FakeCampaign[];
+  let webhooks: Record<string, unknown>[];
+  beforeAll(async () => {
+    fake = await start();
+    // As served over HTTP (JSON drops nothing the fake means to send).
+    leads = (await collect((cursor) => post(fake, "/leads/list", { limit: 100, ...(cursor ? { starting_after: cursor } : {}) }))).items;
+    emails = (await collect((cursor) => call(fake, `/emails?limit=100${cursor ? `&starting_after=${cursor}` : ""}`))).items;
+    campaigns = (await collect((cursor) => call(fake, `/campaigns?limit=100${cursor ? `&starting_after=${cursor}` : ""}`))).items;
+    webhooks = webhookPayloadsFor(fake.data, { perType: 1_000 }) as Record<string, unknown>[];
+  });
+
+  it("leads carry the person's names only in payload for most leads, named as the user named them", () => {
+    const topLevel = leads.filter((lead) => typeof lead.first_name === "string");
+    expect(topLevel.length).toBeGreaterThan(0);
+    expect(topLevel.length / leads.length).toBeLessThan(0.5);
+    // Without top-level names the key is absent or null.
+    expect(leads.some((lead) => !("first_name" in lead) && !("company_name" in lead))).toBe(true);
+    expect(leads.some((lead) => lead.first_name === null && lead.company_name === null)).toBe(true);
+    // Every lead has the person in payload, in camelCase or in the user's casing.
+    const nameOf = (lead: FakeLead, ...keys: string[]) => keys.map((key) => lead.payload[key]).find((value) => value !== undefined);
+    for (const lead of leads) {
+      expect(nameOf(lead, "firstName", "First_name"), lead.id).toEqual(expect.any(String));
+      expect(nameOf(lead, "companyName", "Company_name"), lead.id).toEqual(expect.any(String));
+    }
+    expect(leads.some((lead) => "First_name" in lead.payload && "Company_name" in lead.payload && !("firstName" in lead.payload))).toBe(
+      true,
+    );
+    expect(leads.some((lead) => "firstName" in lead.payload && !("first_name" in lead))).toBe(true);
+    // Top-level names, where set, are the payload's.
+    for (const lead of topLevel) expect(lead.payload.firstName).toBe(lead.first_name);
+  });
+
+  it("some leads were never emailed; emailed people include leads whose names are only in payload", () => {
+    const emailed = new Set(emails.filter((email) => email.ue_type === 1).map((email) => emailedKey(email.campaign_id, email.lead)));
+    const never = leads.filter((lead) => !emailed.has(emailedKey(lead.campaign, lead.email)));
+    expect(never.length / leads.length).toBeGreaterThan(0.15);
+    for (const lead of never) {
+      expect(lead.status_summary, lead.id).toEqual({});
+      expect(lead, lead.id).not.toHaveProperty("timestamp_last_contact");
+      expect([1, -3], lead.id).toContain(lead.status);
+    }
+    // Queued in the active campaign, uploaded to the draft, and skipped (-3) by the completed one.
+    const statusOf = new Map(campaigns.map((campaign) => [campaign.id, campaign.status]));
+    expect(new Set(never.map((lead) => statusOf.get(lead.campaign)))).toEqual(new Set([1, 0, -1, -2, 3]));
+    expect(never.some((lead) => lead.status === -3 && statusOf.get(lead.campaign) === 3)).toBe(true);
+    // Emails whose lead record has no top-level name.
+    const leadOf = new Map(leads.map((lead) => [emailedKey(lead.campaign, lead.email), lead]));
+    const namesInPayloadOnly = emails.filter((email) => {
+      const lead = leadOf.get(emailedKey(email.campaign_id, email.lead));
+      return lead !== undefined && typeof lead.first_name !== "string" && typeof lead.company_name !== "string";
+    });
+    expect(namesInPayloadOnly.length).toBeGreaterThan(emails.length / 3);
+    expect(namesInPayloadOnly.some((email) => email.ue_type === 2)).toBe(true);
+  });
+
+  it("campaign statuses are those of a real list (active, draft, -1, -2, completed); the draft has no sequences nor schedule dates", async () => {
+    expect(campaigns.map((campaign) => campaign.status).sort((a, b) => a - b)).toEqual([-2, -1, 0, 1, 3]);
+    const draft = campaigns.find((campaign) => campaign.status === 0)!;
+    expect(draft).not.toHaveProperty("sequences");
+    expect(Object.keys(draft.campaign_schedule)).toEqual(["schedules"]);
+    // "4 objects while 5 campaigns existed; the draft was missing" (ref §2.2).
+    const { body } = await call(fake, "/campaigns/analytics");
+    expect(body.map((row: any) => row.campaign_id).sort()).toEqual(
+      campaigns
+        .filter((c) => c !== draft)
+        .map((c) => c.id)
+        .sort(),
+    );
+    // Bounce protect stopped a campaign that bounced more than the others.
+    const bounced = (status: number) => {
+      const mine = leads.filter((lead) => lead.campaign === campaigns.find((c) => c.status === status)!.id && lead.status_summary.lastStep);
+      return mine.filter((lead) => lead.status === -1).length / mine.length;
+    };
+    expect(bounced(-2)).toBeGreaterThan(bounced(1));
+  });
+
+  it("steps without delay_unit exist next to steps in days", () => {
+    const steps = campaigns.flatMap((campaign) => campaign.sequences?.[0]?.steps ?? []);
+    expect(steps.some((step) => !("delay_unit" in step))).toBe(true);
+    expect(steps.some((step) => step.delay_unit === "days")).toBe(true);
+    // The sequences use the variables of their campaign's leads.
+    const bodies = campaigns.map((campaign) => campaign.sequences?.[0]?.steps[0]?.variants[0]?.body ?? "");
+    expect(bodies.some((body) => body.includes("{{First_name}}"))).toBe(true);
+    expect(bodies.some((body) => body.includes("{{firstName}}"))).toBe(true);
+    // Sent emails are filled in from the payload, whatever its casing.
+    expect(emails.every((email) => !email.subject.includes("{{") && !(email.body.html ?? "").includes("{{"))).toBe(true);
+  });
+
+  it("webhooks send step and variant as numbers or as strings, and the lead's variables in the user's casing", () => {
+    const stepped = webhooks.filter((payload) => "step" in payload);
+    expect(stepped.some((payload) => typeof payload.step === "number")).toBe(true);
+    expect(stepped.some((payload) => typeof payload.step === "string")).toBe(true);
+    for (const payload of stepped) {
+      expect(String(payload.step)).toMatch(/^[1-9]$/);
+      expect(typeof payload.variant).toBe(typeof payload.step);
+    }
+    const replies = webhooks.filter((payload) => payload.event_type === "reply_received");
+    const userCased = replies.find((payload) => typeof payload.step === "string" && "First_name" in payload);
+    expect(userCased).toBeDefined();
+    expect(userCased).toHaveProperty("Company_name");
+    expect(userCased).not.toHaveProperty("firstName");
+    expect(replies.some((payload) => "firstName" in payload && "companyName" in payload)).toBe(true);
+  });
+
+  it("replies carry text and an HTML body quoting the original, its wrote: line entity-encoded", () => {
+    const replies = emails.filter((email) => email.ue_type === 2 && email.is_auto_reply === 0);
+    expect(replies.length).toBeGreaterThan(0);
+    for (const reply of replies) {
+      const answered = emails.find((email) => email.thread_id === reply.thread_id && email.ue_type !== 2 && email.id < reply.id)!;
+      expect(reply.body.html).toContain(`&lt;${reply.eaccount}&gt; wrote:</div><blockquote type="cite">${answered.body.html}</blockquote>`);
+      expect(reply.body.text).toMatch(/\n\nOn [\s\S]+ wrote:\n> /);
+    }
+  });
+
+  it("pins every record to the fixtures: each fixture's shape is one the fake sends, and the fake sends no key or type the fixtures lack", () => {
+    const kinds: [string, unknown[]][] = [
+      ["lead", leads],
+      ["email", emails],
+      ["campaign", campaigns],
+      ["webhook", webhooks],
+    ];
+    for (const [kind, records] of kinds) {
+      const known = fixtures(kind);
+      expect(known.length, kind).toBeGreaterThanOrEqual(2);
+      const shapes = new Set(records.map((record) => shapeOf(record).join(" ")));
+      for (const { name, record } of known) expect(shapes.has(shapeOf(record).join(" ")), name).toBe(true);
+      const allowed = new Set(known.flatMap(({ record }) => shapeOf(record)));
+      const unknown = new Set(records.flatMap((record) => shapeOf(record).filter((entry) => !allowed.has(entry))));
+      expect([...unknown], kind).toEqual([]);
+    }
   });
 });
 
@@ -463,7 +635,7 @@ describe("fake Instantly: faults", () => {
 
     const data = (await (await fetch(`${fake.origin}/__fake/data`)).json()) as any;
     expect(data.counts.emails).toBe(fake.data.emails.length);
-    expect(data.campaigns).toHaveLength(3);
+    expect(data.campaigns).toHaveLength(5);
     const more = (await (
       await fetch(`${fake.origin}/__fake/emails`, { method: "POST", body: JSON.stringify({ count: 4 }) })
     ).json()) as any;
@@ -507,6 +679,7 @@ describe("fake Instantly: additions, determinism, size", () => {
     const c = new FakeStore({ seed: 43, campaigns: 5, accounts: 6, emails: 800 });
     expect(JSON.stringify(a.data)).toBe(JSON.stringify(b.data));
     expect(JSON.stringify(a.addEmails(10))).toBe(JSON.stringify(b.addEmails(10)));
+    expect(JSON.stringify(new FakeStore().data)).toBe(JSON.stringify(new FakeStore().data));
     expect(c.data.emails[0]!.id).not.toBe(a.data.emails[0]!.id);
     expect(a.data.emails).toHaveLength(810);
   });
@@ -564,14 +737,16 @@ describe("fake Instantly: webhooks and the dev server", () => {
         campaign_id: expect.any(String),
         campaign_name: expect.any(String),
       });
-      if ("step" in payload) expect(payload.step).toBeGreaterThanOrEqual(1);
+      if ("step" in payload) expect(Number(payload.step)).toBeGreaterThanOrEqual(1);
     }
     const sent = payloads.find((p) => p.event_type === "email_sent")!;
     const email = fake.data.emails.find((e) => e.id === sent.email_id)!;
     expect(sent.timestamp).toBe(email.timestamp_email);
-    expect(sent.step).toBe(Number(email.step!.split("_")[1]) + 1);
+    expect(Number(sent.step)).toBe(Number(email.step!.split("_")[1]) + 1);
     expect(sent.email).toBe(email.lead);
-    expect(sent).toHaveProperty("firstName");
+    // The lead's variables are merged in, named as in the lead's payload.
+    const lead = fake.data.leads.find((l) => l.campaign === email.campaign_id && l.email === email.lead)!;
+    expect(sent).toMatchObject(lead.payload);
     const reply = payloads.find((p) => p.event_type === "reply_received")!;
     const replied = fake.data.emails.find((e) => e.id === reply.email_id)!;
     expect(replied.ue_type).toBe(2);

@@ -4,7 +4,7 @@
 // workspace: campaigns, the sending accounts they use, leads per campaign, and
 // the Unibox emails (campaign steps, replies, auto replies, manual emails)
 // plus opens/clicks that feed the analytics. Shapes and quirks follow
-// /work/shared/reference/instantly-api-v2.md (quoted as "ref §x").
+// docs/sources/instantly-api.md (quoted as "ref §x").
 //
 // Built for size: 200,000 emails are generated in well under a few seconds.
 // Emails are kept in arrays sorted by id (UUIDv7, so by creation time), one for
@@ -134,13 +134,16 @@ export interface FakeStep {
 export interface FakeCampaign {
   id: string;
   name: string;
+  /** 0 draft, 1 active, 2 paused, 3 completed, 4 running subsequences, -1 accounts unhealthy, -2 bounce protect, -99 account suspended. */
   status: number;
-  campaign_schedule: { schedules: FakeSchedule[]; start_date: string; end_date: string };
+  /** start_date/end_date: "YYYY-MM-DD", "" (real: often), null, or absent on a draft. */
+  campaign_schedule: { schedules: FakeSchedule[]; start_date?: string | null; end_date?: string | null };
   timestamp_created: string;
   timestamp_updated: string;
   pl_value?: number;
   is_evergreen: boolean;
-  sequences: { steps: FakeStep[] }[];
+  /** Absent on a draft nobody wrote yet (optional in the spec). */
+  sequences?: { steps: FakeStep[] }[];
   text_only: boolean;
   first_email_text_only: boolean;
   email_list: string[];
@@ -194,21 +197,29 @@ export interface FakeAccount {
   status_message?: { code: string; command: string; responseCode: number; response: string; e_message: string };
 }
 
+/**
+ * One lead as POST /leads/list sends it. The person's fields are the custom
+ * variables in `payload`, named as the user named them on upload (`firstName`
+ * or `First_name`...); the top-level first_name, last_name, company_name,
+ * job_title and website are set only for leads added with them through the
+ * API, and otherwise absent or null.
+ */
 export interface FakeLead {
   id: string;
   timestamp_created: string;
   timestamp_updated: string;
   organization: string;
   campaign: string;
+  /** 1 active (also when not contacted yet), 2 paused, 3 completed, -1 bounced, -2 unsubscribed, -3 skipped. */
   status: number;
   email: string;
-  first_name: string;
-  last_name: string;
-  company_name: string;
+  first_name?: string | null;
+  last_name?: string | null;
+  company_name?: string | null;
   company_domain: string;
-  job_title: string;
+  job_title?: string | null;
   phone?: string;
-  website: string;
+  website?: string | null;
   personalization?: string;
   email_open_count: number;
   email_reply_count: number;
@@ -379,10 +390,53 @@ const REPLIES: Record<string, string[]> = {
   followup: ["Thanks, that helps. Let me check with the team.", "Great, talk soon."],
 };
 
-// Campaign statuses, cycled: mostly 1 (active), plus a draft (0), completed (3),
-// paused (2) and "accounts unhealthy" (-1), as in a real Nov 2025 list (ref §2.1).
-// The default 3 campaigns are active, draft and completed; 1 or 2 campaigns are all active.
-const STATUS_CYCLE = [1, 0, 3, 1, 2, 1, -1, 1, 3, 1];
+// Campaign statuses, cycled. The first five are those of one real Nov 2025
+// list: active, draft, accounts unhealthy (-1), bounce protect (-2) and
+// completed (ref §2.1), so the default 5 campaigns are that list; bigger
+// workspaces add paused (2), running subsequences (4) and account suspended
+// (-99). 1 or 2 campaigns are all active.
+const STATUS_CYCLE = [1, 0, -1, -2, 3, 1, 2, 4, 1, -99, 0, 3];
+
+/**
+ * A campaign's custom variable names, as the user named them when uploading
+ * its leads: lead payloads, templates and webhooks all use them (real data has
+ * `firstName` and `First_name`, `companyName` and `Company_name`).
+ */
+interface VariableNames {
+  firstName: string;
+  lastName: string;
+  companyName: string;
+  jobTitle: string;
+  linkedIn: string;
+  location: string;
+  website: string;
+  phone: string;
+}
+const CAMEL_CASE: VariableNames = {
+  firstName: "firstName",
+  lastName: "lastName",
+  companyName: "companyName",
+  jobTitle: "jobTitle",
+  linkedIn: "linkedIn",
+  location: "location",
+  website: "website",
+  phone: "phone",
+};
+const USER_CASE: VariableNames = {
+  firstName: "First_name",
+  lastName: "Last_name",
+  companyName: "Company_name",
+  jobTitle: "Job_title",
+  linkedIn: "Linkedin_url",
+  location: "City",
+  website: "Website",
+  phone: "Phone",
+};
+
+/** The word pools' templates (written with {{firstName}}, {{companyName}}) in a campaign's variable names. */
+function withVariables(template: string, names: VariableNames): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => `{{${names[name as keyof VariableNames]}}}`);
+}
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -422,6 +476,9 @@ function iso(ms: number): string {
 
 interface CampaignPlan {
   campaign: FakeCampaign;
+  /** The steps it sends (none for a draft). */
+  steps: FakeStep[];
+  variables: VariableNames;
   createdMs: number;
   /** Sends happen in [sendFrom, sendUntil] on scheduled days and hours. */
   sendFrom: number;
@@ -438,9 +495,21 @@ interface Company {
   website: string;
 }
 
+/** Who a lead is, whatever the lead record shows of it. */
+interface Person {
+  first: string;
+  last: string;
+  company: Company;
+  jobTitle: string;
+  linkedIn: string;
+  location: string;
+  phone: string | undefined;
+}
+
 /** What the store needs to continue a lead's thread (addEmails). */
 interface LeadState {
   lead: FakeLead;
+  person: Person;
   plan: CampaignPlan;
   eaccount: string;
   senderDomain: string;
@@ -480,11 +549,12 @@ function capitalized(email: string): string {
 }
 
 const templateParts = new Map<string, string[]>();
-/** Replaces {{firstName}} and {{companyName}} (templates are split once, not scanned per email). */
+/** Replaces the {{variables}} with the lead's payload values (templates are split once, not scanned per email). */
 function fill(template: string, lead: FakeLead): string {
   let parts = templateParts.get(template);
-  if (!parts) templateParts.set(template, (parts = template.split(/(\{\{firstName\}\}|\{\{companyName\}\})/)));
-  return flat(...parts.map((part) => (part === "{{firstName}}" ? lead.first_name : part === "{{companyName}}" ? lead.company_name : part)));
+  // Odd parts are variable names.
+  if (!parts) templateParts.set(template, (parts = template.split(/\{\{(\w+)\}\}/)));
+  return flat(...parts.map((part, i) => (i % 2 === 0 ? part : String(lead.payload[part] ?? ""))));
 }
 
 export function stripHtml(html: string): string {
@@ -529,7 +599,7 @@ export class FakeStore {
     // Real thread ids share a workspace-specific tail: "8a-Q2vT9LmX0bKc4RyVFLe5dLE" (ref §2.5).
     this.threadSuffix = token(this.rng, 10);
     this.data = { seed, now, organization, campaigns: [], accounts: [], leads: [], emails: [], engagements: [] };
-    this.generate(options.campaigns ?? 3, options.accounts ?? 5, options.emails ?? 300);
+    this.generate(options.campaigns ?? 5, options.accounts ?? 5, options.emails ?? 300);
     this.generated = true;
   }
 
@@ -580,14 +650,23 @@ export class FakeStore {
       }
     }
 
-    // Queued leads not contacted yet: a few in every sending campaign, and drafts have leads but send nothing.
+    // Leads never emailed, as real workspaces have many: uploaded to a draft,
+    // queued in an active campaign, left when a campaign stopped sending, or
+    // skipped (status -3) by one that completed.
     for (const plan of plans) {
+      const status = plan.campaign.status;
       const existing = this.states.get(plan.campaign.id)?.length ?? 0;
-      const queued =
-        plan.campaign.status === 0 ? int(rng, 2, 6) : plan.campaign.status === 1 ? Math.max(1, Math.round(existing * 0.03)) : 0;
-      for (let i = 0; i < queued; i++) {
-        const created = Math.min(nowMs - MINUTE, plan.createdMs + int(rng, HOUR, 10 * DAY));
-        this.data.leads.push(this.createLead(plan, Math.max(created, nowMs - 20 * DAY), {}).lead);
+      const share = status === 1 ? 0.4 : status === 3 ? 0.03 : status === 4 ? 0.05 : 0.25;
+      const waiting = status === 0 ? int(rng, 4, 12) : Math.max(1, Math.round(existing * share));
+      const latest = Math.min(nowMs - MINUTE, status === 0 || status === 1 ? nowMs : plan.sendUntil);
+      for (let i = 0; i < waiting; i++) {
+        const created = plan.createdMs + Math.floor(rng() * Math.max(HOUR, latest - plan.createdMs));
+        const lead = this.createLead(plan, created, {}).lead;
+        if (status === 3) {
+          lead.status = -3;
+          lead.verification_status = pick(rng, [-1, -2]);
+        }
+        this.data.leads.push(lead);
       }
     }
 
@@ -704,20 +783,25 @@ export class FakeStore {
     });
     const tags = [uuidv4(rng), uuidv4(rng), uuidv4(rng)];
     const plans: CampaignPlan[] = [];
+    let drafts = 0;
     for (let i = 0; i < count; i++) {
       const status = statuses[i]!;
       const draft = status === 0;
       const created = draft ? nowMs - int(rng, DAY, 20 * DAY) : nowMs - int(rng, 60 * DAY, 88 * DAY);
       const createdMs = created - int(rng, 0, 999);
       const sendFrom = createdMs + int(rng, HOUR, 2 * DAY);
+      // When sending stopped: never for an active one; paused, unhealthy
+      // accounts, bounce protect or a suspended account stopped it recently.
       const sendUntil =
         status === 1
           ? nowMs
           : status === 3
             ? nowMs - int(rng, 15 * DAY, 30 * DAY)
-            : status === 2
-              ? nowMs - int(rng, 3 * DAY, 12 * DAY)
-              : nowMs - int(rng, DAY, 3 * DAY);
+            : status === 4
+              ? nowMs - int(rng, 5 * DAY, 15 * DAY)
+              : status === 2 || status === -99
+                ? nowMs - int(rng, 3 * DAY, 12 * DAY)
+                : nowMs - int(rng, DAY, 3 * DAY);
       const from = pick(rng, [8, 9]);
       const to = from + 9;
       const days: Record<string, boolean> = { "1": true, "2": true, "3": true, "4": true, "5": true };
@@ -726,25 +810,25 @@ export class FakeStore {
       const round = Math.floor(i / CAMPAIGN_NAMES.length);
       // "Real names can have trailing spaces" (ref §2.1).
       const name = (round > 0 ? `${baseName} #${round + 1}` : baseName) + (i % 3 === 0 ? " " : "");
-      const subjects = STEP0_SUBJECTS[i % STEP0_SUBJECTS.length]!;
+      // Leads uploaded with camelCase variables or in the user's own casing, in pairs of campaigns.
+      const variables = Math.floor(i / 2) % 2 === 0 ? CAMEL_CASE : USER_CASE;
+      const subjects = STEP0_SUBJECTS[i % STEP0_SUBJECTS.length]!.map((subject) => withVariables(subject, variables));
+      const body = (step: number) => withVariables(`<div>Hi {{firstName}},</div><div>${STEP_BODIES[step]}</div>`, variables);
+      // Half the campaigns say delay_unit "days", the others leave it out (the real example has none).
       const steps: FakeStep[] = [0, 1, 2].map((step) => ({
         type: "email" as const,
         delay: step === 0 ? int(rng, 2, 4) : step === 1 ? int(rng, 3, 5) : 0,
         ...(i % 2 === 0 ? { delay_unit: "days" as const } : {}),
         variants:
           step === 0
-            ? (i % 2 === 0 ? subjects : subjects.slice(0, 1)).map((subject) => ({
-                subject,
-                body: `<div>Hi {{firstName}},</div><div>${STEP_BODIES[0]}</div>`,
-              }))
+            ? (i % 2 === 0 ? subjects : subjects.slice(0, 1)).map((subject) => ({ subject, body: body(0) }))
             : // Follow-ups with an empty subject go out in the same thread as "Re: <first subject>".
-              [
-                {
-                  subject: step === 1 && i % 2 === 1 ? "following up" : "",
-                  body: `<div>Hi {{firstName}},</div><div>${STEP_BODIES[step]}</div>`,
-                },
-              ],
+              [{ subject: step === 1 && i % 2 === 1 ? "following up" : "", body: body(step) }],
       }));
+      // Drafts as left half-written: every second one has neither sequences
+      // nor schedule dates, the others one step without a delay_unit and null dates.
+      const bareDraft = draft && drafts++ % 2 === 0;
+      const draftSteps: FakeStep[] = [{ type: "email", delay: 2, variants: [{ subject: subjects[0]!, body: body(0) }] }];
       const updated = draft
         ? createdMs + int(rng, MINUTE, DAY)
         : status === 1
@@ -763,14 +847,17 @@ export class FakeStore {
               timezone: pick(rng, TIMEZONES),
             },
           ],
-          // "start_date: ... real: often """ (ref §2.1).
-          start_date: "",
-          end_date: "",
+          // "start_date: ... real: often """ (ref §2.1); a third of the sending campaigns have a start day.
+          ...(bareDraft
+            ? {}
+            : draft
+              ? { start_date: null, end_date: null }
+              : { start_date: i % 3 === 2 ? iso(sendFrom).slice(0, 10) : "", end_date: "" }),
         },
         timestamp_created: iso(createdMs),
         timestamp_updated: iso(updated),
         is_evergreen: false,
-        sequences: [{ steps }],
+        ...(bareDraft ? {} : { sequences: [{ steps: draft ? draftSteps : steps }] }),
         text_only: i % 3 === 1,
         first_email_text_only: false,
         email_list: emailLists[i]!,
@@ -806,6 +893,8 @@ export class FakeStore {
       this.states.set(campaign.id, []);
       const plan: CampaignPlan = {
         campaign,
+        steps: draft ? [] : steps,
+        variables,
         createdMs,
         sendFrom,
         sendUntil,
@@ -834,14 +923,15 @@ export class FakeStore {
   }
 
   /** A lead of another campaign, to enrol the same person twice ("a few leads in two campaigns"). */
-  private personFromOtherCampaign(plan: CampaignPlan): FakeLead | undefined {
+  private personFromOtherCampaign(plan: CampaignPlan): LeadState | undefined {
     for (const [campaignId, states] of this.states) {
       if (campaignId === plan.campaign.id || states.length === 0) continue;
-      const candidate = states[Math.floor(this.rng() * states.length)]!.lead;
+      const candidate = states[Math.floor(this.rng() * states.length)]!;
+      const email = candidate.lead.email;
       // Every address is unique but for these copies, so this is the list of the person's campaigns.
-      const campaigns = this.enrolments.get(candidate.email) ?? [candidate.campaign];
+      const campaigns = this.enrolments.get(email) ?? [candidate.lead.campaign];
       if (!campaigns.includes(plan.campaign.id)) {
-        this.enrolments.set(candidate.email, [...campaigns, plan.campaign.id]);
+        this.enrolments.set(email, [...campaigns, plan.campaign.id]);
         return candidate;
       }
     }
@@ -851,26 +941,22 @@ export class FakeStore {
   private createLead(
     plan: CampaignPlan,
     createdMs: number,
-    options: { mixedCase?: boolean; duplicateOf?: FakeLead | undefined },
+    options: { mixedCase?: boolean; duplicateOf?: LeadState | undefined },
   ): LeadState {
     const rng = this.rng;
     const campaign = plan.campaign;
     const created = Math.max(createdMs, plan.createdMs + MINUTE);
-    let first: string;
-    let last: string;
-    let company: Company;
+    let person: Person;
     let email: string;
     const source = options.duplicateOf;
     if (source) {
-      first = source.first_name;
-      last = source.last_name;
-      company = { name: source.company_name, domain: source.company_domain, website: source.website };
-      email = source.email;
+      person = source.person;
+      email = source.lead.email;
     } else {
-      first = pick(rng, FIRST_NAMES);
-      last = pick(rng, LAST_NAMES);
+      const first = pick(rng, FIRST_NAMES);
+      const last = pick(rng, LAST_NAMES);
       // Skewed towards the first companies, so that several leads share a company domain.
-      company = this.companies[Math.floor(rng() * rng() * this.companies.length)]!;
+      const company = this.companies[Math.floor(rng() * rng() * this.companies.length)]!;
       const f = first.toLowerCase();
       const l = last.toLowerCase().replace(/[^a-z]/g, "");
       const style = rng();
@@ -883,7 +969,23 @@ export class FakeStore {
         this.usedEmails.set(email, 2);
       }
       if (options.mixedCase || rng() < 0.05) email = capitalized(email);
+      person = {
+        first,
+        last,
+        company,
+        jobTitle: pick(rng, JOB_TITLES),
+        linkedIn: flat("http://www.linkedin.com/in/", f, "-", l, "-example"),
+        location: pick(rng, LOCATIONS),
+        phone: rng() < 0.6 ? `+${15555550000 + int(rng, 0, 9999)}` : undefined,
+      };
     }
+    // How the lead was added decides what the record shows of the person: an
+    // API call that sets the fields fills the top-level ones (with the camelCase
+    // variables repeating them, as in the ref §2.6 example); a CSV upload, or an
+    // API call with custom variables only, leaves them absent or null and the
+    // person is all in `payload`, named as the user named the columns.
+    const r = rng();
+    const upload = plan.variables === CAMEL_CASE && r < 0.45 ? "fields" : r < 0.8 ? "csv" : "variables";
     const lead: FakeLead = {
       id: uuidv7(created, rng),
       timestamp_created: iso(created),
@@ -892,56 +994,62 @@ export class FakeStore {
       campaign: campaign.id,
       status: 1,
       email,
-      first_name: first,
-      last_name: last,
-      company_name: company.name,
-      company_domain: company.domain,
-      job_title: source?.job_title ?? pick(rng, JOB_TITLES),
-      website: company.website,
+      ...(upload === "fields"
+        ? { first_name: person.first, last_name: person.last, company_name: person.company.name, job_title: person.jobTitle }
+        : upload === "variables"
+          ? { first_name: null, last_name: null, company_name: null }
+          : {}),
+      company_domain: person.company.domain,
+      ...(upload === "fields" ? { website: person.company.website } : {}),
       email_open_count: 0,
       email_reply_count: 0,
       email_click_count: 0,
       payload: {},
       status_summary: {},
       verification_status: rng() < 0.85 ? 1 : pick(rng, [-3, -2, 11]),
-      upload_method: rng() < 0.7 ? "api" : "manual",
+      upload_method: upload === "csv" ? "manual" : "api",
       esp_code: rng() < 0.55 ? 1 : rng() < 0.7 ? 2 : 999,
       esg_code: rng() < 0.85 ? 0 : 3,
       list_id: null,
       assigned_to: null,
     };
-    if (rng() < 0.6) lead.phone = String(15555550000 + int(rng, 0, 9999)).replace(/^/, "+");
-    if (rng() < 0.5) lead.personalization = pick(rng, PERSONALIZATIONS);
+    if (upload === "fields" && person.phone) lead.phone = person.phone;
+    if (upload === "fields" && rng() < 0.5) lead.personalization = pick(rng, PERSONALIZATIONS);
     // Custom variables: scalars only (ref §2.6).
+    const names = plan.variables;
     lead.payload = {
-      firstName: first,
-      lastName: last,
-      companyName: company.name,
-      jobTitle: lead.job_title,
-      linkedIn: flat("http://www.linkedin.com/in/", first.toLowerCase(), "-", last.toLowerCase().replace(/[^a-z]/g, ""), "-example"),
-      location: pick(rng, LOCATIONS),
+      [names.firstName]: person.first,
+      [names.lastName]: person.last,
+      [names.companyName]: person.company.name,
+      [names.jobTitle]: person.jobTitle,
+      [names.linkedIn]: person.linkedIn,
+      [names.location]: person.location,
     };
+    if (upload !== "fields") {
+      lead.payload[names.website] = person.company.website;
+      if (person.phone) lead.payload[names.phone] = person.phone;
+    }
     const eaccount = pick(rng, campaign.email_list.length > 0 ? campaign.email_list : this.data.accounts.map((a) => a.email));
     const account = this.accountByEmail.get(eaccount);
-    const variants = campaign.sequences[0]!.steps[0]!.variants.length;
+    const firstStep = plan.steps[0];
     const state: LeadState = {
       lead,
+      person,
       plan,
       eaccount,
       senderName: account ? `${account.first_name} ${account.last_name}` : eaccount,
       threadId: flat("8a-", token(rng, 13), this.threadSuffix),
       senderDomain: eaccount.slice(eaccount.indexOf("@") + 1),
-      variant: Math.floor(rng() * variants),
+      variant: Math.floor(rng() * (firstStep?.variants.length ?? 1)),
       stepsSent: 0,
       lastSent: undefined,
       replied: false,
       stopped: false,
-      displayName: `${first} ${last}`,
+      displayName: `${person.first} ${person.last}`,
       googleMx: lead.esp_code === 1,
       subject: "",
     };
-    const firstStep = campaign.sequences[0]!.steps[0]!;
-    state.subject = fill((firstStep.variants[state.variant] ?? firstStep.variants[0]!).subject, lead);
+    if (firstStep) state.subject = fill((firstStep.variants[state.variant] ?? firstStep.variants[0]!).subject, lead);
     this.states.get(campaign.id)!.push(state);
     this.leadCounter++;
     return state;
@@ -968,8 +1076,10 @@ export class FakeStore {
     const rng = this.rng;
     const nowMs = this.data.now.getTime();
     const plan = state.plan;
-    const steps = plan.campaign.sequences[0]!.steps;
-    // Outcomes: ~8% reply, ~2% auto reply, ~2% bounce (forced for the first leads).
+    const steps = plan.steps;
+    // Outcomes: ~8% reply, ~2% auto reply, ~2% bounce (forced for the first
+    // leads); ~10% bounce in a campaign that bounce protect (-2) stopped.
+    const bounceRate = plan.campaign.status === -2 ? 0.1 : 0.02;
     const r = rng();
     const outcome =
       forced === 0 || forced === 2 || forced === 4 || forced === 5
@@ -982,7 +1092,7 @@ export class FakeStore {
               ? "reply"
               : r < 0.1
                 ? "auto"
-                : r < 0.12
+                : r < 0.1 + bounceRate
                   ? "bounce"
                   : "none";
     const answered = forced >= 0 ? 0 : rng() < 0.55 ? 0 : rng() < 0.65 ? 1 : 2;
@@ -1053,7 +1163,7 @@ export class FakeStore {
 
   private sentEmail(state: LeadState, step: number, ms: number): FakeEmail {
     const lead = state.lead;
-    const steps = state.plan.campaign.sequences[0]!.steps;
+    const steps = state.plan.steps;
     const variant = step === 0 ? state.variant : 0;
     const template = steps[step]!.variants[variant] ?? steps[step]!.variants[0]!;
     const subject =
@@ -1138,7 +1248,20 @@ export class FakeStore {
           quoted.replace(/\n/g, "\n> "),
           "\n",
         ),
-        html: flat("<div>", text, '</div><blockquote type="cite">', answered.body.html ?? answered.body.text ?? "", "</blockquote>\n"),
+        // The quoted original with its "wrote:" line, the sender's address entity-encoded as mail clients write it.
+        html: flat(
+          "<div>",
+          text,
+          "</div><div><br></div><div>On ",
+          when,
+          ", ",
+          state.senderName,
+          " &lt;",
+          state.eaccount,
+          '&gt; wrote:</div><blockquote type="cite">',
+          answered.body.html ?? answered.body.text ?? "",
+          "</blockquote>\n",
+        ),
       },
       organization_id: this.data.organization,
       eaccount: state.eaccount,
@@ -1226,7 +1349,7 @@ export class FakeStore {
         if (planned.bounce) {
           lead.status = -1;
           state.stopped = true;
-        } else if (state.stepsSent >= state.plan.campaign.sequences[0]!.steps.length) {
+        } else if (state.stepsSent >= state.plan.steps.length) {
           lead.status = 3;
         }
         // Opens and clicks of this email (open tracking on), never after `now`.
@@ -1342,7 +1465,7 @@ export class FakeStore {
         }
       }
       if (!planned) {
-        const steps = plan.campaign.sequences[0]!.steps.length;
+        const steps = plan.steps.length;
         state = this.randomState(states, (s) => s.stepsSent < steps && !s.replied && !s.stopped);
         if (!state) {
           state = this.createLead(plan, t - int(rng, MINUTE, 2 * HOUR), {});

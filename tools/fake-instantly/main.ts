@@ -7,7 +7,7 @@ const HELP = `Usage: npm run dev:instantly -- [options]
 
   --port <n>          port (default: $PORT or 4010)
   --seed <n>          data seed (default 1)
-  --campaigns <n>     campaigns (default 3)
+  --campaigns <n>     campaigns (default 5)
   --accounts <n>      sending accounts (default 5)
   --emails <n>        emails over all campaigns (default 300)
   --api-key <key>     accept only this bearer (default: any non-empty bearer)
@@ -54,7 +54,7 @@ const retryAfter = values["retry-after"];
 const fake = await startFakeInstantly({
   port: number("port", values.port ?? process.env.PORT, 4010),
   seed: number("seed", values.seed, 1),
-  campaigns: number("campaigns", values.campaigns, 3),
+  campaigns: number("campaigns", values.campaigns, 5),
   accounts: number("accounts", values.accounts, 5),
   emails: number("emails", values.emails, 300),
   rateLimits: !values["no-rate-limits"],

@@ -1,7 +1,7 @@
 // A fake Instantly API v2 server (node:http) for tests, `npm run dev:instantly`
 // and the sync benchmark. It serves the endpoints leadgraph's sync uses with
 // deterministic generated data (./data.ts) and Instantly's quirks as recorded in
-// /work/shared/reference/instantly-api-v2.md ("ref §x"): Fastify-style error
+// docs/sources/instantly-api.md ("ref §x"): Fastify-style error
 // envelopes, default page size 10, cursors that still come with the last
 // non-empty page, bare-array analytics, omitted nulls, per-endpoint rate limits;
 // plus switchable fault injection (5xx, timeouts, truncated bodies, slow answers).
@@ -27,7 +27,7 @@ export interface FakeInstantlyOptions {
   port?: number;
   /** Deterministic data (default 1). */
   seed?: number;
-  /** Default 3. */
+  /** Default 5: active, draft, accounts unhealthy, bounce protect, completed. */
   campaigns?: number;
   /** Default 5 (sending mailboxes; used as eaccount in emails). */
   accounts?: number;
@@ -219,6 +219,12 @@ function firstIndex(n: number, test: (i: number) => boolean): number {
 }
 
 // ------------------------------------------------------------------ routes
+
+/** What `search` looks in: the address and the person's names, top level or custom variables. */
+function searchable(lead: FakeLead): string {
+  const names = [lead.first_name, lead.last_name, lead.company_name, ...Object.values(lead.payload)];
+  return [lead.email, ...names.filter((value) => typeof value === "string")].join(" ").toLowerCase();
+}
 
 interface Context {
   query: URLSearchParams;
@@ -425,7 +431,7 @@ function createRoutes(store: FakeStore): Map<string, Route> {
         if (ids && !ids.includes(lead.id)) continue;
         if (excluded?.includes(lead.id)) continue;
         if (contacts && !contacts.includes(lead.email.toLowerCase())) continue;
-        if (search && !`${lead.email} ${lead.first_name} ${lead.last_name} ${lead.company_name}`.toLowerCase().includes(search)) continue;
+        if (search && !searchable(lead).includes(search)) continue;
         items.push(lead);
       }
       return page(items, (lead) => lead.id);
@@ -621,7 +627,7 @@ function emptyStats(): FakeStats {
 export async function startFakeInstantly(options: FakeInstantlyOptions = {}): Promise<FakeInstantly> {
   const store = new FakeStore({
     seed: options.seed ?? 1,
-    campaigns: options.campaigns ?? 3,
+    campaigns: options.campaigns ?? 5,
     accounts: options.accounts ?? 5,
     emails: options.emails ?? 300,
     ...(options.now ? { now: options.now } : {}),

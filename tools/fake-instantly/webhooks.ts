@@ -1,12 +1,14 @@
 // Webhook payloads as Instantly delivers them (ref §3.3), built from the fake's
 // generated data, and a delivery helper that POSTs them like Instantly does.
 //
-// Quirks modelled: step/variant are 1-BASED numbers here (unlike "0_0_0" in
-// /emails); lead data is merged in as extra top-level keys (email, firstName,
-// lastName, companyName, custom variables); event_type values are those seen in
-// payloads, not the subscription enum: "link_clicked" (not email_link_clicked),
-// "auto_reply_received", and a custom label arrives as its raw label string.
-// There is no event id and no signature.
+// Quirks modelled: step/variant are 1-BASED here (unlike "0_0_0" in /emails),
+// sent as numbers in some deliveries and as strings ("2") in others, as real
+// ones were; lead data is merged in as extra top-level keys (email, the
+// top-level names as firstName/lastName/companyName, and the custom variables
+// in the user's casing, e.g. First_name, Company_name); event_type values are
+// those seen in payloads, not the subscription enum: "link_clicked" (not
+// email_link_clicked), "auto_reply_received", and a custom label arrives as its
+// raw label string. There is no event id and no signature.
 import type { FakeCampaign, FakeData, FakeEmail, FakeEngagement, FakeLead } from "./data.ts";
 import { stripHtml } from "./data.ts";
 
@@ -24,22 +26,37 @@ type Payload = Record<string, unknown>;
 const SECOND = 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** "0_1_0" -> { step: 2, variant: 1 }: webhooks count from 1. */
-function stepNumbers(step: string | undefined): { step?: number; variant?: number } {
-  const parts = step?.split("_");
-  if (!parts || parts.length !== 3) return {};
-  return { step: Number(parts[1]) + 1, variant: Number(parts[2]) + 1 };
+/** A 32-bit FNV-1a hash: a stable choice per delivery, whatever order the payloads are built in. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
-/** Lead data merged into the payload as top-level keys. */
+/** 1-based step and variant, as numbers or, for about half the deliveries (chosen by `key`), as strings. */
+function stepFields(step: number, variant: number, key: string): { step: number | string; variant: number | string } {
+  return hash(key) % 2 === 1 ? { step: String(step), variant: String(variant) } : { step, variant };
+}
+
+/** "0_1_0" -> { step: 2, variant: 1 }: webhooks count from 1. */
+function stepNumbers(step: string | undefined, key: string): { step?: number | string; variant?: number | string } {
+  const parts = step?.split("_");
+  if (!parts || parts.length !== 3) return {};
+  return stepFields(Number(parts[1]) + 1, Number(parts[2]) + 1, key);
+}
+
+/** Lead data merged into the payload as top-level keys: the lead's own fields camelCased, then its custom variables as named. */
 function leadFields(lead: FakeLead | undefined): Payload {
   if (!lead) return {};
   return {
     email: lead.email,
+    ...(lead.first_name ? { firstName: lead.first_name } : {}),
+    ...(lead.last_name ? { lastName: lead.last_name } : {}),
+    ...(lead.company_name ? { companyName: lead.company_name } : {}),
     ...lead.payload,
     ...(lead.personalization ? { personalization: lead.personalization } : {}),
     ...(lead.phone ? { phone: lead.phone } : {}),
-    website: lead.website,
+    ...(lead.website ? { website: lead.website } : {}),
   };
 }
 
@@ -121,8 +138,7 @@ export function webhookPayloadsFor(fake: FakeData, options: WebhookPayloadOption
       // The bounce notice comes back seconds after the first step went out.
       add("email_bounced", () => ({
         ...common(iso(Date.parse(lead.last_step_timestamp_executed!) + 11 * SECOND + 300), "email_bounced"),
-        step: 1,
-        variant: 1,
+        ...stepFields(1, 1, lead.id),
       }));
     }
     if (lead.status === -2 && lead.timestamp_last_reply) {
@@ -161,13 +177,13 @@ export function webhookPayloadsFor(fake: FakeData, options: WebhookPayloadOption
 }
 
 function sentPayload(payload: Payload, email: FakeEmail, lead: FakeLead | undefined): Payload {
-  const { step, variant } = stepNumbers(email.step);
+  const { step, variant } = stepNumbers(email.step, email.id);
   const html = email.body.html ?? "";
   return {
     ...payload,
     lead_email: email.lead,
     email_account: email.eaccount,
-    ...(step !== undefined ? { step, variant, is_first: step === 1 } : {}),
+    ...(step !== undefined ? { step, variant, is_first: Number(step) === 1 } : {}),
     email_id: email.id,
     email_subject: email.subject,
     email_text: email.body.text ?? stripHtml(html),
@@ -177,7 +193,7 @@ function sentPayload(payload: Payload, email: FakeEmail, lead: FakeLead | undefi
 }
 
 function replyPayload(payload: Payload, email: FakeEmail, lead: FakeLead | undefined, workspace: string): Payload {
-  const { step, variant } = stepNumbers(email.step);
+  const { step, variant } = stepNumbers(email.step, email.id);
   const text = email.body.text ?? stripHtml(email.body.html ?? "");
   // "Sounds interesting...\nOn Oct 15, 2025 at 2:48 PM, Alex Rivera (alex@...) wrote:"
   const [answer = "", quoted = ""] = text.split("\n\nOn ");
@@ -205,8 +221,7 @@ function engagementPayload(payload: Payload, engagement: FakeEngagement, lead: F
     ...payload,
     lead_email: engagement.lead_email,
     email_account: engagement.eaccount,
-    step: engagement.step + 1,
-    variant: engagement.variant + 1,
+    ...stepFields(engagement.step + 1, engagement.variant + 1, `${engagement.email_id} ${engagement.timestamp}`),
     is_first: engagement.step === 0,
     ...leadFields(lead),
   };
