@@ -175,10 +175,11 @@ export async function openCsv(input: Readable, limits: CsvLimits = DEFAULT_CSV_L
     if (e.code === "CSV_MAX_RECORD_SIZE") {
       return new CsvError(
         `A row near line ${e.lines ?? "?"} is larger than ${limits.maxRecordBytes} bytes: an unclosed quote, or a cell too large to import.`,
+        { cause: error },
       );
     }
     if (error instanceof ParseError || (typeof e.code === "string" && e.code.startsWith("CSV_"))) {
-      return new CsvError(`The file is not valid CSV: ${e.message}`);
+      return new CsvError(`The file is not valid CSV: ${e.message}`, { cause: error });
     }
     return error as Error;
   };
