@@ -4,7 +4,7 @@ process.env.GRAPHILE_ENV ??= process.env.NODE_ENV === "production" ? "production
 
 import type { ChildProcess } from "node:child_process";
 import { Command } from "commander";
-import { loadConfig, type Config } from "./config.ts";
+import { checkJwtSecret, loadConfig, type Config } from "./config.ts";
 import { currentDatabaseUrl, openDatabase, type Database } from "./database/index.ts";
 
 const log = (message: string) => console.log(`leadgraph: ${message}`);
@@ -107,9 +107,7 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
   const config = loadConfig();
   const lifecycle = new Lifecycle();
   await lifecycle.run(async () => {
-    if (parts.api && config.production && !config.jwtSecret) {
-      throw new Error("JWT_SECRET must be set when NODE_ENV=production: every request needs a token signed with it.");
-    }
+    if (parts.api) checkJwtSecret(config);
     const db = await openDatabaseFor(config, lifecycle);
     await migrateIfWanted(db, parts.migrate);
     if (parts.worker) {

@@ -5,6 +5,11 @@ import { fileURLToPath } from "node:url";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
+/** Instantly's API (INSTANTLY_API_URL's default). */
+const DEFAULT_INSTANTLY_API_URL = "https://api.instantly.ai/api/v2";
+/** Largest CSV file accepted for import by default: 512 MiB (LEADGRAPH_IMPORT_MAX_BYTES). */
+export const DEFAULT_IMPORT_MAX_BYTES = 512 * 2 ** 20;
+
 function integer(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
@@ -98,7 +103,7 @@ export function loadConfig(): Config {
     workerConcurrency: integer("WORKER_CONCURRENCY", 4),
     shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 20_000),
     jwtSecret: optional("JWT_SECRET"),
-    importMaxBytes: integer("LEADGRAPH_IMPORT_MAX_BYTES", 512 * 2 ** 20),
+    importMaxBytes: integer("LEADGRAPH_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES),
     corsOrigins: (optional("CORS_ORIGINS") ?? "")
       .split(",")
       .map((o) => o.trim())
@@ -113,7 +118,7 @@ export function loadConfig(): Config {
       persistedOnly: flag("GRAPHQL_PERSISTED_ONLY"),
     },
     instantly: {
-      apiUrl: (optional("INSTANTLY_API_URL") ?? "https://api.instantly.ai/api/v2").replace(/\/+$/, ""),
+      apiUrl: (optional("INSTANTLY_API_URL") ?? DEFAULT_INSTANTLY_API_URL).replace(/\/+$/, ""),
       apiKey: optional("INSTANTLY_API_KEY"),
       webhookSecret: optional("INSTANTLY_WEBHOOK_SECRET"),
       syncSchedule: optional("INSTANTLY_SYNC_SCHEDULE") ?? "*/10 * * * *",
@@ -125,4 +130,11 @@ export function loadConfig(): Config {
       retryBaseMs: integer("INSTANTLY_RETRY_BASE_MS", 500),
     },
   };
+}
+
+/** The API refuses to start in production without a secret to verify tokens with. */
+export function checkJwtSecret(options: Pick<Config, "production" | "jwtSecret">): void {
+  if (options.production && !options.jwtSecret) {
+    throw new Error("JWT_SECRET must be set when NODE_ENV=production: every request needs a token signed with it.");
+  }
 }

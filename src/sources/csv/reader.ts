@@ -4,6 +4,7 @@
 // wrong with the file. What a row means is the normaliser's business.
 import { Readable } from "node:stream";
 import { CsvError as ParseError, parse } from "csv-parse";
+import { DEFAULT_IMPORT_MAX_BYTES } from "../../config.ts";
 
 export interface CsvLimits {
   /** Largest file accepted, in bytes. */
@@ -12,7 +13,7 @@ export interface CsvLimits {
   maxRecordBytes: number;
 }
 
-export const DEFAULT_CSV_LIMITS: CsvLimits = { maxFileBytes: 512 * 2 ** 20, maxRecordBytes: 1 * 2 ** 20 };
+export const DEFAULT_CSV_LIMITS: CsvLimits = { maxFileBytes: DEFAULT_IMPORT_MAX_BYTES, maxRecordBytes: 1 * 2 ** 20 };
 
 /** A file that cannot be read as CSV; the message says why. */
 export class CsvError extends Error {
