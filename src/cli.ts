@@ -218,23 +218,11 @@ program
       if (!config.jwtSecret) throw new Error("JWT_SECRET is not set: tokens are signed with it (and the server verifies them with it).");
       if (!/^\d+\s*[smhdwy]$/.test(options.expires))
         throw new Error(`--expires must be a number and a unit (s, m, h, d, w, y), like 30d, 12h or 90m; got "${options.expires}"`);
-      const { default: pg } = await import("pg");
-      const client = new pg.Client({ connectionString: db.url });
-      await client.connect();
-      try {
-        const email = options.email.trim().toLowerCase();
-        const { rows } = await client.query<{ id: string; created: boolean }>(
-          `insert into users (email, full_name) values ($1, $2)
-           on conflict (email) do update set email = excluded.email
-           returning id, (xmax = 0) as created`,
-          [email, options.name ?? email.split("@")[0]],
-        );
-        if (rows[0].created) console.error(`leadgraph: created user ${email}`);
-        const { signToken } = await import("./auth.ts");
-        console.log(signToken(rows[0].id, config.jwtSecret, options.expires.replace(/\s+/g, "")));
-      } finally {
-        await client.end();
-      }
+      const { ensureUser } = await import("./users.ts");
+      const user = await ensureUser(db.url, options.email, options.name);
+      if (user.created) console.error(`leadgraph: created user ${user.email}`);
+      const { signToken } = await import("./auth.ts");
+      console.log(signToken(user.id, config.jwtSecret, options.expires.replace(/\s+/g, "")));
     }),
   );
 
