@@ -4,8 +4,9 @@
 // emails and leads per campaign. Each job writes what Instantly sent into the
 // raw layer (upserts by Instantly's ids, raw_json as received) and, in the
 // same transaction, where it got to (instantly_sync_state), so a job killed
-// anywhere resumes where it stopped. The insert triggers of the raw tables
-// queue the rows for normalisation (src/sources/instantly/normalize.ts).
+// anywhere resumes where it stopped. The raw layer is written through
+// ./raw.ts; its insert triggers queue the rows for normalisation
+// (src/sources/instantly/normalize.ts).
 import { createHash } from "node:crypto";
 import type { JobHelpers } from "graphile-worker";
 import type { PoolClient, QueryResult, QueryResultRow } from "pg";
@@ -15,6 +16,7 @@ import { InstantlyAuthError, InstantlyClient, type Page } from "./api/client.ts"
 import { INSTANTLY_RATE_LIMITS, sharedRateLimiter } from "./api/rate-limiter.ts";
 import { validateRecords, type InstantlyResource } from "./api/schemas.ts";
 import { sanitized, unstorable } from "./api/storable.ts";
+import { upsertAccounts, upsertCampaigns, upsertDailyAnalytics, upsertEmails, upsertLeads, type CampaignRow } from "./raw.ts";
 
 export const RESOURCES = ["campaigns", "accounts", "daily_analytics", "emails", "leads"] as const;
 export type SyncResource = (typeof RESOURCES)[number];
@@ -421,51 +423,25 @@ async function syncCampaigns(context: ResourceContext): Promise<void> {
   for await (const page of context.client.listCampaigns()) {
     await withTransaction(context.db, async (db) => {
       const valid = await validate<{ id: string }>(db, context, "campaign", page.items, field("id"));
-      const rows = valid.map(({ record, raw }) => {
+      const rows = valid.map(({ record, raw }): CampaignRow => {
         seen.add(record.id);
         return { id: record.id, raw: { campaign: raw, analytics: analytics.get(record.id) ?? null } };
       });
-      context.counts.stored += await upsertCampaigns(db, rows);
+      await upsertCampaigns(db, rows);
+      context.counts.stored += rows.length;
     });
     await context.flush();
   }
   // Campaigns the analytics know of but the list did not return (deleted since?): keep their counters too.
   const rest = [...analytics.entries()]
     .filter(([id]) => !seen.has(id))
-    .map(([id, raw]) => ({ id, raw: { campaign: null, analytics: raw } }));
-  if (rest.length) await withTransaction(context.db, async (db) => void (context.counts.stored += await upsertCampaigns(db, rest, true)));
-}
-
-async function upsertCampaigns(
-  db: PoolClient,
-  rows: { id: string; raw: { campaign: unknown; analytics: unknown } }[],
-  analyticsOnly = false,
-): Promise<number> {
-  if (!rows.length) return 0;
-  await db.query(
-    `insert into instantly_campaigns_raw as t (instantly_campaign_id, campaign_name, campaign_status, leads_count, contacted_count,
-                                          reply_count, emails_sent_count, raw_json, synced_at)
-     select x ->> 'id',
-            coalesce(x #>> '{raw,campaign,name}', x #>> '{raw,analytics,campaign_name}'),
-            ${intOf("coalesce(x #> '{raw,campaign,status}', x #> '{raw,analytics,campaign_status}')")},
-            ${intOf("x #> '{raw,analytics,leads_count}'")}, ${intOf("x #> '{raw,analytics,contacted_count}'")},
-            ${intOf("x #> '{raw,analytics,reply_count}'")}, ${intOf("x #> '{raw,analytics,emails_sent_count}'")},
-            x -> 'raw', now()
-     from jsonb_array_elements($1::jsonb) x
-     on conflict (instantly_campaign_id) do update set
-       campaign_name = excluded.campaign_name, campaign_status = excluded.campaign_status, leads_count = excluded.leads_count,
-       contacted_count = excluded.contacted_count, reply_count = excluded.reply_count, emails_sent_count = excluded.emails_sent_count,
-       raw_json = ${analyticsOnly ? "jsonb_set(excluded.raw_json, '{campaign}', coalesce(t.raw_json -> 'campaign', 'null'))" : "excluded.raw_json"},
-       synced_at = excluded.synced_at
-     where t.raw_json is distinct from excluded.raw_json`,
-    [JSON.stringify(rows)],
-  );
-  return rows.length;
-}
-
-/** A JSON number as an integer column (Instantly's counters), else null. */
-function intOf(expr: string): string {
-  return `(case when jsonb_typeof(${expr}) = 'number' and (${expr})::numeric between -2147483648 and 2147483647 then (${expr})::numeric::integer end)`;
+    .map(([id, raw]): CampaignRow => ({ id, raw: { campaign: null, analytics: raw } }));
+  if (rest.length) {
+    await withTransaction(context.db, async (db) => {
+      await upsertCampaigns(db, rest, { analyticsOnly: true });
+      context.counts.stored += rest.length;
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -475,19 +451,9 @@ async function syncAccounts(context: ResourceContext): Promise<void> {
   for await (const page of context.client.listAccounts()) {
     await withTransaction(context.db, async (db) => {
       const valid = await validate<{ email: string }>(db, context, "account", page.items, field("email"));
-      if (!valid.length) return;
-      await db.query(
-        `insert into instantly_accounts_raw as t (email, first_name, last_name, account_status, warmup_status, warmup_score, raw_json, synced_at)
-         select lower(btrim(x ->> 'email')), x ->> 'first_name', x ->> 'last_name',
-                ${intOf("x -> 'status'")}, ${intOf("x -> 'warmup_status'")},
-                case when jsonb_typeof(x -> 'stat_warmup_score') = 'number' then (x ->> 'stat_warmup_score')::numeric end,
-                x, now()
-         from jsonb_array_elements($1::jsonb) x
-         on conflict (email) do update set
-           first_name = excluded.first_name, last_name = excluded.last_name, account_status = excluded.account_status,
-           warmup_status = excluded.warmup_status, warmup_score = excluded.warmup_score, raw_json = excluded.raw_json,
-           synced_at = excluded.synced_at`,
-        [JSON.stringify(valid.map((v) => v.raw))],
+      await upsertAccounts(
+        db,
+        valid.map((v) => v.raw),
       );
       context.counts.stored += valid.length;
     });
@@ -568,19 +534,10 @@ async function syncDailyAnalytics(context: ResourceContext): Promise<void> {
         items,
         (raw) => `${campaignId ?? "workspace"}:${String(field("date")(raw))}`,
       );
-      if (!valid.length) return;
-      await db.query(
-        `insert into instantly_daily_analytics_raw as t (analytics_date, instantly_campaign_id, sent, opened, unique_opened, replies,
-                                                      unique_replies, clicks, unique_clicks, raw_json, synced_at)
-         select (x ->> 'date')::date, $2, ${intOf("x -> 'sent'")}, ${intOf("x -> 'opened'")}, ${intOf("x -> 'unique_opened'")},
-                ${intOf("x -> 'replies'")}, ${intOf("x -> 'unique_replies'")}, ${intOf("x -> 'clicks'")}, ${intOf("x -> 'unique_clicks'")},
-                x, now()
-         from jsonb_array_elements($1::jsonb) x
-         on conflict (analytics_date, instantly_campaign_id) do update set
-           sent = excluded.sent, opened = excluded.opened, unique_opened = excluded.unique_opened, replies = excluded.replies,
-           unique_replies = excluded.unique_replies, clicks = excluded.clicks, unique_clicks = excluded.unique_clicks,
-           raw_json = excluded.raw_json, synced_at = excluded.synced_at`,
-        [JSON.stringify(valid.map((v) => v.raw)), campaignId],
+      await upsertDailyAnalytics(
+        db,
+        valid.map((v) => v.raw),
+        campaignId,
       );
       context.counts.stored += valid.length;
     });
@@ -624,26 +581,12 @@ async function syncEmails(context: ResourceContext): Promise<void> {
     for await (const page of pages) {
       await withTransaction(context.db, async (db) => {
         const valid = await validate<{ id: string; timestamp_created?: string | null }>(db, context, "email", page.items, field("id"));
-        if (valid.length) {
-          await db.query(
-            `insert into instantly_emails_raw as t (instantly_email_id, instantly_campaign_id, email_address, event_type, event_date, raw_json)
-             select x ->> 'id', coalesce(x ->> 'campaign_id', $2), lower(btrim(x ->> 'lead')),
-                    case when (x ->> 'ue_type') = '4' then 'email_scheduled'
-                         when (x ->> 'ue_type') = '3' then 'manual_email_sent'
-                         when (x ->> 'ue_type') = '2' and (x ->> 'is_auto_reply') = '1' then 'auto_reply_received'
-                         when (x ->> 'ue_type') = '2' then 'email_replied'
-                         else 'email_sent' end,
-                    coalesce(x ->> 'timestamp_email', x ->> 'timestamp_created')::timestamptz,
-                    x
-             from jsonb_array_elements($1::jsonb) x
-             on conflict (instantly_email_id) do update set
-               instantly_campaign_id = excluded.instantly_campaign_id, email_address = excluded.email_address,
-               event_type = excluded.event_type, event_date = excluded.event_date, raw_json = excluded.raw_json
-             where t.raw_json is distinct from excluded.raw_json`,
-            [JSON.stringify(valid.map((v) => v.raw)), campaign.id],
-          );
-          context.counts.stored += valid.length;
-        }
+        await upsertEmails(
+          db,
+          valid.map((v) => v.raw),
+          campaign.id,
+        );
+        context.counts.stored += valid.length;
         const newest = valid.reduce<string | null>((max, { record }) => {
           const created = record.timestamp_created;
           return typeof created === "string" && (max === null || created > max) ? created : max;
@@ -689,19 +632,12 @@ async function syncLeads(context: ResourceContext): Promise<void> {
 async function storeLeadsPage(context: ResourceContext, campaignId: string, page: Page): Promise<void> {
   await withTransaction(context.db, async (db) => {
     const valid = await validate<{ id: string }>(db, context, "lead", page.items, field("id"));
-    if (valid.length) {
-      await db.query(
-        `insert into instantly_leads_raw as t (instantly_lead_id, instantly_campaign_id, email, raw_json, synced_at)
-         select x ->> 'id', coalesce(x ->> 'campaign', $2), lower(btrim(x ->> 'email')), x, now()
-         from jsonb_array_elements($1::jsonb) x
-         on conflict (instantly_lead_id) do update set
-           instantly_campaign_id = excluded.instantly_campaign_id, email = excluded.email, raw_json = excluded.raw_json,
-           synced_at = excluded.synced_at
-         where t.raw_json is distinct from excluded.raw_json`,
-        [JSON.stringify(valid.map((v) => v.raw)), campaignId],
-      );
-      context.counts.stored += valid.length;
-    }
+    await upsertLeads(
+      db,
+      valid.map((v) => v.raw),
+      campaignId,
+    );
+    context.counts.stored += valid.length;
     await db.query(
       `update instantly_sync_state set cursor = $3, pass_started_at = coalesce(pass_started_at, now()), updated_at = now()
        where resource = 'leads' and scope = $1 and cursor is not distinct from $2`,
