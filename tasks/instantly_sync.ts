@@ -1,9 +1,9 @@
 // One Instantly sync run (enqueued by the worker's crontab, by
 // `leadgraph sync instantly` and by inserts into instantly_sync_requests):
-// records the run and fans out to one job per resource (src/sources/instantly/sync.ts).
+// records the run and fans out to one job per resource (src/sources/instantly/sync/run.ts).
 import type { Task } from "graphile-worker";
 import { loadConfig } from "../src/config.ts";
-import { jobDb, recordFailedRun, startRun, type TriggeredBy } from "../src/sources/instantly/sync.ts";
+import { jobDb, recordFailedRun, startRun, type TriggeredBy } from "../src/sources/instantly/sync/run.ts";
 import { isUuid } from "../src/uuid.ts";
 
 const TRIGGERS: TriggeredBy[] = ["cron", "cli", "request"];

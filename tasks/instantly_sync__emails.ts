@@ -1,7 +1,10 @@
-// The emails part of an Instantly sync run (see src/sources/instantly/sync.ts).
+// The emails part of an Instantly sync run (src/sources/instantly/sync/emails.ts;
+// the job machinery in src/sources/instantly/sync/resource.ts).
 import type { Task } from "graphile-worker";
-import { runResourceJob } from "../src/sources/instantly/sync.ts";
+import { loadConfig } from "../src/config.ts";
+import { syncEmails } from "../src/sources/instantly/sync/emails.ts";
+import { runResourceJob } from "../src/sources/instantly/sync/resource.ts";
 
-const task: Task = (payload, helpers) => runResourceJob("emails", payload, helpers);
+const task: Task = (payload, helpers) => runResourceJob("emails", syncEmails, loadConfig().instantly, payload, helpers);
 
 export default task;

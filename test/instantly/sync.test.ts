@@ -5,6 +5,8 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/config.ts";
+import { LOCK_CLASS, LOCKS } from "../../src/database/locks.ts";
+import { startRun, type Db } from "../../src/sources/instantly/sync/run.ts";
 import { startFakeInstantly, type FakeInstantly } from "../../tools/fake-instantly/server.ts";
 import { crontab, startWorker } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -390,6 +392,50 @@ describe("starting a sync", () => {
     const { rows } = await db.pool.query("select count(*)::int as n from instantly_sync_runs");
     expect(rows[0].n).toBeLessThanOrEqual(2);
     expect(await snapshot(db)).toEqual(cleanState);
+  });
+
+  it("a run is alive while its parts wait in the queue or run under their lock, and is interrupted once they cannot", async () => {
+    // No worker: the run's jobs wait in graphile-worker's queue.
+    const db = await createTestDatabase();
+    const conn: Db = {
+      query: (sql, values) => db.pool.query(sql, values),
+      withClient: async (work) => {
+        const client = await db.pool.connect();
+        try {
+          return await work(client);
+        } finally {
+          client.release();
+        }
+      },
+    };
+    const first = await startRun(conn, "cli");
+    expect(first.joined).toBe(false);
+    const { rows: jobs } = await db.pool.query<{ id: string; key: string }>("select id, key from graphile_worker.jobs order by key");
+    expect(jobs.map((j) => j.key)).toEqual([`instantly_sync__accounts:${first.runId}`, `instantly_sync__campaigns:${first.runId}`]);
+    expect(await startRun(conn, "cli")).toEqual({ runId: first.runId, joined: true });
+
+    // The campaigns run (their lock is held), the accounts' job failed for good: still alive.
+    await db.pool.query("select graphile_worker.permanently_fail_jobs($1::bigint[], 'test')", [jobs.map((j) => j.id)]);
+    await db.pool.query("update instantly_sync_run_resources set status = 'running' where run_id = $1 and resource = 'campaigns'", [
+      first.runId,
+    ]);
+    const holder = await db.pool.connect();
+    const lock = [LOCK_CLASS, LOCKS.instantlySyncResource.campaigns];
+    try {
+      await holder.query("select pg_advisory_lock($1, $2)", lock);
+      expect(await startRun(conn, "cli")).toEqual({ runId: first.runId, joined: true });
+    } finally {
+      await holder.query("select pg_advisory_unlock($1, $2)", lock);
+      holder.release();
+    }
+
+    const next = await startRun(conn, "cli");
+    expect(next.joined).toBe(false);
+    const { rows: runs } = await db.pool.query("select id, status from instantly_sync_runs order by started_at");
+    expect(runs).toEqual([
+      { id: first.runId, status: "interrupted" },
+      { id: next.runId, status: "running" },
+    ]);
   });
 
   it("the worker's crontab syncs on INSTANTLY_SYNC_SCHEDULE only when a key is configured", () => {

@@ -6,7 +6,7 @@ import pg from "pg";
 import type { Config } from "../../config.ts";
 import type { Database } from "../../database/index.ts";
 import { pollUntil } from "../../progress.ts";
-import { RESOURCES } from "./sync.ts";
+import { RESOURCES } from "./sync/run.ts";
 
 interface RunRecord {
   id: string;
