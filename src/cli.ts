@@ -114,6 +114,7 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
       const { startWorker } = await import("./worker.ts");
       const worker = await startWorker({
         databaseUrl: db.url,
+        config,
         concurrency: config.workerConcurrency,
         shutdownTimeoutMs: config.shutdownTimeoutMs,
       });

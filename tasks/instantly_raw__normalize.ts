@@ -3,11 +3,11 @@
 // events -> campaigns, companies, leads, campaign_leads, events. One at a
 // time: a session advisory lock (it dies with a killed worker, unlike a
 // graphile-worker queue lock), so batches never race each other.
-import type { Task } from "graphile-worker";
 import { LOCKS, withSessionLock } from "../src/database/locks.ts";
 import { normalizeInstantly, type NormalizeCounts } from "../src/sources/instantly/normalize.ts";
+import type { TaskFactory } from "../src/worker.ts";
 
-const task: Task = async (_payload, helpers) => {
+const task: TaskFactory = () => async (_payload, helpers) => {
   const total: NormalizeCounts = { campaigns: 0, leads: 0, emails: 0, webhooks: 0, rejected: 0 };
   await helpers.withPgClient(async (client) => {
     for (;;) {

@@ -89,7 +89,7 @@ export async function runImport(file: string | undefined, options: ImportOptions
     }
 
     const { startLocalWorker } = await import("../../worker.ts");
-    const stopWorker = await startLocalWorker(db, { concurrency: 1, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    const stopWorker = await startLocalWorker(db, { config, concurrency: 1, shutdownTimeoutMs: config.shutdownTimeoutMs });
     try {
       const bar = new SingleBar(
         { format: "normalising [{bar}] {percentage}% | {value}/{total} rows | {status}", stream: process.stderr },

@@ -59,7 +59,7 @@ export async function runSync(options: { wait?: boolean }, db: Database, config:
       return 0;
     }
     const { startLocalWorker } = await import("../../worker.ts");
-    stopWorker = await startLocalWorker(db, { concurrency: config.workerConcurrency, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    stopWorker = await startLocalWorker(db, { config, concurrency: config.workerConcurrency, shutdownTimeoutMs: config.shutdownTimeoutMs });
     const runId = await pollUntil(
       async () =>
         (await pool.query<{ run_id: string | null }>("select run_id from instantly_sync_requests where id = $1", [requestId])).rows[0]
