@@ -15,6 +15,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { loadConfig } from "../src/config.ts";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
@@ -103,7 +104,7 @@ async function main() {
     const dbUrl = databaseUrl(rootUrl, "leadgraph_bench_import");
     await applyMigrations({ url: dbUrl, rootUrl, shadowUrl: undefined, authenticatorPassword: undefined }, { quiet: true });
     const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
-    const worker = await startWorker({ databaseUrl: dbUrl, concurrency: 1, shutdownTimeoutMs: 60_000, quiet: true });
+    const worker = await startWorker({ databaseUrl: dbUrl, config: loadConfig(), concurrency: 1, shutdownTimeoutMs: 60_000, quiet: true });
 
     const table: string[][] = [];
     for (const size of SIZES) {

@@ -49,8 +49,9 @@ export function authenticate(authorization: string | undefined, options: AuthOpt
   try {
     claims = jwt.verify(match[1], options.jwtSecret, { algorithms: ["HS256"], audience: AUDIENCE }) as jwt.JwtPayload;
   } catch (error) {
-    if (error instanceof jwt.TokenExpiredError) throw new AuthError(`Token expired at ${error.expiredAt.toISOString()}.`);
-    throw new AuthError(`Invalid token: ${(error as Error).message}.`);
+    if (error instanceof jwt.TokenExpiredError)
+      throw new AuthError(`Token expired at ${error.expiredAt.toISOString()}.`, undefined, { cause: error });
+    throw new AuthError(`Invalid token: ${(error as Error).message}.`, undefined, { cause: error });
   }
   if (typeof claims.exp !== "number") throw new AuthError("Invalid token: it has no expiry (`exp`).");
   if (!isUuid(claims.sub)) throw new AuthError("Invalid token: `sub` must be a user id.");

@@ -4,7 +4,7 @@ process.env.GRAPHILE_ENV ??= process.env.NODE_ENV === "production" ? "production
 
 import type { ChildProcess } from "node:child_process";
 import { Command } from "commander";
-import { loadConfig, type Config } from "./config.ts";
+import { checkJwtSecret, loadConfig, type Config } from "./config.ts";
 import { currentDatabaseUrl, openDatabase, type Database } from "./database/index.ts";
 
 const log = (message: string) => console.log(`leadgraph: ${message}`);
@@ -107,15 +107,14 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
   const config = loadConfig();
   const lifecycle = new Lifecycle();
   await lifecycle.run(async () => {
-    if (parts.api && config.production && !config.jwtSecret) {
-      throw new Error("JWT_SECRET must be set when NODE_ENV=production: every request needs a token signed with it.");
-    }
+    if (parts.api) checkJwtSecret(config);
     const db = await openDatabaseFor(config, lifecycle);
     await migrateIfWanted(db, parts.migrate);
     if (parts.worker) {
       const { startWorker } = await import("./worker.ts");
       const worker = await startWorker({
         databaseUrl: db.url,
+        config,
         concurrency: config.workerConcurrency,
         shutdownTimeoutMs: config.shutdownTimeoutMs,
       });
@@ -220,23 +219,11 @@ program
       if (!config.jwtSecret) throw new Error("JWT_SECRET is not set: tokens are signed with it (and the server verifies them with it).");
       if (!/^\d+\s*[smhdwy]$/.test(options.expires))
         throw new Error(`--expires must be a number and a unit (s, m, h, d, w, y), like 30d, 12h or 90m; got "${options.expires}"`);
-      const { default: pg } = await import("pg");
-      const client = new pg.Client({ connectionString: db.url });
-      await client.connect();
-      try {
-        const email = options.email.trim().toLowerCase();
-        const { rows } = await client.query<{ id: string; created: boolean }>(
-          `insert into users (email, full_name) values ($1, $2)
-           on conflict (email) do update set email = excluded.email
-           returning id, (xmax = 0) as created`,
-          [email, options.name ?? email.split("@")[0]],
-        );
-        if (rows[0].created) console.error(`leadgraph: created user ${email}`);
-        const { signToken } = await import("./auth.ts");
-        console.log(signToken(rows[0].id, config.jwtSecret, options.expires.replace(/\s+/g, "")));
-      } finally {
-        await client.end();
-      }
+      const { ensureUser } = await import("./users.ts");
+      const user = await ensureUser(db.url, options.email, options.name);
+      if (user.created) console.error(`leadgraph: created user ${user.email}`);
+      const { signToken } = await import("./auth.ts");
+      console.log(signToken(user.id, config.jwtSecret, options.expires.replace(/\s+/g, "")));
     }),
   );
 

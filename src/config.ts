@@ -1,12 +1,20 @@
-// Every setting leadgraph reads from the environment, in one place.
-// README.md's configuration table documents each of these.
+// Every setting leadgraph reads from the environment, in one place: read once
+// per process and passed to what needs it (the server, the worker and its
+// tasks). README.md's configuration table documents each of these.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-function integer(name: string, fallback: number): number {
-  const raw = process.env[name];
+/** Instantly's API (INSTANTLY_API_URL's default). */
+const DEFAULT_INSTANTLY_API_URL = "https://api.instantly.ai/api/v2";
+/** Largest CSV file accepted for import by default: 512 MiB (LEADGRAPH_IMPORT_MAX_BYTES). */
+export const DEFAULT_IMPORT_MAX_BYTES = 512 * 2 ** 20;
+
+type Env = NodeJS.ProcessEnv;
+
+function integer(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) {
@@ -15,15 +23,15 @@ function integer(name: string, fallback: number): number {
   return value;
 }
 
-function flag(name: string): boolean {
-  const raw = (process.env[name] ?? "").toLowerCase();
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? "").toLowerCase();
   if (["", "0", "false", "no", "off"].includes(raw)) return false;
   if (["1", "true", "yes", "on"].includes(raw)) return true;
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
-function optional(name: string): string | undefined {
-  const raw = process.env[name];
+function optional(env: Env, name: string): string | undefined {
+  const raw = env[name];
   return raw === undefined || raw === "" ? undefined : raw;
 }
 
@@ -84,45 +92,52 @@ export interface Config {
   };
 }
 
-export function loadConfig(): Config {
+/** The settings of `env` (this process's environment unless given). */
+export function loadConfig(env: Env = process.env): Config {
   return {
-    databaseUrl: optional("DATABASE_URL"),
-    authDatabaseUrl: optional("AUTH_DATABASE_URL"),
-    rootDatabaseUrl: optional("ROOT_DATABASE_URL"),
-    shadowDatabaseUrl: optional("SHADOW_DATABASE_URL"),
-    dataDir: path.resolve(projectRoot, optional("LEADGRAPH_DATA_DIR") ?? ".data"),
-    pgPort: integer("LEADGRAPH_PG_PORT", 0),
-    port: integer("PORT", 5678),
-    host: optional("HOST") ?? "127.0.0.1",
-    production: process.env.NODE_ENV === "production",
-    workerConcurrency: integer("WORKER_CONCURRENCY", 4),
-    shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 20_000),
-    jwtSecret: optional("JWT_SECRET"),
-    importMaxBytes: integer("LEADGRAPH_IMPORT_MAX_BYTES", 512 * 2 ** 20),
-    corsOrigins: (optional("CORS_ORIGINS") ?? "")
+    databaseUrl: optional(env, "DATABASE_URL"),
+    authDatabaseUrl: optional(env, "AUTH_DATABASE_URL"),
+    rootDatabaseUrl: optional(env, "ROOT_DATABASE_URL"),
+    shadowDatabaseUrl: optional(env, "SHADOW_DATABASE_URL"),
+    dataDir: path.resolve(projectRoot, optional(env, "LEADGRAPH_DATA_DIR") ?? ".data"),
+    pgPort: integer(env, "LEADGRAPH_PG_PORT", 0),
+    port: integer(env, "PORT", 5678),
+    host: optional(env, "HOST") ?? "127.0.0.1",
+    production: env.NODE_ENV === "production",
+    workerConcurrency: integer(env, "WORKER_CONCURRENCY", 4),
+    shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 20_000),
+    jwtSecret: optional(env, "JWT_SECRET"),
+    importMaxBytes: integer(env, "LEADGRAPH_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES),
+    corsOrigins: (optional(env, "CORS_ORIGINS") ?? "")
       .split(",")
       .map((o) => o.trim())
       .filter(Boolean),
     graphql: {
-      maxDepth: integer("MAX_QUERY_DEPTH", 15),
-      maxCost: integer("MAX_QUERY_COST", 50_000),
-      defaultPageSize: integer("DEFAULT_PAGE_SIZE", 50),
-      maxPageSize: integer("MAX_PAGE_SIZE", 500),
-      maxRequestBytes: integer("MAX_REQUEST_BYTES", 100_000),
-      statementTimeout: optional("STATEMENT_TIMEOUT") ?? "15s",
-      persistedOnly: flag("GRAPHQL_PERSISTED_ONLY"),
+      maxDepth: integer(env, "MAX_QUERY_DEPTH", 15),
+      maxCost: integer(env, "MAX_QUERY_COST", 50_000),
+      defaultPageSize: integer(env, "DEFAULT_PAGE_SIZE", 50),
+      maxPageSize: integer(env, "MAX_PAGE_SIZE", 500),
+      maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 100_000),
+      statementTimeout: optional(env, "STATEMENT_TIMEOUT") ?? "15s",
+      persistedOnly: flag(env, "GRAPHQL_PERSISTED_ONLY"),
     },
     instantly: {
-      apiUrl: (optional("INSTANTLY_API_URL") ?? "https://api.instantly.ai/api/v2").replace(/\/+$/, ""),
-      apiKey: optional("INSTANTLY_API_KEY"),
-      webhookSecret: optional("INSTANTLY_WEBHOOK_SECRET"),
-      syncSchedule: optional("INSTANTLY_SYNC_SCHEDULE") ?? "*/10 * * * *",
-      rateLimits:
-        process.env.INSTANTLY_RATE_LIMITS === undefined || process.env.INSTANTLY_RATE_LIMITS === "" ? true : flag("INSTANTLY_RATE_LIMITS"),
-      rateLimitTimeScale: integer("INSTANTLY_RATE_LIMIT_TIME_SCALE", 1) || 1,
-      requestTimeoutMs: integer("INSTANTLY_REQUEST_TIMEOUT_MS", 30_000),
-      maxRetries: integer("INSTANTLY_MAX_RETRIES", 6),
-      retryBaseMs: integer("INSTANTLY_RETRY_BASE_MS", 500),
+      apiUrl: (optional(env, "INSTANTLY_API_URL") ?? DEFAULT_INSTANTLY_API_URL).replace(/\/+$/, ""),
+      apiKey: optional(env, "INSTANTLY_API_KEY"),
+      webhookSecret: optional(env, "INSTANTLY_WEBHOOK_SECRET"),
+      syncSchedule: optional(env, "INSTANTLY_SYNC_SCHEDULE") ?? "*/10 * * * *",
+      rateLimits: env.INSTANTLY_RATE_LIMITS === undefined || env.INSTANTLY_RATE_LIMITS === "" ? true : flag(env, "INSTANTLY_RATE_LIMITS"),
+      rateLimitTimeScale: integer(env, "INSTANTLY_RATE_LIMIT_TIME_SCALE", 1) || 1,
+      requestTimeoutMs: integer(env, "INSTANTLY_REQUEST_TIMEOUT_MS", 30_000),
+      maxRetries: integer(env, "INSTANTLY_MAX_RETRIES", 6),
+      retryBaseMs: integer(env, "INSTANTLY_RETRY_BASE_MS", 500),
     },
   };
+}
+
+/** The API refuses to start in production without a secret to verify tokens with. */
+export function checkJwtSecret(options: Pick<Config, "production" | "jwtSecret">): void {
+  if (options.production && !options.jwtSecret) {
+    throw new Error("JWT_SECRET must be set when NODE_ENV=production: every request needs a token signed with it.");
+  }
 }

@@ -16,6 +16,7 @@ import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connecti
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { anonymousIsDefaultUser, authenticate } from "./auth.ts";
 import { projectRoot, type Config } from "./config.ts";
+import { pgCode, SQLSTATE } from "./database/errors.ts";
 import { VISITOR_ROLE } from "./database/roles.ts";
 import { makePageSizePlugin, makeValidationRulesPlugin } from "./graphql/limits.ts";
 
@@ -46,8 +47,7 @@ export function persistedOperations(): Record<string, string> {
 /** Errors say which limit a request hit; in production everything else is masked. */
 function maskError(production: boolean) {
   return (error: GraphQLError): GraphQLError => {
-    const original = error.originalError as { code?: string } | undefined;
-    if (original?.code === "57014") {
+    if (pgCode(error.originalError) === SQLSTATE.queryCanceled) {
       return new GraphQLError(
         "The query took longer than the statement timeout (STATEMENT_TIMEOUT) and was cancelled; ask for less data.",
         { nodes: error.nodes, path: error.path, extensions: { code: "STATEMENT_TIMEOUT", limit: "STATEMENT_TIMEOUT" } },

@@ -7,7 +7,7 @@ import express from "express";
 import pg from "pg";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
-import type { Config } from "./config.ts";
+import { checkJwtSecret, DEFAULT_IMPORT_MAX_BYTES, type Config } from "./config.ts";
 import { anonymousIsDefaultUser } from "./auth.ts";
 import { makePreset } from "./graphile.config.ts";
 import { importsRouter } from "./sources/csv/http.ts";
@@ -33,9 +33,7 @@ export interface RunningServer {
 const HEALTH_TIMEOUT_MS = 2000;
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  if (options.production && !options.jwtSecret) {
-    throw new Error("JWT_SECRET must be set when NODE_ENV=production: every request needs a token signed with it.");
-  }
+  checkJwtSecret(options);
   const ownPool = !options.pool;
   const pool = options.pool ?? new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
   // An idle client losing its connection (database restart) must not crash us.
@@ -91,7 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     importsRouter({
       pool,
       auth: { jwtSecret: options.jwtSecret, anonymousIsDefaultUser: anonymousIsDefaultUser(options.production, options.host) },
-      maxBytes: options.importMaxBytes ?? 512 * 2 ** 20,
+      maxBytes: options.importMaxBytes ?? DEFAULT_IMPORT_MAX_BYTES,
     }),
   );
   // Instantly webhooks: stored through the same pool (visitor role).

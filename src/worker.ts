@@ -1,27 +1,31 @@
 // The graphile-worker runner: executes the jobs that triggers in the database
-// enqueue (tasks/*.ts, one task per file) and the crontab's recurring jobs.
-import path from "node:path";
-import { Logger, run, type Runner } from "graphile-worker";
-import pg from "pg";
+// enqueue (tasks/*.ts, one task per file: see tasks/README.md) and the
+// crontab's recurring jobs. The tasks are built once, at start, from the
+// settings the worker was given: no task reads the environment itself.
 import fs from "node:fs";
-import { loadConfig, projectRoot } from "./config.ts";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Logger, run, type Runner, type Task, type TaskList } from "graphile-worker";
+import pg from "pg";
+import { projectRoot, type Config } from "./config.ts";
+
+/** What each tasks/*.ts file default-exports: its task, made with the worker's settings. */
+export type TaskFactory = (config: Config) => Task;
+
+const TASKS_DIR = path.join(projectRoot, "tasks");
 
 export interface WorkerOptions {
   databaseUrl: string;
+  /** The settings the tasks and the crontab run with. */
+  config: Config;
   concurrency: number;
   /** How long stop() lets running jobs finish before aborting them. */
   shutdownTimeoutMs: number;
-  /** Defaults to the project's tasks/ folder. */
-  taskDirectory?: string;
+  /** Instead of the project's tasks (a test's own jobs). */
+  taskList?: TaskList;
   /** Only warnings and errors (for a worker inside a CLI command). */
   quiet?: boolean;
 }
-
-// tasks/: one graphile-worker task per file, named <table>__<action>.ts after
-// what it works on, default export. The file name is the task identifier that
-// graphile_worker.add_job('<name>', ...) enqueues (from SQL triggers). Tasks
-// validate their payload, are safe to run twice (jobs run at least once), and
-// succeed quietly when their subject is gone.
 
 const quietLogger = new Logger((scope) => (level, message) => {
   if (level === "error" || level === "warning")
@@ -29,12 +33,26 @@ const quietLogger = new Logger((scope) => (level, message) => {
 });
 
 /**
+ * The tasks of tasks/, each made with `config`. A file's name is its task
+ * identifier, the name graphile_worker.add_job('<name>', ...) enqueues.
+ */
+export async function makeTasks(config: Config): Promise<TaskList> {
+  const tasks: TaskList = {};
+  for (const file of fs.readdirSync(TASKS_DIR).filter((name) => name.endsWith(".ts"))) {
+    const { default: makeTask } = (await import(pathToFileURL(path.join(TASKS_DIR, file)).href)) as { default?: unknown };
+    if (typeof makeTask !== "function") throw new Error(`tasks/${file} must default-export a function (config) => task`);
+    tasks[path.basename(file, ".ts")] = (makeTask as TaskFactory)(config);
+  }
+  return tasks;
+}
+
+/**
  * The crontab file, plus the Instantly sync on INSTANTLY_SYNC_SCHEDULE when an
  * API key is configured (without one there is nothing to sync).
  */
-export function crontab(): string {
+export function crontab(config: Config): string {
   const lines = [fs.readFileSync(path.join(projectRoot, "crontab"), "utf8").trimEnd()];
-  const { apiKey, syncSchedule } = loadConfig().instantly;
+  const { apiKey, syncSchedule } = config.instantly;
   if (apiKey) {
     lines.push(`${syncSchedule} instantly_sync ?jobKey=instantly_sync&jobKeyMode=preserve_run_at&max=3 {"triggeredBy":"cron"}`);
   }
@@ -48,7 +66,7 @@ export function crontab(): string {
  */
 export async function startLocalWorker(
   db: { url: string; embedded?: { owned: boolean } },
-  options: { concurrency: number; shutdownTimeoutMs: number },
+  options: { config: Config; concurrency: number; shutdownTimeoutMs: number },
 ): Promise<() => Promise<void>> {
   if (!db.embedded?.owned) return async () => {};
   const worker = await startWorker({ databaseUrl: db.url, ...options, quiet: true });
@@ -61,6 +79,7 @@ export interface RunningWorker {
 }
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const taskList = options.taskList ?? (await makeTasks(options.config));
   // Our own pool, so that we end it only once every query is done: the worker
   // records a finished job without awaiting it, and a pool ended under that
   // query would leave the job locked (to be run again ~4 hours later).
@@ -73,8 +92,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     concurrency: options.concurrency,
     // Our CLI owns the signals and stops the worker in order (see cli.ts).
     noHandleSignals: true,
-    taskDirectory: options.taskDirectory ?? path.join(projectRoot, "tasks"),
-    crontab: crontab(),
+    taskList,
+    crontab: crontab(options.config),
     gracefulShutdownAbortTimeout: options.shutdownTimeoutMs,
     ...(options.quiet ? { logger: quietLogger } : {}),
   });

@@ -1,10 +1,10 @@
 // Normalises one CSV import (enqueued by the insert trigger on
 // csv_imports_raw / csv_import_rows, or by reprocess_csv_import()).
-import type { Task } from "graphile-worker";
 import { normalizeImport } from "../src/sources/csv/normalize.ts";
 import { isUuid } from "../src/uuid.ts";
+import type { TaskFactory } from "../src/worker.ts";
 
-const task: Task = async (payload, helpers) => {
+const task: TaskFactory = () => async (payload, helpers) => {
   const id = (payload as { id?: unknown } | null)?.id;
   if (!isUuid(id)) throw new Error(`csv_imports_raw__normalize: payload.id must be an import id, got ${JSON.stringify(payload)}`);
   const outcome = await helpers.withPgClient((client) => normalizeImport(client, id));

@@ -3,28 +3,22 @@
 // events -> campaigns, companies, leads, campaign_leads, events. One at a
 // time: a session advisory lock (it dies with a killed worker, unlike a
 // graphile-worker queue lock), so batches never race each other.
-import type { Task } from "graphile-worker";
+import { LOCKS, withSessionLock } from "../src/database/locks.ts";
 import { normalizeInstantly, type NormalizeCounts } from "../src/sources/instantly/normalize.ts";
-import { LOCK_CLASS, NORMALIZER_LOCK } from "../src/sources/instantly/sync.ts";
+import type { TaskFactory } from "../src/worker.ts";
 
-const task: Task = async (_payload, helpers) => {
+const task: TaskFactory = () => async (_payload, helpers) => {
   const total: NormalizeCounts = { campaigns: 0, leads: 0, emails: 0, webhooks: 0, rejected: 0 };
   await helpers.withPgClient(async (client) => {
     for (;;) {
       // Another job is draining: it will see our rows too (it looks again
       // after letting go of the lock), so this one need not wait, holding a
       // worker slot that the sync's own jobs need.
-      const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1, $2) as locked", [
-        LOCK_CLASS,
-        NORMALIZER_LOCK,
-      ]);
-      if (!rows[0]!.locked) return;
-      try {
+      const drained = await withSessionLock(client, LOCKS.instantlyNormalizer, async () => {
         const counts = await normalizeInstantly(client);
         for (const key of Object.keys(total) as (keyof NormalizeCounts)[]) total[key] += counts[key];
-      } finally {
-        await client.query("select pg_advisory_unlock($1, $2)", [LOCK_CLASS, NORMALIZER_LOCK]).catch(() => {});
-      }
+      });
+      if (!drained) return;
       // Rows queued while we held the lock, whose own job found it taken.
       const { rows: left } = await client.query("select 1 from leadgraph_private.instantly_pending limit 1");
       if (!left.length) return;

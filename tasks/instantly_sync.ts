@@ -1,21 +1,20 @@
 // One Instantly sync run (enqueued by the worker's crontab, by
 // `leadgraph sync instantly` and by inserts into instantly_sync_requests):
-// records the run and fans out to one job per resource (src/sources/instantly/sync.ts).
-import type { Task } from "graphile-worker";
-import { loadConfig } from "../src/config.ts";
-import { jobDb, recordFailedRun, startRun, type TriggeredBy } from "../src/sources/instantly/sync.ts";
+// records the run and fans out to one job per resource (src/sources/instantly/sync/run.ts).
+import { jobDb, recordFailedRun, startRun, type TriggeredBy } from "../src/sources/instantly/sync/run.ts";
 import { isUuid } from "../src/uuid.ts";
+import type { TaskFactory } from "../src/worker.ts";
 
 const TRIGGERS: TriggeredBy[] = ["cron", "cli", "request"];
 
-const task: Task = async (payload, helpers) => {
+const task: TaskFactory = (config) => async (payload, helpers) => {
   const { requestId, triggeredBy } = (payload ?? {}) as { requestId?: unknown; triggeredBy?: unknown };
   if (requestId !== undefined && requestId !== null && !isUuid(requestId)) {
     throw new Error(`instantly_sync: payload.requestId must be a request id, got ${JSON.stringify(payload)}`);
   }
   const trigger = TRIGGERS.includes(triggeredBy as TriggeredBy) ? (triggeredBy as TriggeredBy) : "cron";
   const db = jobDb(helpers);
-  if (!loadConfig().instantly.apiKey) {
+  if (!config.instantly.apiKey) {
     // Asked for explicitly: leave a run that says why nothing happened.
     if (trigger !== "cron")
       await recordFailedRun(

@@ -1,7 +1,9 @@
-// The campaigns part of an Instantly sync run (see src/sources/instantly/sync.ts).
-import type { Task } from "graphile-worker";
-import { runResourceJob } from "../src/sources/instantly/sync.ts";
+// The campaigns part of an Instantly sync run (src/sources/instantly/sync/campaigns.ts;
+// the job machinery in src/sources/instantly/sync/resource.ts).
+import { syncCampaigns } from "../src/sources/instantly/sync/campaigns.ts";
+import { runResourceJob } from "../src/sources/instantly/sync/resource.ts";
+import type { TaskFactory } from "../src/worker.ts";
 
-const task: Task = (payload, helpers) => runResourceJob("campaigns", payload, helpers);
+const task: TaskFactory = (config) => (payload, helpers) => runResourceJob("campaigns", syncCampaigns, config.instantly, payload, helpers);
 
 export default task;

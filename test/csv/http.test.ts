@@ -1,6 +1,7 @@
 // POST /imports over real HTTP, with a real worker normalising the upload.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../../src/auth.ts";
+import { loadConfig } from "../../src/config.ts";
 import { startWorker, type RunningWorker } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
@@ -13,7 +14,7 @@ let worker: RunningWorker;
 beforeAll(async () => {
   db = await createTestDatabase();
   server = await startTestServer(db, { jwtSecret: SECRET });
-  worker = await startWorker({ databaseUrl: db.url, concurrency: 1, shutdownTimeoutMs: 5000, quiet: true });
+  worker = await startWorker({ databaseUrl: db.url, config: loadConfig(), concurrency: 1, shutdownTimeoutMs: 5000, quiet: true });
 });
 afterAll(() => worker?.stop());
 

@@ -2,6 +2,7 @@
 // the real upload, the real trigger, the real worker task.
 import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
 import { normalizeImport } from "../../src/sources/csv/normalize.ts";
 import { uploadCsv } from "../../src/sources/csv/upload.ts";
 import { startWorker } from "../../src/worker.ts";
@@ -232,7 +233,7 @@ describe("CSV import normalisation", () => {
   });
 
   it("runs in the worker: the upload's commit enqueues the job, and reprocess_csv_import() runs it again", async () => {
-    const worker = await startWorker({ databaseUrl: db.url, concurrency: 1, shutdownTimeoutMs: 5000 });
+    const worker = await startWorker({ databaseUrl: db.url, config: loadConfig(), concurrency: 1, shutdownTimeoutMs: 5000 });
     try {
       const { importId } = await upload("Email,First Name\nworker@queue.example,Wanda\n");
       const status = async () =>
@@ -256,7 +257,7 @@ describe("CSV import normalisation", () => {
 
   it("works the same for an import and rows inserted through GraphQL, owned by the caller", async () => {
     const server = await startTestServer(db);
-    const worker = await startWorker({ databaseUrl: db.url, concurrency: 1, shutdownTimeoutMs: 5000 });
+    const worker = await startWorker({ databaseUrl: db.url, config: loadConfig(), concurrency: 1, shutdownTimeoutMs: 5000 });
     try {
       const created = await server.graphql(
         `mutation { createCsvImportsRaw(input: { csvImportsRaw: { fileName: "api.csv", headers: ["Email", "First Name"] } }) {

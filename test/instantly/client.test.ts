@@ -19,7 +19,7 @@ import {
 } from "../../src/sources/instantly/api/client.ts";
 import { startFakeInstantly, type FakeInstantly } from "../../tools/fake-instantly/server.ts";
 import { INSTANTLY_RATE_LIMITS, RateLimiter, sharedRateLimiter } from "../../src/sources/instantly/api/rate-limiter.ts";
-import { validateRecords, type InstantlyEmail, type InstantlyResource } from "../../src/sources/instantly/api/schemas.ts";
+import { validateRecords, type InstantlyResource } from "../../src/sources/instantly/api/schemas.ts";
 
 const KEY = "ZmFrZS13b3Jrc3BhY2U6dGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==";
 
@@ -593,7 +593,7 @@ describe("validation", () => {
     const booleanFlag = { id: "e4", is_unread: true, step: 0 };
     const notIso = { id: "e5", timestamp_email: "last Tuesday" };
     const noId = { subject: "Hi" };
-    const { valid, rejected } = validateRecords<InstantlyEmail>("email", [good, minimal, wrongTimestamp, booleanFlag, notIso, noId, 42]);
+    const { valid, rejected } = validateRecords("email", [good, minimal, wrongTimestamp, booleanFlag, notIso, noId, 42]);
     expect(valid.map((v) => v.raw)).toEqual([good, minimal]);
     expect(valid[0]!.record).toEqual(good);
     expect(valid[0]!.record.a_field_instantly_added_later).toEqual({ nested: [1, 2] });

@@ -5,6 +5,7 @@
 import type pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { normalizeInstantly, type NormalizeCounts } from "../../src/sources/instantly/normalize.ts";
+import { upsertCampaigns, upsertEmails, upsertLeads } from "../../src/sources/instantly/raw.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 
 const WORKSPACE = "c0ffee00-1111-4222-8333-444455556666";
@@ -186,39 +187,19 @@ function emailId(): string {
 }
 
 // ---------------------------------------------------------------------------
-// Storing raw rows the way the sync and the webhook endpoint do.
+// Storing raw rows the way the sync (src/sources/instantly/raw.ts) and the
+// webhook endpoint do.
 
 async function storeCampaign(campaign: Record<string, unknown> & { id: string }, stats: unknown = null, pool: pg.Pool = db.pool) {
-  await pool.query(
-    `insert into instantly_campaigns_raw as t (instantly_campaign_id, campaign_name, campaign_status, raw_json)
-     values ($1, $2, $3, $4)
-     on conflict (instantly_campaign_id) do update set campaign_name = excluded.campaign_name,
-       campaign_status = excluded.campaign_status, raw_json = excluded.raw_json
-     where t.raw_json is distinct from excluded.raw_json`,
-    [campaign.id, campaign.name, campaign.status, { campaign, analytics: stats }],
-  );
+  await upsertCampaigns(pool, [{ id: campaign.id, raw: { campaign, analytics: stats } }]);
 }
 
 async function storeLeads(leads: Array<Record<string, unknown>>, pool: pg.Pool = db.pool) {
-  await pool.query(
-    `insert into instantly_leads_raw as t (instantly_lead_id, instantly_campaign_id, email, raw_json)
-     select x ->> 'id', x ->> 'campaign', lower(btrim(x ->> 'email')), x from jsonb_array_elements($1::jsonb) x
-     on conflict (instantly_lead_id) do update set instantly_campaign_id = excluded.instantly_campaign_id,
-       email = excluded.email, raw_json = excluded.raw_json
-     where t.raw_json is distinct from excluded.raw_json`,
-    [JSON.stringify(leads)],
-  );
+  await upsertLeads(pool, leads);
 }
 
 async function storeEmails(emails: Array<Record<string, unknown>>, pool: pg.Pool = db.pool) {
-  await pool.query(
-    `insert into instantly_emails_raw as t (instantly_email_id, instantly_campaign_id, email_address, raw_json)
-     select x ->> 'id', x ->> 'campaign_id', lower(btrim(x ->> 'lead')), x from jsonb_array_elements($1::jsonb) x
-     on conflict (instantly_email_id) do update set instantly_campaign_id = excluded.instantly_campaign_id,
-       email_address = excluded.email_address, raw_json = excluded.raw_json
-     where t.raw_json is distinct from excluded.raw_json`,
-    [JSON.stringify(emails)],
-  );
+  await upsertEmails(pool, emails);
 }
 
 async function deliver(payload: unknown, pool: pg.Pool = db.pool): Promise<{ id: string; deliveries: number }> {
@@ -297,7 +278,7 @@ beforeAll(async () => {
 
 describe("the normalisation queue", () => {
   it("queues every new raw campaign, lead, email and webhook delivery, schedules the job, and drains the queue", async () => {
-    await db.pool.query("delete from graphile_worker._private_jobs");
+    await db.pool.query("select graphile_worker.complete_jobs(array(select id from graphile_worker.jobs))");
     const campaign = "0199aaaa-0000-7000-8000-00000000q001";
     const email = emailId();
     await storeCampaign(instantlyCampaign(campaign, { name: "Queue test" }));

@@ -4,7 +4,9 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../../src/config.ts";
+import { loadConfig, projectRoot, type Config } from "../../src/config.ts";
+import { LOCK_CLASS, LOCKS } from "../../src/database/locks.ts";
+import { startRun, type Db } from "../../src/sources/instantly/sync/run.ts";
 import { startFakeInstantly, type FakeInstantly } from "../../tools/fake-instantly/server.ts";
 import { crontab, startWorker } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -25,8 +27,9 @@ function instantlyEnv(fake: FakeInstantly, key = KEY): Record<string, string> {
   };
 }
 
-function useEnv(env: Record<string, string>) {
-  Object.assign(process.env, env);
+/** The settings of a worker in this process with `env` on top of ours. */
+function configWith(env: Record<string, string>): Config {
+  return loadConfig({ ...process.env, ...env });
 }
 
 interface RunRow {
@@ -90,8 +93,14 @@ async function snapshot(db: TestDatabase) {
   return rows[0].s as Record<string, string[] | null>;
 }
 
-async function withWorker<T>(db: TestDatabase, work: () => Promise<T>): Promise<T> {
-  const worker = await startWorker({ databaseUrl: db.url, concurrency: 4, shutdownTimeoutMs: 5000, quiet: true });
+async function withWorker<T>(db: TestDatabase, work: () => Promise<T>, instantly = instantlyEnv(fake)): Promise<T> {
+  const worker = await startWorker({
+    databaseUrl: db.url,
+    config: configWith(instantly),
+    concurrency: 4,
+    shutdownTimeoutMs: 5000,
+    quiet: true,
+  });
   try {
     return await work();
   } finally {
@@ -105,7 +114,7 @@ function spawnWorker(db: TestDatabase, env: Record<string, string> = {}) {
     path.join(projectRoot, "node_modules/.bin/node"),
     [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"],
     {
-      env: { ...process.env, DATABASE_URL: db.url, ...env },
+      env: { ...process.env, DATABASE_URL: db.url, ...instantlyEnv(fake), ...env },
       stdio: ["ignore", "ignore", "pipe"],
       detached: true,
     },
@@ -128,18 +137,15 @@ let fake: FakeInstantly;
 let clean: TestDatabase;
 let cleanRun: RunRow;
 let cleanState: Record<string, string[] | null>;
-const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   fake = await startFakeInstantly({ campaigns: 4, accounts: 6, emails: 800, timeScale: 600 });
-  useEnv(instantlyEnv(fake));
   clean = await createTestDatabase();
   cleanRun = await withWorker(clean, () => sync(clean));
   cleanState = await snapshot(clean);
 });
 
 afterAll(async () => {
-  process.env = savedEnv;
   await fake?.close();
 });
 
@@ -345,14 +351,12 @@ describe("faults", () => {
   it("a key Instantly refuses (401) fails the run at once, saying what to fix", async () => {
     const strict = await startFakeInstantly({ campaigns: 1, accounts: 1, emails: 10, apiKey: "the-right-key", timeScale: 600 });
     const db = await createTestDatabase();
-    useEnv(instantlyEnv(strict, "a-wrong-key"));
     try {
-      const run = await withWorker(db, () => sync(db));
+      const run = await withWorker(db, () => sync(db), instantlyEnv(strict, "a-wrong-key"));
       expect(run.status).toBe("failed");
       expect(run.error).toMatch(/INSTANTLY_API_KEY/);
       expect(strict.stats.unauthorized).toBeLessThanOrEqual(2); // campaigns and accounts, no retries
     } finally {
-      useEnv(instantlyEnv(fake));
       await strict.close();
     }
   });
@@ -360,13 +364,11 @@ describe("faults", () => {
   it("a key without the scopes (403) fails the run naming the scopes it needs", async () => {
     const scoped = await startFakeInstantly({ campaigns: 1, accounts: 1, emails: 10, scopes: ["campaigns:read"], timeScale: 600 });
     const db = await createTestDatabase();
-    useEnv(instantlyEnv(scoped));
     try {
-      const run = await withWorker(db, () => sync(db));
+      const run = await withWorker(db, () => sync(db), instantlyEnv(scoped));
       expect(run.status).toBe("failed");
       expect(run.error).toMatch(/accounts:read|all:read/);
     } finally {
-      useEnv(instantlyEnv(fake));
       await scoped.close();
     }
   });
@@ -392,18 +394,55 @@ describe("starting a sync", () => {
     expect(await snapshot(db)).toEqual(cleanState);
   });
 
-  it("the worker's crontab syncs on INSTANTLY_SYNC_SCHEDULE only when a key is configured", () => {
-    expect(crontab()).toMatch(/^\*\/10 \* \* \* \* instantly_sync \?.*jobKey=instantly_sync/m);
-    const key = process.env.INSTANTLY_API_KEY;
+  it("a run is alive while its parts wait in the queue or run under their lock, and is interrupted once they cannot", async () => {
+    // No worker: the run's jobs wait in graphile-worker's queue.
+    const db = await createTestDatabase();
+    const conn: Db = {
+      query: (sql, values) => db.pool.query(sql, values),
+      withClient: async (work) => {
+        const client = await db.pool.connect();
+        try {
+          return await work(client);
+        } finally {
+          client.release();
+        }
+      },
+    };
+    const first = await startRun(conn, "cli");
+    expect(first.joined).toBe(false);
+    const { rows: jobs } = await db.pool.query<{ id: string; key: string }>("select id, key from graphile_worker.jobs order by key");
+    expect(jobs.map((j) => j.key)).toEqual([`instantly_sync__accounts:${first.runId}`, `instantly_sync__campaigns:${first.runId}`]);
+    expect(await startRun(conn, "cli")).toEqual({ runId: first.runId, joined: true });
+
+    // The campaigns run (their lock is held), the accounts' job failed for good: still alive.
+    await db.pool.query("select graphile_worker.permanently_fail_jobs($1::bigint[], 'test')", [jobs.map((j) => j.id)]);
+    await db.pool.query("update instantly_sync_run_resources set status = 'running' where run_id = $1 and resource = 'campaigns'", [
+      first.runId,
+    ]);
+    const holder = await db.pool.connect();
+    const lock = [LOCK_CLASS, LOCKS.instantlySyncResource.campaigns];
     try {
-      process.env.INSTANTLY_SYNC_SCHEDULE = "*/5 * * * *";
-      expect(crontab()).toMatch(/^\*\/5 \* \* \* \* instantly_sync /m);
-      delete process.env.INSTANTLY_API_KEY;
-      expect(crontab()).not.toMatch(/instantly_sync/);
+      await holder.query("select pg_advisory_lock($1, $2)", lock);
+      expect(await startRun(conn, "cli")).toEqual({ runId: first.runId, joined: true });
     } finally {
-      process.env.INSTANTLY_API_KEY = key;
-      delete process.env.INSTANTLY_SYNC_SCHEDULE;
+      await holder.query("select pg_advisory_unlock($1, $2)", lock);
+      holder.release();
     }
+
+    const next = await startRun(conn, "cli");
+    expect(next.joined).toBe(false);
+    const { rows: runs } = await db.pool.query("select id, status from instantly_sync_runs order by started_at");
+    expect(runs).toEqual([
+      { id: first.runId, status: "interrupted" },
+      { id: next.runId, status: "running" },
+    ]);
+  });
+
+  it("the worker's crontab syncs on INSTANTLY_SYNC_SCHEDULE only when a key is configured", () => {
+    const env = instantlyEnv(fake);
+    expect(crontab(configWith(env))).toMatch(/^\*\/10 \* \* \* \* instantly_sync \?.*jobKey=instantly_sync/m);
+    expect(crontab(configWith({ ...env, INSTANTLY_SYNC_SCHEDULE: "*/5 * * * *" }))).toMatch(/^\*\/5 \* \* \* \* instantly_sync /m);
+    expect(crontab(configWith({ ...env, INSTANTLY_API_KEY: "" }))).not.toMatch(/instantly_sync/);
   });
 
   it("new emails in Instantly arrive with the next sync, and only they are fetched", async () => {

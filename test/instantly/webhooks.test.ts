@@ -3,6 +3,7 @@
 // events on the lead's timeline, merged with the sync's copy of the same email.
 // Payload shapes follow shared/reference/instantly-api-v2.md §3 (values synthetic).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
 import { startWorker, type RunningWorker } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
@@ -19,7 +20,7 @@ let worker: RunningWorker;
 beforeAll(async () => {
   db = await createTestDatabase();
   server = await startTestServer(db, { instantlyWebhookSecret: SECRET });
-  worker = await startWorker({ databaseUrl: db.url, concurrency: 1, shutdownTimeoutMs: 5000, quiet: true });
+  worker = await startWorker({ databaseUrl: db.url, config: loadConfig(), concurrency: 1, shutdownTimeoutMs: 5000, quiet: true });
 });
 afterAll(() => worker?.stop());
 

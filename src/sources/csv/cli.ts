@@ -9,6 +9,7 @@ import type { Config } from "../../config.ts";
 import type { Database } from "../../database/index.ts";
 import { DEFAULT_CSV_LIMITS } from "./reader.ts";
 import { uploadCsv } from "./upload.ts";
+import { pollUntil } from "../../progress.ts";
 import { isUuid } from "../../uuid.ts";
 
 export interface ImportOptions {
@@ -88,38 +89,35 @@ export async function runImport(file: string | undefined, options: ImportOptions
     }
 
     const { startLocalWorker } = await import("../../worker.ts");
-    const stopWorker = await startLocalWorker(db, { concurrency: 1, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    const stopWorker = await startLocalWorker(db, { config, concurrency: 1, shutdownTimeoutMs: config.shutdownTimeoutMs });
     try {
       const bar = new SingleBar(
         { format: "normalising [{bar}] {percentage}% | {value}/{total} rows | {status}", stream: process.stderr },
         undefined,
       );
       let started = false;
-      const waitingSince = Date.now();
-      let hinted = false;
-      for (;;) {
-        const { rows } = await pool.query<ImportRecord>("select * from csv_imports_raw where id = $1", [importId]);
-        const record = rows[0];
-        if (!record) throw new Error(`import ${importId} is gone`);
-        if (!started) {
-          bar.start(Math.max(record.total_rows, 1), 0, { status: record.import_status });
-          started = true;
-        }
-        bar.setTotal(Math.max(record.total_rows, 1));
-        bar.update(record.processed_rows, { status: record.import_status });
-        if (FINISHED.includes(record.import_status)) {
-          bar.update(record.total_rows, { status: record.import_status });
-          bar.stop();
-          console.error(summary(record));
-          console.log(importId);
-          return record.import_status === "failed" ? 1 : 0;
-        }
-        if (!hinted && record.import_status === "uploaded" && Date.now() - waitingSince > 10_000) {
-          console.error("\nleadgraph: still waiting for a worker to pick the import up: is `npm start` or `leadgraph worker` running?");
-          hinted = true;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      let status = "uploaded";
+      const record = await pollUntil(
+        async () => {
+          const { rows } = await pool.query<ImportRecord>("select * from csv_imports_raw where id = $1", [importId]);
+          const record = rows[0];
+          if (!record) throw new Error(`import ${importId} is gone`);
+          status = record.import_status;
+          if (!started) {
+            bar.start(Math.max(record.total_rows, 1), 0, { status });
+            started = true;
+          }
+          bar.setTotal(Math.max(record.total_rows, 1));
+          bar.update(record.processed_rows, { status });
+          return FINISHED.includes(status) ? record : undefined;
+        },
+        { intervalMs: 250, worker: { task: "pick the import up", waiting: () => status === "uploaded" } },
+      );
+      bar.update(record.total_rows, { status: record.import_status });
+      bar.stop();
+      console.error(summary(record));
+      console.log(importId);
+      return record.import_status === "failed" ? 1 : 0;
     } finally {
       await stopWorker();
     }

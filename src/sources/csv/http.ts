@@ -10,6 +10,7 @@ import { authenticate, type AuthError, type AuthOptions } from "../../auth.ts";
 import { CsvError, DEFAULT_CSV_LIMITS } from "./reader.ts";
 import { uploadCsv } from "./upload.ts";
 import { isUuid } from "../../uuid.ts";
+import { pgCode, SQLSTATE } from "../../database/errors.ts";
 
 export interface ImportsRouteOptions {
   pool: pg.Pool;
@@ -54,10 +55,10 @@ export function importsRouter(options: ImportsRouteOptions): express.Router {
     };
     const fail = (error: unknown) => {
       if (res.headersSent) return;
-      const code = (error as { code?: string }).code;
+      const code = pgCode(error);
       if (error instanceof CsvError) res.status(400).json({ error: error.message });
-      else if (code === "23503") res.status(400).json({ error: `no campaign with id ${campaignId}` });
-      else if (code === "42501") res.status(403).json({ error: "not allowed to upload imports" });
+      else if (code === SQLSTATE.foreignKeyViolation) res.status(400).json({ error: `no campaign with id ${campaignId}` });
+      else if (code === SQLSTATE.insufficientPrivilege) res.status(403).json({ error: "not allowed to upload imports" });
       else {
         console.error("POST /imports failed:", error);
         res.status(500).json({ error: "The upload failed; nothing was stored." });

@@ -4,6 +4,7 @@
 // wrong with the file. What a row means is the normaliser's business.
 import { Readable } from "node:stream";
 import { CsvError as ParseError, parse } from "csv-parse";
+import { DEFAULT_IMPORT_MAX_BYTES } from "../../config.ts";
 
 export interface CsvLimits {
   /** Largest file accepted, in bytes. */
@@ -12,7 +13,7 @@ export interface CsvLimits {
   maxRecordBytes: number;
 }
 
-export const DEFAULT_CSV_LIMITS: CsvLimits = { maxFileBytes: 512 * 2 ** 20, maxRecordBytes: 1 * 2 ** 20 };
+export const DEFAULT_CSV_LIMITS: CsvLimits = { maxFileBytes: DEFAULT_IMPORT_MAX_BYTES, maxRecordBytes: 1 * 2 ** 20 };
 
 /** A file that cannot be read as CSV; the message says why. */
 export class CsvError extends Error {
@@ -175,10 +176,11 @@ export async function openCsv(input: Readable, limits: CsvLimits = DEFAULT_CSV_L
     if (e.code === "CSV_MAX_RECORD_SIZE") {
       return new CsvError(
         `A row near line ${e.lines ?? "?"} is larger than ${limits.maxRecordBytes} bytes: an unclosed quote, or a cell too large to import.`,
+        { cause: error },
       );
     }
     if (error instanceof ParseError || (typeof e.code === "string" && e.code.startsWith("CSV_"))) {
-      return new CsvError(`The file is not valid CSV: ${e.message}`);
+      return new CsvError(`The file is not valid CSV: ${e.message}`, { cause: error });
     }
     return error as Error;
   };

@@ -5,7 +5,8 @@
 import pg from "pg";
 import type { Config } from "../../config.ts";
 import type { Database } from "../../database/index.ts";
-import { RESOURCES } from "./sync.ts";
+import { pollUntil } from "../../progress.ts";
+import { RESOURCES } from "./sync/run.ts";
 
 interface RunRecord {
   id: string;
@@ -29,7 +30,6 @@ interface ResourceRecord {
 }
 
 const FINISHED = ["completed", "completed_with_errors", "failed", "interrupted"];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function resourceLine(r: ResourceRecord): string {
   const rows = `${r.rows_stored} stored${r.rows_rejected ? `, ${r.rows_rejected} rejected` : ""}`;
@@ -59,46 +59,41 @@ export async function runSync(options: { wait?: boolean }, db: Database, config:
       return 0;
     }
     const { startLocalWorker } = await import("../../worker.ts");
-    stopWorker = await startLocalWorker(db, { concurrency: config.workerConcurrency, shutdownTimeoutMs: config.shutdownTimeoutMs });
-    const waitingSince = Date.now();
-    let runId: string | null = null;
-    while (!runId) {
-      runId =
+    stopWorker = await startLocalWorker(db, { config, concurrency: config.workerConcurrency, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    const runId = await pollUntil(
+      async () =>
         (await pool.query<{ run_id: string | null }>("select run_id from instantly_sync_requests where id = $1", [requestId])).rows[0]
-          ?.run_id ?? null;
-      if (!runId) {
-        if (Date.now() - waitingSince > 15_000 && Date.now() - waitingSince < 16_000) {
-          console.error("leadgraph: still waiting for a worker to start the sync: is `npm start` or `leadgraph worker` running?");
-        }
-        await sleep(250);
-      }
-    }
+          ?.run_id ?? undefined,
+      { intervalMs: 250, worker: { task: "start the sync" } },
+    );
     const tty = process.stderr.isTTY;
     let shown = "";
-    let run: RunRecord;
-    let resources: ResourceRecord[];
-    for (;;) {
-      run = (await pool.query<RunRecord>("select * from instantly_sync_runs where id = $1", [runId])).rows[0]!;
-      resources = (
-        await pool.query<ResourceRecord>(
-          "select * from instantly_sync_run_resources where run_id = $1 order by array_position($2::text[], resource)",
-          [runId, RESOURCES],
-        )
-      ).rows;
-      const pending = Number((await pool.query<{ n: string }>("select count(*) as n from leadgraph_private.instantly_pending")).rows[0]!.n);
-      const status = [
-        `Instantly sync ${run.id}: ${run.status}`,
-        ...resources.map(resourceLine),
-        `  waiting for normalisation: ${pending} raw rows`,
-      ].join("\n");
-      if (status !== shown) {
-        if (tty && shown) process.stderr.write(`\x1b[${shown.split("\n").length}A\x1b[J`);
-        if (tty || !shown || FINISHED.includes(run.status)) process.stderr.write(status + "\n");
-        shown = status;
-      }
-      if (FINISHED.includes(run.status) && pending === 0) break;
-      await sleep(500);
-    }
+    const run = await pollUntil(
+      async () => {
+        const run = (await pool.query<RunRecord>("select * from instantly_sync_runs where id = $1", [runId])).rows[0]!;
+        const resources = (
+          await pool.query<ResourceRecord>(
+            "select * from instantly_sync_run_resources where run_id = $1 order by array_position($2::text[], resource)",
+            [runId, RESOURCES],
+          )
+        ).rows;
+        const pending = Number(
+          (await pool.query<{ n: string }>("select count(*) as n from leadgraph_private.instantly_pending")).rows[0]!.n,
+        );
+        const status = [
+          `Instantly sync ${run.id}: ${run.status}`,
+          ...resources.map(resourceLine),
+          `  waiting for normalisation: ${pending} raw rows`,
+        ].join("\n");
+        if (status !== shown) {
+          if (tty && shown) process.stderr.write(`\x1b[${shown.split("\n").length}A\x1b[J`);
+          if (tty || !shown || FINISHED.includes(run.status)) process.stderr.write(status + "\n");
+          shown = status;
+        }
+        return FINISHED.includes(run.status) && pending === 0 ? run : undefined;
+      },
+      { intervalMs: 500 },
+    );
     const summary = (
       await pool.query<{ campaigns: string; leads: string; events: string; rejects: string }>(
         `select (select count(*) from campaigns where instantly_campaign_id is not null) as campaigns,

@@ -1,7 +1,7 @@
 // POST /webhooks/instantly: Instantly's webhook deliveries. Instantly signs
 // nothing; the only authentication it offers is custom headers set on the
 // webhook, so we require a shared secret in one (INSTANTLY_WEBHOOK_SECRET).
-// The payload is stored as received (receive_instantly_webhook) and answered
+// The payload is stored as received (./raw.ts storeWebhook) and answered
 // at once; the insert queues it for the normaliser, which makes the event.
 import { timingSafeEqual } from "node:crypto";
 import express, { type Router } from "express";
@@ -9,6 +9,7 @@ import type pg from "pg";
 import { VISITOR_ROLE } from "../../database/roles.ts";
 import { inTransaction } from "../../database/transaction.ts";
 import { sanitized, unstorable } from "./api/storable.ts";
+import { storeWebhook } from "./raw.ts";
 
 export const WEBHOOK_PATH = "/webhooks/instantly";
 export const WEBHOOK_SECRET_HEADER = "x-leadgraph-webhook-secret";
@@ -67,11 +68,7 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
           // jsonb stores no NUL characters or lone surrogates: such a payload is
           // kept with them replaced (U+FFFD) rather than refused forever
           // (Instantly would retry, then switch the webhook off).
-          const storable = unstorable(payload) ? sanitized(payload) : payload;
-          const { rows } = await client.query<{ id: string; deliveries: number }>("select * from receive_instantly_webhook($1::jsonb)", [
-            JSON.stringify(storable),
-          ]);
-          return rows[0]!;
+          return storeWebhook(client, unstorable(payload) ? sanitized(payload) : payload);
         });
         res.status(200).json({ id: row.id, duplicate: row.deliveries > 1 });
       } catch (error) {

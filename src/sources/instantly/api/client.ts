@@ -8,19 +8,19 @@
 //   once (InstantlyAuthError); other 4xx are not retried (InstantlyApiError).
 // - Cursor pagination with limit=100, stopping on an empty page (the last page
 //   may still carry a cursor) or a missing cursor; a repeated cursor is an error.
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { INSTANTLY_RATE_LIMITS, sharedRateLimiter, type RateLimitBucket, type RateLimiter, type RateLimitSlot } from "./rate-limiter.ts";
+import path from "node:path";
+import { projectRoot } from "../../../config.ts";
+import type { RateLimitBucket, RateLimiter, RateLimitSlot } from "./rate-limiter.ts";
 
-export const INSTANTLY_DEFAULT_BASE_URL = "https://api.instantly.ai/api/v2";
 /** Page size of every list call: Instantly's maximum (its default is 10). */
 export const PAGE_LIMIT = 100;
 /** The scopes leadgraph's API key needs. */
-export const REQUIRED_SCOPES = ["campaigns:read", "accounts:read", "emails:read", "leads:read"] as const;
+const REQUIRED_SCOPES = ["campaigns:read", "accounts:read", "emails:read", "leads:read"] as const;
 
 function packageVersion(): string {
   try {
-    const pkg: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    const pkg: unknown = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8"));
     const version = (pkg as { version?: unknown } | null)?.version;
     return typeof version === "string" ? version : "0.0.0";
   } catch {
@@ -36,12 +36,12 @@ const RETRY_AFTER_MAX_MS = 5 * 60_000;
 export type RequestStatus = number | "timeout" | "network" | "bad_body";
 
 export interface InstantlyClientOptions {
-  /** e.g. INSTANTLY_API_URL, default https://api.instantly.ai/api/v2 (no trailing slash needed). */
+  /** INSTANTLY_API_URL (no trailing slash needed). */
   baseUrl: string;
   apiKey: string;
   userAgent?: string;
-  /** Default: the process-wide limiter of this base URL and key, at Instantly's limits. */
-  limiter?: RateLimiter;
+  /** Paces every attempt: the one limiter of this workspace in the process (sharedRateLimiter), so clients together stay under its limits. */
+  limiter: RateLimiter;
   /** Per attempt, including reading the body. Default 30,000. */
   timeoutMs?: number;
   /** Retries after the first attempt. Default 6. */
@@ -129,11 +129,10 @@ export class InstantlyClient {
 
   constructor(options: InstantlyClientOptions) {
     if (!options.apiKey) throw new Error("InstantlyClient: an API key is required (INSTANTLY_API_KEY)");
-    this.baseUrl = (options.baseUrl || INSTANTLY_DEFAULT_BASE_URL).replace(/\/+$/, "");
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.apiKey = options.apiKey;
     this.userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
-    const keyHash = createHash("sha256").update(options.apiKey).digest("hex").slice(0, 16);
-    this.limiter = options.limiter ?? sharedRateLimiter(`${this.baseUrl}#${keyHash}`, INSTANTLY_RATE_LIMITS);
+    this.limiter = options.limiter;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxRetries = Math.max(0, options.maxRetries ?? 6);
     this.retryBaseMs = options.retryBaseMs ?? 500;

@@ -30,7 +30,7 @@ const day = z
   .string()
   .refine((value) => /^\d{4}-\d{2}-\d{2}/.test(value) && isIsoTimestamp(value), { message: "expected a date YYYY-MM-DD" });
 
-export const campaignSchema = z.looseObject({
+const campaignSchema = z.looseObject({
   id,
   name: text,
   status: num,
@@ -77,7 +77,7 @@ export const campaignSchema = z.looseObject({
   provider_routing_rules: anyArray,
 });
 
-export const campaignAnalyticsSchema = z.looseObject({
+const campaignAnalyticsSchema = z.looseObject({
   campaign_id: id,
   campaign_name: text,
   campaign_status: num,
@@ -106,7 +106,7 @@ export const campaignAnalyticsSchema = z.looseObject({
 });
 
 /** A row of GET /campaigns/analytics/daily: no campaign id (it is the request's); `date` is its key. */
-export const dailyAnalyticsSchema = z.looseObject({
+const dailyAnalyticsSchema = z.looseObject({
   date: day,
   sent: num,
   contacted: num,
@@ -123,7 +123,7 @@ export const dailyAnalyticsSchema = z.looseObject({
   unique_opportunities: num,
 });
 
-export const accountSchema = z.looseObject({
+const accountSchema = z.looseObject({
   /** The account's identifier (accounts have no id). */
   email: id,
   first_name: text,
@@ -156,7 +156,7 @@ export const accountSchema = z.looseObject({
   tags: anyArray,
 });
 
-export const emailSchema = z.looseObject({
+const emailSchema = z.looseObject({
   id,
   timestamp_created: timestamp,
   timestamp_email: timestamp,
@@ -195,7 +195,7 @@ export const emailSchema = z.looseObject({
   ai_agent_id: text,
 });
 
-export const leadSchema = z.looseObject({
+const leadSchema = z.looseObject({
   id,
   timestamp_created: timestamp,
   timestamp_updated: timestamp,
@@ -246,16 +246,7 @@ export const leadSchema = z.looseObject({
   last_contacted_from: text,
 });
 
-export type InstantlyCampaign = z.infer<typeof campaignSchema>;
-export type InstantlyCampaignAnalytics = z.infer<typeof campaignAnalyticsSchema>;
-export type InstantlyDailyAnalytics = z.infer<typeof dailyAnalyticsSchema>;
-export type InstantlyAccount = z.infer<typeof accountSchema>;
-export type InstantlyEmail = z.infer<typeof emailSchema>;
-export type InstantlyLead = z.infer<typeof leadSchema>;
-
-export type InstantlyResource = "campaign" | "campaign_analytics" | "daily_analytics" | "account" | "email" | "lead";
-
-const schemas: Record<InstantlyResource, z.ZodType> = {
+const SCHEMAS = {
   campaign: campaignSchema,
   campaign_analytics: campaignAnalyticsSchema,
   daily_analytics: dailyAnalyticsSchema,
@@ -263,6 +254,13 @@ const schemas: Record<InstantlyResource, z.ZodType> = {
   email: emailSchema,
   lead: leadSchema,
 };
+
+export type InstantlyResource = keyof typeof SCHEMAS;
+/** A validated record of `R` (unknown fields kept). */
+export type InstantlyRecord<R extends InstantlyResource> = z.infer<(typeof SCHEMAS)[R]>;
+
+/** The same map, typed so that schemas[resource] parses to InstantlyRecord<typeof resource>. */
+const schemas: { [R in InstantlyResource]: z.ZodType<InstantlyRecord<R>> } = SCHEMAS;
 
 export interface ValidationResult<T> {
   /** record: the parsed record (unknown fields kept); raw: the item exactly as received. */
@@ -275,13 +273,13 @@ export interface ValidationResult<T> {
  * reason such as `email.timestamp_created: expected string, got number`.
  * Never throws for bad data.
  */
-export function validateRecords<T>(resource: InstantlyResource, items: unknown[]): ValidationResult<T> {
+export function validateRecords<R extends InstantlyResource>(resource: R, items: unknown[]): ValidationResult<InstantlyRecord<R>> {
   const schema = schemas[resource];
   if (!schema) throw new Error(`unknown Instantly resource "${resource}"`);
-  const result: ValidationResult<T> = { valid: [], rejected: [] };
+  const result: ValidationResult<InstantlyRecord<R>> = { valid: [], rejected: [] };
   for (const raw of items) {
     const parsed = schema.safeParse(raw);
-    if (parsed.success) result.valid.push({ record: parsed.data as T, raw });
+    if (parsed.success) result.valid.push({ record: parsed.data, raw });
     else result.rejected.push({ raw, reason: describeIssues(resource, raw, parsed.error.issues) });
   }
   return result;

@@ -1,0 +1,33 @@
+// PostgreSQL's error codes (SQLSTATE) that leadgraph acts on, by name, in one
+// place. The full list: https://www.postgresql.org/docs/current/errcodes-appendix.html
+export const SQLSTATE = {
+  /** 22xxx: data exception (a value out of range, an invalid date, bad JSON...). */
+  dataExceptionClass: "22",
+  /** 23xxx: integrity constraint violation (not null, foreign key, unique, check). */
+  integrityConstraintViolationClass: "23",
+  foreignKeyViolation: "23503",
+  uniqueViolation: "23505",
+  /** A value too large for an index row or a row too big, e.g. a huge text in a btree index. */
+  programLimitExceeded: "54000",
+  queryCanceled: "57014",
+  insufficientPrivilege: "42501",
+  duplicateDatabase: "42P04",
+  duplicateObject: "42710",
+} as const;
+
+/** The SQLSTATE of a PostgreSQL error (node-postgres puts it in `code`), else undefined. */
+export function pgCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** PostgreSQL errors about the data (classes 22 data exception and 23 integrity), not the connection or the code. */
+export function isDataError(error: unknown): boolean {
+  const code = pgCode(error);
+  return (
+    code !== undefined &&
+    (code.startsWith(SQLSTATE.dataExceptionClass) ||
+      code.startsWith(SQLSTATE.integrityConstraintViolationClass) ||
+      code === SQLSTATE.programLimitExceeded)
+  );
+}
