@@ -4,7 +4,7 @@
 // time: a session advisory lock (it dies with a killed worker, unlike a
 // graphile-worker queue lock), so batches never race each other.
 import type { Task } from "graphile-worker";
-import { normalizeInstantly, type NormalizeCounts } from "../src/sources/instantly/normalize.ts";
+import { normalizeInstantly, type NormalizeCounts } from "../src/sources/instantly/normalize/index.ts";
 import { LOCK_CLASS, NORMALIZER_LOCK } from "../src/sources/instantly/sync.ts";
 
 const task: Task = async (_payload, helpers) => {

@@ -1,0 +1,57 @@
+// Email bodies as text: HTML through html-to-text (entities decoded, blocks
+// as lines), and a reply split into its own words and the original it quotes
+// (email-reply-parser: "On ... wrote:" headers in many languages, "> " lines,
+// Outlook's "From: ..." blocks). Only the rows that need it come here (see
+// 35-bodies-to-convert.sql): most emails already have a text part.
+import EmailReplyParser from "email-reply-parser";
+import { compile } from "html-to-text";
+
+const htmlAsText = compile({
+  wordwrap: false,
+  selectors: [
+    // Link targets are (tracked) URLs, not what the person reads.
+    { selector: "a", options: { ignoreHref: true } },
+    // Tracking pixels and inline images say nothing.
+    { selector: "img", format: "skip" },
+    ...["h1", "h2", "h3", "h4", "h5", "h6"].map((selector) => ({ selector, options: { uppercase: false } })),
+  ],
+});
+
+const replyParser = new EmailReplyParser();
+
+export interface BodyText {
+  /** What the sender wrote (all of the body for an email that is not a reply). */
+  text: string;
+  /** The earlier email a reply quotes, if it quotes one. */
+  quoted: string | null;
+}
+
+/** Blank-line runs, trailing spaces and no-break spaces (&nbsp; is a space to the reader) tidied. */
+function tidy(text: string): string {
+  return text
+    .replace(/\u00a0/g, " ")
+    .replace(/[ \t]+$/gm, "")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
+export function bodyText(body: string, options: { isHtml: boolean; isReply: boolean }): BodyText {
+  const text = options.isHtml ? htmlAsText(body) : body;
+  if (!options.isReply) return { text: tidy(text), quoted: null };
+  const fragments = replyParser.read(text).getFragments();
+  const own = tidy(
+    fragments
+      .filter((f) => !f.isQuoted())
+      .map((f) => f.getContent())
+      .join("\n"),
+  );
+  const quoted = tidy(
+    fragments
+      .filter((f) => f.isQuoted())
+      .map((f) => f.getContent())
+      .join("\n"),
+  );
+  // A body that is all quote (or that the parser takes for one) stays whole: never an empty reply.
+  if (!own || !quoted) return { text: tidy(text), quoted: null };
+  return { text: own, quoted };
+}
