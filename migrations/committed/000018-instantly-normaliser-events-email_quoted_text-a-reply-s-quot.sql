@@ -1,5 +1,5 @@
 --! Previous: sha1:3a91af53ee9f3c9d7a614863056e9553edc379ff
---! Hash: sha1:de3baab85067a42db7f39fadd763f1a0a52181a0
+--! Hash: sha1:66e43f53174ca36df3555ad1bfda5a7a7da1c3f8
 --! Message: Instantly normaliser: events.email_quoted_text (a reply's quoted original, not searched); private helpers to read Instantly fields in any casing, timestamps, claim queued rows, raw JSON of a row
 
 -- The Instantly normaliser as named steps (src/sources/instantly/normalize/),
@@ -19,20 +19,16 @@ comment on column events.email_body is E'Email body as text (HTML converted to t
 -- Instantly's custom variables (a lead's payload, the lead data merged into a
 -- webhook) keep the casing of the user's upload: firstName, First_name,
 -- "first name" are one field. Keys are folded once per object: lower case,
--- letters and digits only; scalar, non-empty values only, trimmed.
+-- without spaces, _, - and .; scalar, non-empty values only, trimmed. Of two
+-- spellings of one field the later key in jsonb's order wins (a fixed order).
+-- No SET search_path: it calls built-ins only, and a SET makes every call
+-- (once per lead row) dearer.
 create or replace function leadgraph_private.instantly_variables(variables jsonb) returns jsonb
   language sql immutable parallel safe
-  set search_path to pg_catalog, pg_temp
 as $$
-  select coalesce(jsonb_object_agg(x.name, x.value), '{}'::jsonb)
-  from (
-    select distinct on (regexp_replace(lower(v.key), '[^a-z0-9]+', '', 'g'))
-           regexp_replace(lower(v.key), '[^a-z0-9]+', '', 'g') as name, btrim(v.value #>> '{}') as value
-    from jsonb_each(case when jsonb_typeof(variables) = 'object' then variables end) v
-    where jsonb_typeof(v.value) in ('string', 'number') and btrim(v.value #>> '{}') <> ''
-    -- Two spellings of one field: the first key in byte order wins (any fixed order would do).
-    order by 1, v.key
-  ) x
+  select coalesce(jsonb_object_agg(translate(lower(v.key), ' _-.', ''), btrim(v.value #>> '{}')), '{}'::jsonb)
+  from jsonb_each(case when jsonb_typeof(variables) = 'object' then variables end) v
+  where jsonb_typeof(v.value) in ('string', 'number') and btrim(v.value #>> '{}') <> ''
 $$;
 comment on function leadgraph_private.instantly_variables(jsonb) is E'Instantly custom variables by folded name (firstName, First_name, "first name" -> firstname): scalar, non-empty values, trimmed.';
 
@@ -54,7 +50,8 @@ as $$
                   leadgraph_rules.clean_phone(v ->> 'phonenumber'), leadgraph_rules.clean_phone(v ->> 'mobilephone')),
          coalesce(nullif(btrim(lead ->> 'job_title'), ''), v ->> 'jobtitle', v ->> 'title'),
          coalesce(v ->> 'linkedin', v ->> 'linkedinurl', v ->> 'linkedinprofile', v ->> 'personlinkedinurl')
-  from (select leadgraph_private.instantly_variables(variables) as v) fields
+  -- offset 0: the variables are folded once, not once per field that reads them.
+  from (select leadgraph_private.instantly_variables(variables) as v offset 0) fields
 $$;
 comment on function leadgraph_private.instantly_person(jsonb, jsonb) is E'The person of an Instantly lead object (its columns first) and custom variables (any casing): names, company name, website, phone, job title, LinkedIn URL.';
 

@@ -4,20 +4,26 @@
 -- and webhooks of people we don't know yet take its fields first; a lead row
 -- takes the newest record of its address whole, so every batch that touches
 -- the address writes the same values.
-with latest as (
+with wanted as (
+  -- Emails and webhooks: people we don't know. Lead rows: an address with another record than this one.
+  select distinct s.lead_email
+  from staged s
+  where case when s.source = 'lead'
+             then exists (select 1 from instantly_leads_raw o where o.email = s.lead_email and o.instantly_lead_id <> s.source_id)
+             else s.lead_id is null end
+),
+latest as (
   select distinct on (email) email, instantly_lead_id
   from instantly_leads_raw
-  where email in (select lead_email from staged where source = 'lead' or lead_id is null)
+  where email in (select lead_email from wanted)
   order by email, updated_at desc, instantly_lead_id desc
 ),
 records as (
-  -- JSON read only for the records some row takes (a lead row is mostly the newest record itself).
+  -- The JSON read after, for the newest record only.
   select latest.email, latest.instantly_lead_id, p.*
   from latest
   join instantly_leads_raw r on r.instantly_lead_id = latest.instantly_lead_id
   cross join lateral leadgraph_private.instantly_person(r.raw_json, r.raw_json -> 'payload') p
-  where exists (select 1 from staged s where s.lead_email = latest.email
-                  and case when s.source = 'lead' then s.source_id <> latest.instantly_lead_id else s.lead_id is null end)
 )
 update staged s set
   first_name = case when s.source = 'lead' then r.first_name else coalesce(r.first_name, s.first_name) end,

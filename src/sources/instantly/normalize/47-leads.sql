@@ -2,7 +2,7 @@
 -- ones get their empty fields filled, and every phone a source gave.
 insert into leads (email, first_name, last_name, job_title, phone, phones, linkedin_url, company_id, lead_source)
 select distinct on (s.lead_email) s.lead_email, s.first_name, s.last_name, s.job_title, s.phone,
-       leadgraph_rules.phone_list(array[s.phone]), s.linkedin_url,
+       case when s.phone is null then '{}' else leadgraph_rules.phone_list(array[s.phone]) end, s.linkedin_url,
        (select id from companies c where c.company_domain = s.domain), 'instantly'
 from staged s
 -- Known people with nothing new for them are left alone.

@@ -16,7 +16,9 @@ from (
   order by lead_email, source_id
 ) r
 where l.email = r.lead_email and l.lead_source = 'instantly'
-  and (l.first_name, l.last_name, l.job_title, l.phone, l.phones, l.linkedin_url) is distinct from
-      (coalesce(r.first_name, l.first_name), coalesce(r.last_name, l.last_name), coalesce(r.job_title, l.job_title),
-       coalesce(r.phone, l.phone), leadgraph_rules.phone_list(array[coalesce(r.phone, l.phone)] || l.phones),
-       coalesce(r.linkedin_url, l.linkedin_url))
+  -- phones holds phone already (first): a phone that stays the same changes neither.
+  and ((r.first_name is not null and r.first_name is distinct from l.first_name)
+       or (r.last_name is not null and r.last_name is distinct from l.last_name)
+       or (r.job_title is not null and r.job_title is distinct from l.job_title)
+       or (r.phone is not null and r.phone is distinct from l.phone)
+       or (r.linkedin_url is not null and r.linkedin_url is distinct from l.linkedin_url))

@@ -8,6 +8,8 @@ import { compile } from "html-to-text";
 
 const htmlAsText = compile({
   wordwrap: false,
+  // HTML's whitespace, and the no-break space (&nbsp;): a space to the reader.
+  whitespaceCharacters: " \t\r\n\f\u200b\u00a0",
   selectors: [
     // Link targets are (tracked) URLs, not what the person reads.
     { selector: "a", options: { ignoreHref: true } },
@@ -26,13 +28,9 @@ export interface BodyText {
   quoted: string | null;
 }
 
-/** Blank-line runs, trailing spaces and no-break spaces (&nbsp; is a space to the reader) tidied. */
+/** At most one blank line in a row (empty <div><br></div> lines, gaps around a quote), none around. */
 function tidy(text: string): string {
-  return text
-    .replace(/\u00a0/g, " ")
-    .replace(/[ \t]+$/gm, "")
-    .replace(/\n{3,}/g, "\n\n")
-    .trim();
+  return (text.includes("\n\n\n") ? text.replace(/\n{3,}/g, "\n\n") : text).trim();
 }
 
 export function bodyText(body: string, options: { isHtml: boolean; isReply: boolean }): BodyText {
