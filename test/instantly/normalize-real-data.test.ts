@@ -1,9 +1,10 @@
-// The Instantly normaliser on data shaped like real workspaces (docs of the
-// defects in issue 9 §5): leads paged after their emails, person fields only in
-// the lead's `payload` in the user's casing, webhook variables in the user's
-// casing with string steps, HTML-only bodies, replies quoting our email, IDN
-// domains, and addresses that differ only in the case of a non-ASCII letter.
-// Real tables, the real triggers that queue raw rows, the real normaliser.
+// The Instantly normaliser on data shaped like real workspaces, where the
+// first version went wrong: leads paged after their emails, person fields only
+// in the lead's `payload` in the user's casing, webhook variables in the
+// user's casing with string steps, HTML-only bodies, replies quoting our
+// email, IDN domains, and addresses that differ only in the case of a
+// non-ASCII letter. Real tables, the real triggers that queue raw rows, the
+// real normaliser.
 import { Readable } from "node:stream";
 import type pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";

@@ -14,7 +14,7 @@
 import type { PoolClient, QueryResultRow } from "pg";
 import { loadSqlSteps, runSqlStep } from "../../../database/sql-steps.ts";
 import { inTransaction } from "../../../database/transaction.ts";
-import { bodyText } from "./bodies.ts";
+import { bodyText, type BodyText } from "./bodies.ts";
 
 // Larger batches amortise the per-statement work (measured with bench:sync: 5,000 -> 20,000 rows took 100k emails from 108 s to 65 s end-to-end).
 export const DEFAULT_BATCH_SIZE = 20_000;
@@ -43,7 +43,7 @@ function run<R extends QueryResultRow = QueryResultRow>(client: PoolClient, name
 
 const STAGE: Record<Source, string> = { lead: "stage-leads", email: "stage-emails", webhook: "stage-webhooks" };
 
-/** After staging and the bodies: people, companies and memberships, the same steps for every source. */
+/** After staging: people, companies and memberships, the same steps for every source. */
 const PEOPLE_STEPS = [
   "campaigns-named-by-events",
   "campaign-ids",
@@ -61,23 +61,42 @@ const PEOPLE_STEPS = [
   "membership-ids",
 ];
 
+/** Rows converted between two looks at the event loop (a few milliseconds of work). */
+const BODIES_PER_SLICE = 500;
+
+interface BodyToConvert {
+  source_id: string;
+  body: string;
+  is_html: boolean;
+  is_reply: boolean;
+}
+
 /**
  * The bodies SQL cannot make text (HTML without a text part; replies, whose
- * quote goes apart), converted here and written back in one statement.
+ * quote goes apart). Converted in slices that give the event loop back, so
+ * the pg client sends the next steps meanwhile and PostgreSQL runs them while
+ * this converts (so with LEADGRAPH_PROFILE_SQL those steps' times include
+ * slices of this work; its own time is printed apart).
  */
-async function convertBodies(client: PoolClient): Promise<void> {
-  const { rows } = await run<{ source_id: string; body: string; is_html: boolean; is_reply: boolean }>(client, "bodies-to-convert");
-  if (!rows.length) return;
-  const started = performance.now();
-  const converted = rows.map((row) => bodyText(row.body, { isHtml: row.is_html, isReply: row.is_reply }));
-  if (process.env.LEADGRAPH_PROFILE_SQL) {
-    console.error(`[js]  ${(performance.now() - started).toFixed(0).padStart(6)} ms  body text of ${rows.length} emails`);
+async function convertBodies(rows: BodyToConvert[]): Promise<{ values: Record<string, unknown[]>; ms: number }> {
+  const converted: BodyText[] = [];
+  let ms = 0;
+  for (let start = 0; start < rows.length; start += BODIES_PER_SLICE) {
+    const started = performance.now();
+    for (const row of rows.slice(start, start + BODIES_PER_SLICE)) {
+      converted.push(bodyText(row.body, { isHtml: row.is_html, isReply: row.is_reply }));
+    }
+    ms += performance.now() - started;
+    await new Promise((resolve) => setImmediate(resolve));
   }
-  await run(client, "converted-bodies", {
-    source_ids: rows.map((row) => row.source_id),
-    bodies: converted.map((body) => body.text),
-    quoted_texts: converted.map((body) => body.quoted),
-  });
+  return {
+    values: {
+      source_ids: rows.map((row) => row.source_id),
+      bodies: converted.map((body) => body.text),
+      quoted_texts: converted.map((body) => body.quoted),
+    },
+    ms,
+  };
 }
 
 /** One batch of one source; returns how many pending rows it took (0 = none left). */
@@ -89,8 +108,19 @@ async function normalizeBatch(client: PoolClient, source: Source, batchSize: num
     const rejected = (await run(client, "rejects")).rowCount ?? 0;
     await run(client, "forget-fixed-rejects");
     await run(client, "drop-rejected");
-    await convertBodies(client);
-    for (const name of PEOPLE_STEPS) await run(client, name);
+    const { rows: bodies } = await run<BodyToConvert>(client, "bodies-to-convert");
+    const [converted] = await Promise.all([
+      convertBodies(bodies),
+      (async () => {
+        for (const name of PEOPLE_STEPS) await run(client, name);
+      })(),
+    ]);
+    if (bodies.length) {
+      if (process.env.LEADGRAPH_PROFILE_SQL) {
+        console.error(`[js]  ${converted.ms.toFixed(0).padStart(6)} ms  body text of ${bodies.length} emails`);
+      }
+      await run(client, "converted-bodies", converted.values);
+    }
     if (source === "email") {
       while ((await run(client, "adopt-webhook-events", { same_email_window: SAME_EMAIL_WINDOW })).rowCount);
       await run(client, "events-from-emails");
