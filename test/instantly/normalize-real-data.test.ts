@@ -572,6 +572,28 @@ describe("bodies", () => {
     expect(await searchEvents("churn dashboard", lead)).toEqual([]);
   });
 
+  it("splits Outlook's reply (a line of underscores, then From: / Sent:), keeping the signature with the reply", async () => {
+    const lead = "outlook@bodies-example.com";
+    await storeEmails(db.pool, [
+      replyEmail({
+        id: emailId(),
+        lead,
+        at: "2025-10-21T16:40:02.000Z",
+        text:
+          "Sounds good, send the deck.\n\nBest regards,\nOlga Berg\n\n________________________________\n" +
+          "From: Alex Rivera <alex@getacme-mail.com>\nSent: Tuesday, October 21, 2025 2:04 PM\nTo: Olga Berg <outlook@bodies-example.com>\n" +
+          "Subject: Quick question\n\nHi Olga,\nWould a pilot of our churn dashboard help?\n",
+      }),
+    ]);
+    await normalize(db.pool);
+    const [event] = await eventsOf(lead);
+    expect(event.email_body).toBe("Sounds good, send the deck.\n\nBest regards,\nOlga Berg");
+    expect(event.email_quoted_text).toMatch(
+      /^From: Alex Rivera <alex@getacme-mail.com>\nSent: .*\n\nHi Olga,\nWould a pilot of our churn dashboard help\?$/s,
+    );
+    expect(await searchEvents("churn dashboard", lead)).toEqual([]);
+  });
+
   it("does the same for webhook events: reply_text split, email_html converted", async () => {
     const lead = "hook.bodies@bodies-example.com";
     await deliver(

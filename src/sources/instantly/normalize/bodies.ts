@@ -13,13 +13,18 @@ const htmlAsText = compile({
   selectors: [
     // Link targets are (tracked) URLs, not what the person reads.
     { selector: "a", options: { ignoreHref: true } },
-    // Tracking pixels and inline images say nothing.
+    // Tracking pixels, inline images and rules say nothing.
     { selector: "img", format: "skip" },
+    { selector: "hr", format: "skip" },
     ...["h1", "h2", "h3", "h4", "h5", "h6"].map((selector) => ({ selector, options: { uppercase: false } })),
   ],
 });
 
 const replyParser = new EmailReplyParser();
+// Outlook puts a line of underscores above its "From: ... Sent: ..." block;
+// email-reply-parser takes that line for a signature separator and the quote
+// would stay in the reply's text. The line says nothing: it goes first.
+const OUTLOOK_SEPARATOR = /^_{20,}[ \t]*$/gm;
 
 export interface BodyText {
   /** What the sender wrote (all of the body for an email that is not a reply). */
@@ -36,7 +41,7 @@ function tidy(text: string): string {
 export function bodyText(body: string, options: { isHtml: boolean; isReply: boolean }): BodyText {
   const text = options.isHtml ? htmlAsText(body) : body;
   if (!options.isReply) return { text: tidy(text), quoted: null };
-  const fragments = replyParser.read(text).getFragments();
+  const fragments = replyParser.read(text.replace(OUTLOOK_SEPARATOR, "")).getFragments();
   const own = tidy(
     fragments
       .filter((f) => !f.isQuoted())
