@@ -2,6 +2,7 @@
 -- 3 manual send from the Unibox, 4 scheduled) and is_auto_reply; the lead is
 -- Instantly's `lead` field, else the other party of the email. The body is
 -- the text part, else the HTML (made text before the events are written).
+-- (offset 0: each derived value is computed once per row, not once per use.)
 with r as (
   select e.instantly_email_id, e.raw_json as j,
          case when jsonb_typeof(e.raw_json -> 'ue_type') = 'number' then (e.raw_json ->> 'ue_type')::numeric end as ue_type
@@ -9,18 +10,21 @@ with r as (
   join instantly_emails_raw e on e.instantly_email_id = claimed.source_id
 ),
 t as (
-  select r.*,
-         case
-           when r.ue_type = 2 then 'received'
-           when r.ue_type in (1, 3, 4) then 'sent'
-           when leadgraph_rules.normalize_email(r.j ->> 'from_address_email') = leadgraph_rules.normalize_email(r.j ->> 'lead') then 'received'
-           else 'sent'
-         end as direction,
-         coalesce(leadgraph_private.instantly_timestamp(r.j ->> 'timestamp_email'),
-                  leadgraph_private.instantly_timestamp(r.j ->> 'timestamp_created')) as sent_at,
-         case when btrim(r.j #>> '{body,text}') <> '' then r.j #>> '{body,text}' end as body_text,
-         case when btrim(r.j #>> '{body,html}') <> '' then r.j #>> '{body,html}' end as body_html
+  select r.*, d.*
   from r
+  cross join lateral (
+    select case
+             when r.ue_type = 2 then 'received'
+             when r.ue_type in (1, 3, 4) then 'sent'
+             when leadgraph_rules.normalize_email(r.j ->> 'from_address_email') = leadgraph_rules.normalize_email(r.j ->> 'lead') then 'received'
+             else 'sent'
+           end as direction,
+           coalesce(leadgraph_private.instantly_timestamp(r.j ->> 'timestamp_email'),
+                    leadgraph_private.instantly_timestamp(r.j ->> 'timestamp_created')) as sent_at,
+           case when btrim(r.j #>> '{body,text}') <> '' then r.j #>> '{body,text}' end as body_text,
+           case when btrim(r.j #>> '{body,html}') <> '' then r.j #>> '{body,html}' end as body_html
+    offset 0
+  ) d
 )
 insert into staged (source, source_id, lead_email, first_name, last_name, instantly_campaign_id, event_type, event_timestamp,
                     email_subject, email_body, body_is_html, email_from, email_to, instantly_email_id, reject_reason)
@@ -55,4 +59,5 @@ cross join lateral (
            case when t.direction = 'received' then t.j ->> 'from_address_email'
                 else split_part(t.j ->> 'to_address_email_list', ',', 1) end)) as lead_email,
          t.j #>> '{from_address_json,0,name}' as display_name
+  offset 0
 ) x
