@@ -2,7 +2,8 @@
 // as lines), and a reply split into its own words and the original it quotes
 // (email-reply-parser: "On ... wrote:" headers in many languages, "> " lines,
 // Outlook's "From: ..." blocks). Only the rows that need it come here (see
-// 35-bodies-to-convert.sql): most emails already have a text part.
+// 35-bodies-to-convert.sql): bodies with only HTML (every real campaign
+// email) and received emails.
 import EmailReplyParser from "email-reply-parser";
 import { compile } from "html-to-text";
 

@@ -9,8 +9,9 @@
 // Order per run: campaigns, then leads (names and companies for the people
 // emails go to), then emails, then webhook events (so a webhook finds the
 // event of an email the sync already stored, and the other way round). The
-// result does not depend on that order: real workspaces page leads after
-// their emails, and a webhook may come before either.
+// result does not depend on whether a person's lead record or their emails
+// are normalised first (real workspaces page leads after their emails): see
+// 43-people-from-lead-records.sql to 50-drop-abandoned-stand-ins.sql.
 import type { PoolClient, QueryResultRow } from "pg";
 import { loadSqlSteps, runSqlStep } from "../../../database/sql-steps.ts";
 import { inTransaction } from "../../../database/transaction.ts";
