@@ -4,7 +4,7 @@
 // time: a session advisory lock (it dies with a killed worker, unlike a
 // graphile-worker queue lock), so batches never race each other.
 import { LOCKS, withSessionLock } from "../src/database/locks.ts";
-import { normalizeInstantly, type NormalizeCounts } from "../src/sources/instantly/normalize.ts";
+import { normalizeInstantly, type NormalizeCounts } from "../src/sources/instantly/normalize/index.ts";
 import type { TaskFactory } from "../src/worker.ts";
 
 const task: TaskFactory = () => async (_payload, helpers) => {

@@ -4,7 +4,7 @@
 // Payload shapes follow shared/reference/instantly-api-v2.md (values synthetic).
 import type pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
-import { normalizeInstantly, type NormalizeCounts } from "../../src/sources/instantly/normalize.ts";
+import { normalizeInstantly, type NormalizeCounts } from "../../src/sources/instantly/normalize/index.ts";
 import { upsertCampaigns, upsertEmails, upsertLeads } from "../../src/sources/instantly/raw.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 

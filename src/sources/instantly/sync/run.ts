@@ -4,7 +4,7 @@
 // emails and leads per campaign. Each job writes what Instantly sent into the
 // raw layer (../raw.ts) and, in the same transaction, where it got to
 // (./state.ts), so a job killed anywhere resumes where it stopped. The raw
-// tables' triggers queue the rows for normalisation (../normalize.ts).
+// tables' triggers queue the rows for normalisation (../normalize/).
 //
 // This file: a run's life (start or join, interrupted, failed, finished) and
 // how a run is known to be alive.
