@@ -1,5 +1,5 @@
---! Previous: sha1:3a91af53ee9f3c9d7a614863056e9553edc379ff
---! Hash: sha1:66e43f53174ca36df3555ad1bfda5a7a7da1c3f8
+--! Previous: sha1:b7ce4719e88da0e396d42877ddd8611050e32900
+--! Hash: sha1:da4ff1f11d74915e8f39e1f75dbc790ff78b395a
 --! Message: Instantly normaliser: events.email_quoted_text (a reply's quoted original, not searched); private helpers to read Instantly fields in any casing, timestamps, claim queued rows, raw JSON of a row
 
 -- The Instantly normaliser as named steps (src/sources/instantly/normalize/),
