@@ -28,7 +28,7 @@ async function asVisitor(sql: string): Promise<{ ok: true } | { ok: false; code:
 }
 
 describe("leadgraph_private", () => {
-  it("holds the queue, the sync cursors, the enqueue and trigger functions", async () => {
+  it("holds the queue, the sync cursors, the enqueue and trigger functions, the normalisers' helpers", async () => {
     const { rows } = await db.pool.query<{ name: string }>(
       `select c.relname as name from pg_class c where c.relnamespace = 'leadgraph_private'::regnamespace and c.relkind = 'r'
        union all
@@ -36,13 +36,18 @@ describe("leadgraph_private", () => {
        order by 1`,
     );
     expect(rows.map((r) => r.name)).toEqual([
+      "claim_instantly_pending",
       "enqueue_csv_import_normalization",
       "enqueue_instantly_normalization",
       "enqueue_instantly_sync",
       "instantly_interest_status",
       "instantly_pending",
+      "instantly_person",
+      "instantly_raw_json",
       "instantly_step_number",
       "instantly_sync_state",
+      "instantly_timestamp",
+      "instantly_variables",
       "merge_leads",
     ]);
     const { rows: publicTriggers } = await db.pool.query(
