@@ -1,7 +1,7 @@
 // Normalises one CSV import (enqueued by the insert trigger on
 // csv_imports_raw / csv_import_rows, or by reprocess_csv_import()).
 import type { Task } from "graphile-worker";
-import { normalizeImport } from "../src/sources/csv/normalize.ts";
+import { normalizeImport } from "../src/sources/csv/normalize/index.ts";
 import { isUuid } from "../src/uuid.ts";
 
 const task: Task = async (payload, helpers) => {
