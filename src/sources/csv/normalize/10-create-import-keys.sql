@@ -12,5 +12,7 @@ create temp table if not exists import_keys (
   winner integer,
   -- The batch holding this row number writes the row: a duplicate is written
   -- with or after its winner.
-  batch_row integer not null
+  batch_row integer not null,
+  -- The lead a winning row reached, once its batch is written in this run.
+  lead_id uuid
 )

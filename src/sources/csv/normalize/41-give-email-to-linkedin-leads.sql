@@ -13,14 +13,14 @@ with candidates as (
   where s.is_winner and s.email is not null and s.lead_id is null and s.linkedin_key is not null
 ),
 pairs as (
-  select distinct on (p.email) p.lead_id, p.email
-  from (select distinct on (c.lead_id) c.lead_id, c.email from candidates c order by c.lead_id, c.row_number) p
+  select distinct on (p.email) p.lead_id, p.email, p.row_number
+  from (select distinct on (c.lead_id) c.lead_id, c.email, c.row_number from candidates c order by c.lead_id, c.row_number) p
   order by p.email, p.lead_id
 ),
 adopted as (
   update leads l set email = p.email from pairs p where l.id = p.lead_id
-  returning l.id, l.email
+  returning l.id, p.row_number
 )
 update staged s set lead_id = a.id, lead_changed = true
 from adopted a
-where s.is_winner and s.email = a.email
+where s.row_number = a.row_number

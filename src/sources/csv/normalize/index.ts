@@ -5,7 +5,7 @@
 // moment (a killed job is retried): every step is an upsert or a
 // recomputation, and "inserted" means "this import created the lead".
 //
-// Who is who is decided for the whole file first (13-key-rows), so any batch
+// Who is who is decided for the whole file first (14-key-rows), so any batch
 // size gives the same result. When imports disagree about a person or a
 // company, the newer one wins: imports are ordered by upload time
 // (csv_imports_raw.uploaded_at, then id), not by when they were processed,
@@ -32,6 +32,7 @@ function run<R extends QueryResultRow = QueryResultRow>(client: PoolClient, name
 /** Each batch, in order. */
 const BATCH_STEPS = [
   "stage-rows",
+  "index-staged",
   "insert-companies",
   "update-companies",
   "insert-companies-by-account",
@@ -39,11 +40,13 @@ const BATCH_STEPS = [
   "match-leads",
   "give-email-to-linkedin-leads",
   "insert-leads",
+  "link-new-leads",
   // Again, for the rows whose lead another writer created meanwhile.
   "match-leads",
   "mark-same-lead",
   "update-leads",
   "record-outcomes",
+  "remember-leads",
 ];
 
 async function fail(client: PoolClient, importId: string, message: string): Promise<"failed"> {
@@ -75,7 +78,8 @@ export async function normalizeImport(
   if (missing) return fail(client, importId, missing);
 
   await run(client, "create-import-keys");
-  await run(client, "index-import-keys");
+  await run(client, "index-import-keys-by-batch");
+  await run(client, "index-import-keys-by-lead");
   await run(client, "clear-import-keys");
   await run(client, "key-rows", {
     import_id: importId,

@@ -1,15 +1,13 @@
 -- A winning row that reaches a lead an earlier winning row of this import
 -- already reached (one by email, the other by LinkedIn profile) is a
 -- duplicate of that row: one outcome per lead and import. Earlier rows are
--- this batch's and the rows of earlier batches (written in this run).
+-- this batch's and the winners of earlier batches of this run (import_keys).
 update staged s set same_lead_as = d.earlier
 from (
   select x.row_number,
          least(
            nullif(x.first_of_lead, x.row_number),
-           (select min(o.row_number)
-            from csv_import_rows o join import_keys k on k.row_number = o.row_number
-            where o.csv_import_id = :import_id and o.lead_id = x.lead_id and k.batch_row < :from_row and k.winner = k.row_number)
+           (select min(k.row_number) from import_keys k where k.lead_id = x.lead_id)
          ) as earlier
   from (
     select row_number, lead_id, min(row_number) over (partition by lead_id) as first_of_lead

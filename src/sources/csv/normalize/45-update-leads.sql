@@ -7,7 +7,8 @@
 with this_import as (
   select id, uploaded_at from csv_imports_raw where id = :import_id
 ),
-incoming as (
+-- (materialized: each lead's newest is looked up once, not once per field)
+incoming as materialized (
   select s.*,
          (select r.raw_row from csv_import_rows r where r.csv_import_id = :import_id and r.row_number = s.row_number) as raw_row,
          not exists (
@@ -19,7 +20,7 @@ incoming as (
   where s.is_winner and s.lead_id is not null and not s.lead_is_new and s.same_lead_as is null
 ),
 kept as (
-  select l.id,
+  select l.id, i.row_number,
          leadgraph_rules.newest_non_empty(i.newest, i.first_name, l.first_name) as first_name,
          leadgraph_rules.newest_non_empty(i.newest, i.last_name, l.last_name) as last_name,
          leadgraph_rules.newest_non_empty(i.newest, i.email_status, l.email_status) as email_status,
@@ -60,8 +61,8 @@ written as (
         is distinct from
         (n.first_name, n.last_name, n.email_status, n.secondary_email, n.phone, n.mobile_phone, n.phones, n.job_title, n.seniority,
          n.departments, n.linkedin_url, n.city, n.state, n.country, n.company_id, n.apollo_contact_id, n.apollo_data, n.csv_import_id)
-  returning l.id
+  returning n.row_number
 )
 update staged s set lead_changed = true
 from written w
-where s.lead_id = w.id and s.is_winner and s.same_lead_as is null
+where s.row_number = w.row_number
