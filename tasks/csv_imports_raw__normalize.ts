@@ -1,6 +1,6 @@
 // Normalises one CSV import (enqueued by the insert trigger on
 // csv_imports_raw / csv_import_rows, or by reprocess_csv_import()).
-import { normalizeImport } from "../src/sources/csv/normalize.ts";
+import { normalizeImport } from "../src/sources/csv/normalize/index.ts";
 import { isUuid } from "../src/uuid.ts";
 import type { TaskFactory } from "../src/worker.ts";
 

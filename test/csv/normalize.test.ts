@@ -1,13 +1,11 @@
 // From an uploaded Apollo export to companies, leads and per-row outcomes:
 // the real upload, the real trigger, the real worker task.
-import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
-import { normalizeImport } from "../../src/sources/csv/normalize.ts";
-import { uploadCsv } from "../../src/sources/csv/upload.ts";
 import { startWorker } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer } from "../helpers/server.ts";
+import * as csv from "./helpers.ts";
 
 const EXAMPLE_CAMPAIGN = "00000000-0000-0000-0000-000000000007";
 const HEADER =
@@ -30,27 +28,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
 });
 
-async function upload(content: string, options: { campaignId?: string } = {}) {
-  return uploadCsv(db.pool, Readable.from([Buffer.from(content)]), { fileName: "apollo-contacts-export.csv", ...options });
-}
-
-async function normalize(importId: string) {
-  const client = await db.pool.connect();
-  try {
-    return await normalizeImport(client, importId, { batchSize: 3 });
-  } finally {
-    client.release();
-  }
-}
-
-async function outcomes(importId: string) {
-  const { rows } = await db.pool.query(
-    `select r.row_number, r.outcome, r.outcome_reason, r.duplicate_of_row_number, l.email, l.linkedin_url
-       from csv_import_rows r left join leads l on l.id = r.lead_id where r.csv_import_id = $1 order by r.row_number`,
-    [importId],
-  );
-  return rows.map((r) => [r.row_number, r.outcome, r.outcome_reason, r.duplicate_of_row_number, r.email ?? r.linkedin_url]);
-}
+const upload = (content: string, options: { campaignId?: string } = {}) => csv.upload(db, content, options);
+const normalize = (importId: string) => csv.normalize(db, importId);
+const outcomes = (importId: string) => csv.outcomes(db, importId);
 
 describe("CSV import normalisation", () => {
   let first: string;

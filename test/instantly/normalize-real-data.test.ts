@@ -8,7 +8,7 @@
 import { Readable } from "node:stream";
 import type pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
-import { normalizeImport } from "../../src/sources/csv/normalize.ts";
+import { normalizeImport } from "../../src/sources/csv/normalize/index.ts";
 import { uploadCsv } from "../../src/sources/csv/upload.ts";
 import { normalizeInstantly, type NormalizeCounts } from "../../src/sources/instantly/normalize/index.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";

@@ -25,6 +25,7 @@ interface ImportRecord {
   processed_rows: number;
   leads_inserted: number;
   leads_updated: number;
+  leads_unchanged: number;
   duplicate_rows: number;
   failed_rows: number;
   companies_inserted: number;
@@ -40,6 +41,7 @@ function summary(record: ImportRecord): string {
     `  rows read            ${record.total_rows}`,
     `  leads inserted       ${record.leads_inserted}`,
     `  leads updated        ${record.leads_updated}`,
+    `  leads unchanged      ${record.leads_unchanged}`,
     `  duplicates in file   ${record.duplicate_rows}`,
     `  rejected             ${record.failed_rows}`,
     `  companies inserted   ${record.companies_inserted}`,

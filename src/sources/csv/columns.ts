@@ -1,7 +1,8 @@
 // Which header of an uploaded file holds which lead or company field. Matched
 // by name, case- and space-insensitive, across Apollo's header versions
-// ("Company" vs "Company Name", "First Phone" vs "Work Direct Phone", ...) and
-// snake_case exports; the first candidate present wins.
+// ("Company" vs "Company Name", ...) and snake_case exports; the first
+// candidate present wins. Phones are the exception: a person's number is in
+// whichever phone column a row fills (see PHONES).
 
 export const FIELDS = {
   email: ["email", "email address", "work email"],
@@ -13,7 +14,6 @@ export const FIELDS = {
   departments: ["departments"],
   email_status: ["email status"],
   secondary_email: ["secondary email"],
-  phone: ["work direct phone", "first phone", "phone number", "sanitized phone number", "phone"],
   mobile_phone: ["mobile phone"],
   linkedin_url: ["person linkedin url", "linkedin url", "linkedin"],
   city: ["city"],
@@ -44,24 +44,44 @@ export const FIELDS = {
 
 export type Field = keyof typeof FIELDS;
 
+/**
+ * A person's phone columns, the primary first: Apollo's "First Phone" (its
+ * primary number, sanitised; older exports), then the direct, mobile, home
+ * and other numbers (Corporate Phone is the company's, see company_phone).
+ * Each row's phone is the first of these it fills; the lead keeps them all.
+ */
+export const PHONES = [
+  "first phone",
+  "work direct phone",
+  "mobile phone",
+  "home phone",
+  "other phone",
+  "sanitized phone number",
+  "phone number",
+  "phone",
+] as const;
+
 /** "First Name", "first_name", " FIRST  NAME " -> "firstname". */
 const canonical = (name: string) => name.toLowerCase().replace(/[^a-z0-9#]+/g, "");
 
-/** For each field, the header that holds it in this file (absent when none does). */
-export function mapColumns(headers: readonly string[]): Partial<Record<Field, string>> {
+export interface ColumnMapping {
+  /** For each field, the header that holds it in this file (absent when none does). */
+  fields: Partial<Record<Field, string>>;
+  /** The headers of the person's phones present in this file, in PHONES order. */
+  phones: string[];
+}
+
+export function mapColumns(headers: readonly string[]): ColumnMapping {
   const byCanonical = new Map<string, string>();
   for (const header of headers) if (!byCanonical.has(canonical(header))) byCanonical.set(canonical(header), header);
-  const mapping: Partial<Record<Field, string>> = {};
+  const present = (candidates: readonly string[]) =>
+    candidates.flatMap((candidate) => byCanonical.get(canonical(candidate)) ?? []).filter((h, i, all) => all.indexOf(h) === i);
+  const fields: Partial<Record<Field, string>> = {};
   for (const [field, candidates] of Object.entries(FIELDS) as Array<[Field, readonly string[]]>) {
-    for (const candidate of candidates) {
-      const header = byCanonical.get(canonical(candidate));
-      if (header !== undefined) {
-        mapping[field] = header;
-        break;
-      }
-    }
+    const [header] = present(candidates);
+    if (header !== undefined) fields[field] = header;
   }
-  return mapping;
+  return { fields, phones: present(PHONES) };
 }
 
 /** Why a file cannot give us leads at all, or undefined when it can. */
@@ -72,43 +92,3 @@ export function missingIdentityColumns(mapping: Partial<Record<Field, string>>):
     "and Full Name, in any case or spacing, or snake_case (email, first_name, ...)."
   );
 }
-
-/** Email domains of free-mail providers: never a company's domain. */
-export const FREE_MAIL_DOMAINS = [
-  "gmail.com",
-  "googlemail.com",
-  "yahoo.com",
-  "yahoo.co.uk",
-  "ymail.com",
-  "hotmail.com",
-  "hotmail.co.uk",
-  "outlook.com",
-  "live.com",
-  "msn.com",
-  "aol.com",
-  "icloud.com",
-  "me.com",
-  "mac.com",
-  "proton.me",
-  "protonmail.com",
-  "pm.me",
-  "gmx.com",
-  "gmx.de",
-  "gmx.net",
-  "web.de",
-  "mail.com",
-  "mail.ru",
-  "yandex.ru",
-  "yandex.com",
-  "qq.com",
-  "163.com",
-  "126.com",
-  "zoho.com",
-  "fastmail.com",
-  "hey.com",
-  "tutanota.com",
-  "free.fr",
-  "orange.fr",
-  "btinternet.com",
-  "comcast.net",
-];

@@ -1,0 +1,3 @@
+-- Rows inserted directly (GraphQL, SQL) may come without the header list: the keys of the first rows stand in for it.
+select distinct jsonb_object_keys(raw_row) as header
+from (select raw_row from csv_import_rows where csv_import_id = :import_id order by row_number limit 100) r

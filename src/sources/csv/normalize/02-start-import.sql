@@ -1,0 +1,9 @@
+-- Processing starts (again) from the first row: counts from zero.
+update csv_imports_raw set
+  import_status = 'processing',
+  processing_started_at = now(),
+  processed_rows = 0,
+  error_log = null,
+  total_rows = (select count(*) from csv_import_rows where csv_import_id = :import_id)
+where id = :import_id
+returning total_rows, (select max(row_number) from csv_import_rows where csv_import_id = :import_id) as last_row_number
