@@ -1,4 +1,4 @@
-// Reading CSV files as real Apollo exports are (shared/reference/apollo-csv.md).
+// Reading CSV files as real Apollo exports are (docs/sources/csv.md, "Reading the file" and "Columns recognised").
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { CsvError, openCsv, type CsvRecord } from "../../src/sources/csv/reader.ts";

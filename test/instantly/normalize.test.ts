@@ -1,7 +1,7 @@
 // From Instantly's raw layer (what the sync and the webhook endpoint store) to
 // campaigns, leads, companies, campaign_leads and one event per email or
 // webhook event: the real triggers that queue raw rows, the real normaliser.
-// Payload shapes follow shared/reference/instantly-api-v2.md (values synthetic).
+// Payload shapes follow docs/sources/instantly-api.md (values synthetic).
 import type pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { normalizeInstantly, type NormalizeCounts } from "../../src/sources/instantly/normalize/index.ts";

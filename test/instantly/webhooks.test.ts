@@ -1,7 +1,7 @@
 // POST /webhooks/instantly over real HTTP: the shared secret, what is refused
 // and why, duplicate deliveries, and (with a real worker) deliveries ending as
 // events on the lead's timeline, merged with the sync's copy of the same email.
-// Payload shapes follow shared/reference/instantly-api-v2.md §3 (values synthetic).
+// Payload shapes follow docs/sources/instantly-api.md §3 (values synthetic).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { startWorker, type RunningWorker } from "../../src/worker.ts";

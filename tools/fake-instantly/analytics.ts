@@ -1,4 +1,4 @@
-// Campaign analytics of the fake server, computed from the generated emails,
+// Campaign analytics of the fake server ("ref §x": docs/sources/instantly-api.md), computed from the generated emails,
 // opens/clicks and leads, so that the numbers agree with what GET /emails
 // returns (sum of daily `sent` = campaign emails with ue_type 1, and so on).
 //

@@ -1,4 +1,4 @@
-// Webhook payloads as Instantly delivers them (ref §3.3), built from the fake's
+// Webhook payloads as Instantly delivers them (docs/sources/instantly-api.md §3.3), built from the fake's
 // generated data, and a delivery helper that POSTs them like Instantly does.
 //
 // Quirks modelled: step/variant are 1-BASED here (unlike "0_0_0" in /emails),

@@ -1,5 +1,5 @@
 // HTTP client for the Instantly API v2 endpoints the sync reads
-// (reference: shared/reference/instantly-api-v2.md).
+// (reference: docs/sources/instantly-api.md).
 //
 // - Bearer key, an explicit User-Agent, Node's fetch (undici, keep-alive).
 // - Every attempt (retries too) goes through the process-wide rate limiter.
