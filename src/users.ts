@@ -9,21 +9,21 @@ export interface User {
 }
 
 /**
- * The user with this email (trimmed, lower-cased), created if new with
- * `fullName` (default: the email's local part).
+ * The user with this email (in its normal form, leadgraph_rules.normalize_email),
+ * created if new with `fullName` (default: the email's local part).
  */
 export async function ensureUser(databaseUrl: string, email: string, fullName?: string): Promise<User> {
-  const address = email.trim().toLowerCase();
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ id: string; created: boolean }>(
-      `insert into users (email, full_name) values ($1, $2)
+    const { rows } = await client.query<{ id: string; email: string; created: boolean }>(
+      `insert into users (email, full_name)
+       select address, coalesce($2, split_part(address, '@', 1)) from leadgraph_rules.normalize_email($1) address
        on conflict (email) do update set email = excluded.email
-       returning id, (xmax = 0) as created`,
-      [address, fullName ?? address.split("@")[0]],
+       returning id, email, (xmax = 0) as created`,
+      [email, fullName ?? null],
     );
-    return { id: rows[0]!.id, email: address, created: rows[0]!.created };
+    return { id: rows[0]!.id, email: rows[0]!.email, created: rows[0]!.created };
   } finally {
     await client.end();
   }
