@@ -1,5 +1,5 @@
 --! Previous: sha1:a706f4833a6e7aaa2eea82088953939c7dcebe08
---! Hash: sha1:b7ce4719e88da0e396d42877ddd8611050e32900
+--! Hash: sha1:a56d880bee80e5303990ec2643098e5b0d82f3eb
 --! Message: Private and rules schemas: plumbing out of the API, one SQL definition per matching rule, Unicode-aware email keys with a merge of split leads, names in ICU order, leads.phones
 
 -- Two schemas beside public, and one definition per matching rule.
@@ -284,6 +284,7 @@ create table if not exists lead_merges (
   kept_lead_id uuid not null references leads (id) on delete cascade,
   merged_lead_id uuid not null,
   merged_lead jsonb not null,
+  merged_memberships jsonb not null default '[]',
   reason text not null,
   merged_at timestamptz not null default now()
 );
@@ -297,8 +298,17 @@ comment on column lead_merges.id is E'Identifier of the merge.';
 comment on column lead_merges.kept_lead_id is E'The lead that stayed.';
 comment on column lead_merges.merged_lead_id is E'The id the merged lead had (that row is gone).';
 comment on column lead_merges.merged_lead is E'The merged lead''s row as it was before the merge.';
+comment on column lead_merges.merged_memberships is E'The merged lead''s campaign memberships as they were (those of a campaign both were in were folded into the kept lead''s).';
 comment on column lead_merges.reason is E'Why the two were one person.';
 comment on column lead_merges.merged_at is E'When they were merged.';
+
+create or replace function leadgraph_private.tier(overall_status text) returns integer
+  language sql immutable parallel safe
+as $$
+  select case overall_status when 'active' then 0 when 'completed' then 1 when 'replied' then 2 when 'bounced' then 2
+                             when 'unsubscribed' then 2 else 3 end
+$$;
+comment on function leadgraph_private.tier(text) is E'How far a campaign lead''s overall_status is when two memberships are folded into one: active 0, completed 1, replied/bounced/unsubscribed 2, an interest status 3.';
 
 -- Merges lead `merged` into lead `kept`: empty fields of kept filled from
 -- merged, every event, membership and import row moved over (a campaign both
@@ -309,12 +319,16 @@ create or replace function leadgraph_private.merge_leads(kept uuid, merged uuid,
 as $$
 declare
   gone leads;
+  linkedin_order text[] := array['not_started', 'connection_sent', 'connected', 'message_sent', 'replied'];
 begin
   select * into gone from leads where id = merged for update;
   if gone.id is null or kept = merged then
     return;
   end if;
-  insert into lead_merges (kept_lead_id, merged_lead_id, merged_lead, reason) values (kept, merged, to_jsonb(gone), reason);
+  insert into lead_merges (kept_lead_id, merged_lead_id, merged_lead, merged_memberships, reason)
+  values (kept, merged, to_jsonb(gone),
+          coalesce((select jsonb_agg(to_jsonb(cl) order by cl.created_at) from campaign_leads cl where cl.lead_id = merged), '[]'),
+          reason);
 
   -- Memberships of a campaign both are in: the merged one's events move to
   -- the kept membership, whose workflow takes the further of the two.
@@ -324,11 +338,22 @@ begin
   update campaign_leads k set
     email_status = case when leadgraph_rules.email_status_rank(m.email_status) > leadgraph_rules.email_status_rank(k.email_status)
                         then m.email_status else k.email_status end,
-    overall_status = case when k.overall_status = 'active' then m.overall_status else k.overall_status end,
+    -- Tiers as the Instantly workflow ranks them: active < completed <
+    -- replied | bounced | unsubscribed < an interest status.
+    overall_status = case when leadgraph_private.tier(m.overall_status) > leadgraph_private.tier(k.overall_status) then m.overall_status else k.overall_status end,
     email_sent_at = least(k.email_sent_at, m.email_sent_at),
     email_opened_at = least(k.email_opened_at, m.email_opened_at),
     email_replied_at = least(k.email_replied_at, m.email_replied_at),
+    -- do_not_call absorbs; otherwise whichever was called.
+    call_status = case when m.call_status = 'do_not_call' or k.call_status = 'not_scheduled' then m.call_status else k.call_status end,
+    call_scheduled_at = coalesce(k.call_scheduled_at, m.call_scheduled_at),
+    call_completed_at = coalesce(k.call_completed_at, m.call_completed_at),
+    call_duration_seconds = coalesce(k.call_duration_seconds, m.call_duration_seconds),
+    linkedin_status = case when array_position(linkedin_order, m.linkedin_status) > array_position(linkedin_order, k.linkedin_status)
+                           then m.linkedin_status else k.linkedin_status end,
+    engagement_score = greatest(k.engagement_score, m.engagement_score),
     sequence_step = greatest(k.sequence_step, m.sequence_step),
+    next_followup_at = coalesce(k.next_followup_at, m.next_followup_at),
     last_activity_at = greatest(k.last_activity_at, m.last_activity_at)
   from campaign_leads m
   where m.lead_id = merged and k.lead_id = kept and k.campaign_id = m.campaign_id;
@@ -359,7 +384,9 @@ begin
     apollo_contact_id = coalesce(l.apollo_contact_id, gone.apollo_contact_id),
     apollo_data = coalesce(l.apollo_data, gone.apollo_data),
     csv_import_id = coalesce(l.csv_import_id, gone.csv_import_id),
-    lead_score = coalesce(l.lead_score, gone.lead_score)
+    lead_score = coalesce(l.lead_score, gone.lead_score),
+    -- An opt-out of either stays; otherwise a status someone set beats 'new'.
+    lead_status = case when gone.lead_status = 'do_not_contact' or l.lead_status = 'new' then gone.lead_status else l.lead_status end
   where l.id = kept;
 end;
 $$;
@@ -371,14 +398,20 @@ revoke all on function leadgraph_private.merge_leads(uuid, uuid, text) from publ
 do $$
 declare
   dup record;
+  other uuid;
 begin
+  -- The one already holding the normal form is merged first, so that the
+  -- kept lead can take that form without meeting another row that holds it.
   for dup in
-    select leadgraph_rules.normalize_email(email) as address, array_agg(id order by created_at, id) as ids
-    from leads where email is not null
-    group by 1 having count(*) > 1
+    select g.address, g.kept,
+           array_agg(l.id order by (l.email = g.address) desc, l.created_at, l.id) filter (where l.id <> g.kept) as others
+    from (select leadgraph_rules.normalize_email(email) as address, (array_agg(id order by created_at, id))[1] as kept
+          from leads where email is not null group by 1 having count(*) > 1) g
+    join leads l on l.email is not null and leadgraph_rules.normalize_email(l.email) = g.address
+    group by g.address, g.kept
   loop
-    for i in 2 .. array_length(dup.ids, 1) loop
-      perform leadgraph_private.merge_leads(dup.ids[1], dup.ids[i], 'same email address: ' || dup.address);
+    foreach other in array dup.others loop
+      perform leadgraph_private.merge_leads(dup.kept, other, 'same email address: ' || dup.address);
     end loop;
   end loop;
 end;
@@ -387,6 +420,28 @@ update leads set email = leadgraph_rules.normalize_email(email) where email is d
 -- (After the merge: any update of leads normalises its email.)
 update leads set phones = leadgraph_rules.phone_list(array[phone, mobile_phone])
 where phones = '{}' and (phone is not null or mobile_phone is not null);
+
+-- Company domains in the new normal form (it folds every script now, not
+-- ASCII only): where two companies meet under one domain, the one already
+-- in normal form (else the oldest) keeps it and the other's leads move to it.
+create temp table company_domain_moves on commit drop as
+select id, leadgraph_rules.normalize_domain(company_domain) as domain,
+       first_value(id) over (partition by leadgraph_rules.normalize_domain(company_domain)
+                             order by (company_domain = leadgraph_rules.normalize_domain(company_domain)) desc, created_at, id) as kept_id
+from companies
+where leadgraph_rules.normalize_domain(company_domain) in (
+  select leadgraph_rules.normalize_domain(company_domain) from companies
+  where company_domain is distinct from leadgraph_rules.normalize_domain(company_domain));
+update leads l set company_id = m.kept_id from company_domain_moves m where l.company_id = m.id and m.id <> m.kept_id;
+update companies k set
+  company_name = coalesce(k.company_name, c.company_name),
+  website = coalesce(k.website, c.website),
+  apollo_account_id = coalesce(k.apollo_account_id, c.apollo_account_id)
+from company_domain_moves m join companies c on c.id = m.id
+where k.id = m.kept_id and m.id <> m.kept_id;
+delete from companies c using company_domain_moves m where c.id = m.id and m.id <> m.kept_id;
+update companies c set company_domain = m.domain from company_domain_moves m where c.id = m.id and c.company_domain is distinct from m.domain;
+drop table company_domain_moves;
 
 -- The raw layer's lookup keys of people (derived columns beside the payload,
 -- which stays as received) in the same normal form.

@@ -1,5 +1,5 @@
---! Previous: sha1:b7ce4719e88da0e396d42877ddd8611050e32900
---! Hash: sha1:da4ff1f11d74915e8f39e1f75dbc790ff78b395a
+--! Previous: sha1:a56d880bee80e5303990ec2643098e5b0d82f3eb
+--! Hash: sha1:ee883273ad47b8189b3028f643ee3fb8c00c6fc6
 --! Message: Instantly normaliser: events.email_quoted_text (a reply's quoted original, not searched); private helpers to read Instantly fields in any casing, timestamps, claim queued rows, raw JSON of a row
 
 -- The Instantly normaliser as named steps (src/sources/instantly/normalize/),

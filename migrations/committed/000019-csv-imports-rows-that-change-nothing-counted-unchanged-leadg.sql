@@ -1,5 +1,5 @@
---! Previous: sha1:da4ff1f11d74915e8f39e1f75dbc790ff78b395a
---! Hash: sha1:20ecf149381254b03a10428d894f39d6c05dad4d
+--! Previous: sha1:ee883273ad47b8189b3028f643ee3fb8c00c6fc6
+--! Hash: sha1:666882bf4e610e75b9b8259333114283e435c757
 --! Message: CSV imports: rows that change nothing counted unchanged; leadgraph_rules.newest_non_empty (newer exports win, nothing blanked); cheaper phone rules
 
 -- CSV imports count what changed, and newer exports win.

@@ -49,6 +49,7 @@ describe("leadgraph_private", () => {
       "instantly_timestamp",
       "instantly_variables",
       "merge_leads",
+      "tier",
     ]);
     const { rows: publicTriggers } = await db.pool.query(
       "select proname from pg_proc where pronamespace = 'public'::regnamespace and prorettype = 'trigger'::regtype",

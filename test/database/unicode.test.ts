@@ -241,6 +241,51 @@ describe("a database created with the C locale", () => {
     }
   });
 
+  it("upgrades a person split three ways (one already in normal form), keeping opt-outs, call and LinkedIn states, and company domains", async () => {
+    const url = await freshDatabase("c_upgrade_three");
+    await migrateUpTo(url, "000016");
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(
+        `insert into leads (email, first_name, lead_status, created_at) values
+           ('Łukasz.Żak@x.pl', 'Łukasz', 'new', now() - interval '3 days'),
+           ('Łukasz.żak@x.pl', null, 'do_not_contact', now() - interval '2 days'),
+           ('łukasz.żak@x.pl', null, 'new', now() - interval '1 day')`,
+      );
+      await client.query(
+        `insert into campaign_leads (campaign_id, lead_id, call_status, linkedin_status, overall_status)
+         select (select id from campaigns limit 1), l.id,
+                case when l.lead_status = 'do_not_contact' then 'do_not_call' else 'not_scheduled' end,
+                case when l.first_name is null then 'connected' else 'not_started' end,
+                case when l.first_name is null then 'interested' else 'replied' end
+         from leads l`,
+      );
+      // The old normal form folded ASCII only: MÜLLER.de was stored as mÜller.de beside müller.de.
+      await client.query("insert into companies (company_name, website) values ('Müller GmbH', 'https://MÜLLER.de')");
+      await client.query("insert into companies (company_domain) values ('müller.de')");
+      await client.query(
+        "insert into leads (email, company_id) select 'jan@example.de', id from companies where company_name = 'Müller GmbH'",
+      );
+
+      await applyMigrations({ url, rootUrl: undefined, shadowUrl: undefined, authenticatorPassword: "test" }, { quiet: true });
+
+      const { rows: leads } = await client.query("select email, first_name, lead_status from leads where email like '%x.pl'");
+      expect(leads).toEqual([{ email: "łukasz.żak@x.pl", first_name: "Łukasz", lead_status: "do_not_contact" }]);
+      const { rows: memberships } = await client.query("select call_status, linkedin_status, overall_status from campaign_leads");
+      expect(memberships).toEqual([{ call_status: "do_not_call", linkedin_status: "connected", overall_status: "interested" }]);
+      const { rows: logged } = await client.query("select jsonb_array_length(merged_memberships) as n from lead_merges");
+      expect(logged).toEqual([{ n: 1 }, { n: 1 }]);
+      const { rows: companies } = await client.query(
+        `select c.company_name, c.company_domain, (select count(*)::int from leads l where l.company_id = c.id) as leads
+         from companies c where c.company_domain like '%ller.de'`,
+      );
+      expect(companies).toEqual([{ company_name: "Müller GmbH", company_domain: "müller.de", leads: 1 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it("matches and sorts like the embedded cluster once migrated", async () => {
     const url = await freshDatabase("c_fresh");
     await applyMigrations({ url, rootUrl: undefined, shadowUrl: undefined, authenticatorPassword: "test" }, { quiet: true });

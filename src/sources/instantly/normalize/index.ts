@@ -111,12 +111,17 @@ async function normalizeBatch(client: PoolClient, source: Source, batchSize: num
     await run(client, "forget-fixed-rejects");
     await run(client, "drop-rejected");
     const { rows: bodies } = await run<BodyToConvert>(client, "bodies-to-convert");
-    const [converted] = await Promise.all([
+    // Both settle before anything is rethrown: a failed conversion must not
+    // roll back the transaction while the people steps still use the client.
+    const [conversion, people] = await Promise.allSettled([
       convertBodies(bodies),
       (async () => {
         for (const name of PEOPLE_STEPS) await run(client, name);
       })(),
     ]);
+    if (people.status === "rejected") throw people.reason;
+    if (conversion.status === "rejected") throw conversion.reason;
+    const converted = conversion.value;
     if (bodies.length) {
       if (process.env.LEADGRAPH_PROFILE_SQL) {
         console.error(`[js]  ${converted.ms.toFixed(0).padStart(6)} ms  body text of ${bodies.length} emails`);
