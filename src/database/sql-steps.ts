@@ -64,3 +64,17 @@ export async function runSqlStep<R extends QueryResultRow = QueryResultRow>(
     if (profiling()) console.error(`[sql] ${(performance.now() - started).toFixed(0).padStart(6)} ms  ${step.name}`);
   }
 }
+
+/** The steps of `folder`, run by name: `run(client, "stage-rows", values)`. */
+export function sqlStepRunner(folder: string) {
+  const steps = loadSqlSteps(folder);
+  return function run<R extends QueryResultRow = QueryResultRow>(
+    client: Queryable,
+    name: string,
+    values: Record<string, unknown> = {},
+  ): Promise<QueryResult<R>> {
+    const step = steps[name];
+    if (!step) throw new Error(`no SQL step ${name} in ${folder}`);
+    return runSqlStep<R>(client, step, values);
+  };
+}

@@ -12,8 +12,8 @@
 // so reprocessing an old export never undoes a newer one. A newer import's
 // non-empty values replace what a lead has; an older one only fills empty
 // fields. Every value any import gave stays in its raw rows.
-import type { PoolClient, QueryResultRow } from "pg";
-import { loadSqlSteps, runSqlStep } from "../../../database/sql-steps.ts";
+import type { PoolClient } from "pg";
+import { sqlStepRunner } from "../../../database/sql-steps.ts";
 import { inTransaction } from "../../../database/transaction.ts";
 import { mapColumns, missingIdentityColumns } from "../columns.ts";
 
@@ -21,13 +21,7 @@ export const DEFAULT_BATCH_SIZE = 5000;
 
 export type NormalizeOutcome = "gone" | "failed" | "completed" | "completed_with_errors";
 
-const steps = loadSqlSteps(import.meta.dirname);
-
-function run<R extends QueryResultRow = QueryResultRow>(client: PoolClient, name: string, values: Record<string, unknown> = {}) {
-  const step = steps[name];
-  if (!step) throw new Error(`no CSV normaliser step named ${name}`);
-  return runSqlStep<R>(client, step, values);
-}
+const run = sqlStepRunner(import.meta.dirname);
 
 /** Each batch, in order. */
 const BATCH_STEPS = [

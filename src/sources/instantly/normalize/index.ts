@@ -12,9 +12,9 @@
 // result does not depend on whether a person's lead record or their emails
 // are normalised first (real workspaces page leads after their emails): see
 // 43-people-from-lead-records.sql to 50-drop-abandoned-stand-ins.sql.
-import type { PoolClient, QueryResultRow } from "pg";
+import type { PoolClient } from "pg";
 import { isDataError } from "../../../database/errors.ts";
-import { loadSqlSteps, runSqlStep } from "../../../database/sql-steps.ts";
+import { sqlStepRunner } from "../../../database/sql-steps.ts";
 import { inTransaction } from "../../../database/transaction.ts";
 import { bodyText, type BodyText } from "./bodies.ts";
 
@@ -35,13 +35,7 @@ export interface NormalizeCounts {
 
 type Source = "lead" | "email" | "webhook";
 
-const steps = loadSqlSteps(import.meta.dirname);
-
-function run<R extends QueryResultRow = QueryResultRow>(client: PoolClient, name: string, values: Record<string, unknown> = {}) {
-  const step = steps[name];
-  if (!step) throw new Error(`no SQL step ${name} in ${import.meta.dirname}`);
-  return runSqlStep<R>(client, step, values);
-}
+const run = sqlStepRunner(import.meta.dirname);
 
 const STAGE: Record<Source, string> = { lead: "stage-leads", email: "stage-emails", webhook: "stage-webhooks" };
 
