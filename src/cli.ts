@@ -126,8 +126,9 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
       const server = await startServer({ ...config, databaseUrl: db.authUrl, instantlyWebhookSecret: config.instantly.webhookSecret });
       lifecycle.add("HTTP server", () => server.close());
       log(`GraphQL API at ${server.url}/graphql`);
-      if (!config.production) log(`ready: open GraphiQL at ${server.url}/graphiql`);
-      else log("ready");
+      if (!server.webApp) log("the web app is not built (npm run build:web needs the devDependencies): serving the API only");
+      if (!config.production) log(`GraphiQL at ${server.url}/graphiql`);
+      log(server.webApp ? `ready: open the app at ${server.url}/` : "ready");
     }
   });
 }

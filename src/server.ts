@@ -12,6 +12,7 @@ import { anonymousIsDefaultUser } from "./auth.ts";
 import { makePreset } from "./graphile.config.ts";
 import { importsRouter } from "./sources/csv/http.ts";
 import { instantlyWebhookRouter } from "./sources/instantly/webhooks.ts";
+import { webRouter } from "./web.ts";
 
 export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSecret" | "corsOrigins" | "graphql"> &
   Partial<Pick<Config, "importMaxBytes">> & {
@@ -21,11 +22,15 @@ export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSe
     databaseUrl: string;
     /** Use this pool instead of one from databaseUrl (tests count its queries). */
     pool?: pg.Pool;
+    /** The built web app to serve at / (default web/dist); API only when it is not built. */
+    webDist?: string;
   };
 
 export interface RunningServer {
   /** The base URL, e.g. http://localhost:5678 */
   url: string;
+  /** Whether the web app is served at / (it is when web/dist is built). */
+  webApp: boolean;
   port: number;
   close(): Promise<void>;
 }
@@ -94,10 +99,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   // Instantly webhooks: stored through the same pool (visitor role).
   app.use(instantlyWebhookRouter({ pool, secret: options.instantlyWebhookSecret }));
-  if (!options.production) app.get("/", (_req, res) => res.redirect("/graphiql"));
+  const web = webRouter(options.webDist);
+  if (!web && !options.production) app.get("/", (_req, res) => res.redirect("/graphiql"));
 
   const server: Server = createServer(app);
   await serv.addTo(app, server);
+  // After grafserv, which passes on the paths it does not own.
+  if (web) app.use(web);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
@@ -108,6 +116,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing: Promise<void> | undefined;
   return {
     url: `http://${shownHost}:${port}`,
+    webApp: web !== undefined,
     port,
     close() {
       closing ??= (async () => {

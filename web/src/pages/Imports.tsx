@@ -1,0 +1,5 @@
+import { PageTitle } from "../components/States.tsx";
+
+export function ImportsPage() {
+  return <PageTitle>Imports</PageTitle>;
+}
