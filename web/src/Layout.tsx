@@ -23,7 +23,7 @@ export function Layout() {
   const [search, setSearch] = useState("");
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (search.trim()) navigate(`/search?q=${encodeURIComponent(search.trim())}`);
+    if (search.trim()) void navigate(`/search?q=${encodeURIComponent(search.trim())}`);
   };
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="md">
