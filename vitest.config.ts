@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/setup/database.ts"],
+    globalSetup: ["test/setup/database.ts", "test/setup/web.ts"],
     // Each test file gets its own database cloned from a migrated template.
     pool: "forks",
     testTimeout: 30_000,
