@@ -41,7 +41,7 @@ const data = await graphql(`
         rowId
       }
     }
-    csvImportsRaws(first: 1, orderBy: CREATED_AT_DESC) {
+    csvImportsRaws(first: 1, orderBy: UPLOADED_AT_DESC) {
       nodes {
         rowId
       }
