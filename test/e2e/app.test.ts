@@ -27,6 +27,15 @@ describe("serving the app", () => {
     expect(status).toBe(200);
     expect(body.data).toEqual({ __typename: "Query" });
   });
+
+  it("without a built app serves the API alone: / goes to GraphiQL", async () => {
+    const apiOnly = await startTestServer(db, { webDist: "/nonexistent/web/dist" });
+    expect(apiOnly.webApp).toBe(false);
+    const response = await fetch(`${apiOnly.url}/leads`, { headers: { accept: "text/html" }, redirect: "manual" });
+    expect(response.status).toBe(404);
+    const root = await fetch(`${apiOnly.url}/`, { redirect: "manual" });
+    expect(root.headers.get("location")).toBe("/graphiql");
+  });
 });
 
 describe.skipIf(chromiumMissing)("in a browser", () => {

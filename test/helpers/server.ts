@@ -20,6 +20,7 @@ export async function startTestServer(
     graphql?: Partial<Config["graphql"]>;
     pool?: ServerOptions["pool"];
     instantlyWebhookSecret?: ServerOptions["instantlyWebhookSecret"];
+    webDist?: ServerOptions["webDist"];
   } = {},
 ): Promise<TestServer> {
   const config = loadConfig();
