@@ -91,7 +91,16 @@ const COLORS: Record<string, string> = {
 export function StatusBadge({ status, ...props }: { status: string | null | undefined } & BadgeProps) {
   if (!status) return null;
   return (
-    <Badge color={COLORS[status] ?? "gray"} variant="light" radius="sm" tt="none" {...props}>
+    // Whole words even in a narrow table cell: the cell grows (and the table scrolls) instead.
+    <Badge
+      color={COLORS[status] ?? "gray"}
+      variant="light"
+      radius="sm"
+      tt="none"
+      style={{ flexShrink: 0, maxWidth: "none" }}
+      styles={{ label: { overflow: "visible" } }}
+      {...props}
+    >
       {humanize(status)}
     </Badge>
   );

@@ -176,7 +176,8 @@ const LeadsExportQuery = graphql(`
           companySize
           employeeCount
         }
-        campaignLeads(first: 50) {
+        # 20 memberships a lead: 500 leads a request stay within MAX_QUERY_COST.
+        campaignLeads(first: 20, orderBy: [LAST_ACTIVITY_AT_DESC]) {
           nodes {
             overallStatus
             campaign {
@@ -357,7 +358,7 @@ export function LeadsPage() {
                 <Text size="sm" truncate maw={200}>
                   {membership.campaign?.campaignName ?? "—"}
                 </Text>
-                <StatusBadge status={membership.overallStatus} size="xs" style={{ flexShrink: 0 }} />
+                <StatusBadge status={membership.overallStatus} size="xs" />
               </Group>
             ))}
             {more > 0 && (
