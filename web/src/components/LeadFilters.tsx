@@ -193,7 +193,7 @@ export function LeadFilters({ params, onChange, onFlagChange, onClear, pending, 
         )}
       </Group>
       <Collapse expanded={opened} id="lead-filters" mt={-4}>
-        <SimpleGrid cols={{ base: 1, xs: 2, sm: 3, md: 4, lg: 6 }} spacing="xs" verticalSpacing="xs" role="group" aria-label="Lead filters">
+        <SimpleGrid cols={{ base: 1, xs: 2, sm: 3, md: 4, xl: 6 }} spacing="xs" verticalSpacing="xs" role="group" aria-label="Lead filters">
           {multi("leadStatus", "Lead status", LEAD_STATUSES)}
           {multi("campaign", "Campaign", campaigns)}
           {multi("workflowStatus", "Campaign status", WORKFLOW_STATUSES)}

@@ -7,7 +7,8 @@
 //
 //   q               quick search over name, email and company name
 //   campaign        [many] Campaign.rowId: leads with a membership in it
-//   workflowStatus  [many] CampaignLead.overallStatus (active, replied, interested, ...)
+//   workflowStatus  [many] CampaignLead.overallStatus (active, replied, interested, ...);
+//                   `status` is read as a synonym
 //   emailStatus     [many] CampaignLead.emailStatus (pending, sent, opened, replied, bounced, ...)
 //                   campaign, workflowStatus and emailStatus hold for one and the same membership
 //   leadStatus      [many] Lead.leadStatus (new, contacted, replied, ...)
@@ -74,7 +75,12 @@ export function readParams(search: URLSearchParams): LeadListParams {
   const pageSize = Number(search.get("pageSize"));
   return {
     q: search.get("q")?.trim() ?? "",
-    multi: Object.fromEntries(MULTI_PARAMS.map((name) => [name, search.getAll(name).filter(Boolean)])) as Record<MultiParam, string[]>,
+    multi: Object.fromEntries(
+      MULTI_PARAMS.map((name) => [
+        name,
+        [...search.getAll(name), ...(name === "workflowStatus" ? search.getAll("status") : [])].filter(Boolean),
+      ]),
+    ) as Record<MultiParam, string[]>,
     flags: { hasPhone: flag("hasPhone"), hasLinkedin: flag("hasLinkedin") },
     sort: search.get("sort") || DEFAULT_SORT,
     page: Number.isInteger(page) && page > 0 ? page : 1,
@@ -275,6 +281,10 @@ export function LeadsPage() {
 
   const update = (change: (next: URLSearchParams) => void, { resetPage = true, replace = false } = {}) => {
     const next = new URLSearchParams(search);
+    if (next.has("status")) {
+      for (const value of next.getAll("status")) next.append("workflowStatus", value);
+      next.delete("status");
+    }
     change(next);
     if (resetPage) next.delete("page");
     setSearch(next, { replace });
@@ -333,7 +343,7 @@ export function LeadsPage() {
       title: "Company",
       render: (lead) =>
         lead.company ? (
-          <Anchor component={Link} to={`/companies/${lead.company.rowId}`} size="sm">
+          <Anchor component={Link} to={`/companies/${lead.company.rowId}`} size="sm" style={{ whiteSpace: "nowrap" }}>
             {lead.company.companyName || lead.company.companyDomain || "Unnamed company"}
           </Anchor>
         ) : (
@@ -457,7 +467,12 @@ export function LeadsPage() {
             recordsPerPageLabel="Leads per page"
             onRecordsPerPageChange={(size) => update((next) => next.set("pageSize", String(size)))}
             page={params.page}
-            onPageChange={(page) => update((next) => next.set("page", String(page)), { resetPage: false })}
+            onPageChange={(page) => {
+              update((next) => next.set("page", String(page)), { resetPage: false });
+              window.scrollTo({ top: 0 });
+            }}
+            getPaginationItemProps={(page) => ({ "aria-label": `Page ${page}`, "aria-current": page === params.page ? "page" : undefined })}
+            getPaginationControlProps={(control) => ({ "aria-label": `${control.charAt(0).toUpperCase()}${control.slice(1)} page` })}
             paginationText={({ from, to, totalRecords }) => `${formatNumber(from)}–${formatNumber(to)} of ${formatNumber(totalRecords)}`}
             sortStatus={sortStatus}
             onSortStatusChange={(status) =>
