@@ -402,38 +402,41 @@ export function LeadsPage() {
   return (
     <>
       <PageTitle right={<ExportButton filter={filter} sort={params.sort} total={total} />}>Leads</PageTitle>
-      <Stack gap="sm" mb="md">
-        <LeadFilters
-          toolbar={
-            <>
-              <TextInput
-                aria-label="Search leads"
-                placeholder="Search name, email or company"
-                leftSection={<IconSearch size={16} aria-hidden />}
-                value={q}
-                onChange={(event) => {
-                  setQ(event.currentTarget.value);
-                  pushQuery(event.currentTarget.value);
-                }}
-                style={{ flex: "1 1 220px", maxWidth: 380 }}
-              />
-              <Text size="sm" c="dimmed" role="status" aria-live="polite">
-                {total == null ? "Counting…" : `${formatNumber(total)} ${total === 1 ? "lead" : "leads"}`}
-              </Text>
-            </>
-          }
-          params={params}
-          onChange={(name, values) =>
-            update((next) => {
-              next.delete(name);
-              for (const value of values) next.append(name, value);
-            })
-          }
-          onFlagChange={(name, value) => update((next) => (value == null ? next.delete(name) : next.set(name, String(value))))}
-          onClear={filtered ? clearFilters : undefined}
-          pending={PENDING_API}
-        />
-      </Stack>
+      {/* No search or facets in an empty workspace: nothing to narrow down. */}
+      {!(workspaceEmpty && !filtered) && (
+        <Stack gap="sm" mb="md">
+          <LeadFilters
+            toolbar={
+              <>
+                <TextInput
+                  aria-label="Search leads"
+                  placeholder="Search name, email or company"
+                  leftSection={<IconSearch size={16} aria-hidden />}
+                  value={q}
+                  onChange={(event) => {
+                    setQ(event.currentTarget.value);
+                    pushQuery(event.currentTarget.value);
+                  }}
+                  style={{ flex: "1 1 220px", maxWidth: 380 }}
+                />
+                <Text size="sm" c="dimmed" role="status" aria-live="polite">
+                  {total == null ? "Counting…" : `${formatNumber(total)} ${total === 1 ? "lead" : "leads"}`}
+                </Text>
+              </>
+            }
+            params={params}
+            onChange={(name, values) =>
+              update((next) => {
+                next.delete(name);
+                for (const value of values) next.append(name, value);
+              })
+            }
+            onFlagChange={(name, value) => update((next) => (value == null ? next.delete(name) : next.set(name, String(value))))}
+            onClear={filtered ? clearFilters : undefined}
+            pending={PENDING_API}
+          />
+        </Stack>
+      )}
       {error && <ErrorNotice error={error} title="The leads could not be loaded" />}
       {workspaceEmpty ? (
         <Empty title="No leads yet">
