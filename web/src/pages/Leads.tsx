@@ -16,9 +16,10 @@
 //   industry        [many] Company.industry of the lead's company
 //   companySize     [many] Company.companySize of the lead's company
 //   company         [many] Company.rowId (the company page links here)
-//   source          [many] Lead.leadSource (csv, instantly, vapi, linkedin, manual, api)
+//   source          [many] Lead.leadSource (csv, instantly, vapi, linkedin, manual, api); read,
+//                   not applied until the API can filter on it (see PENDING_API)
 //   import          [many] CsvImportsRaw.rowId the lead was imported by (Lead.csvImportId)
-//   hasPhone        true | false
+//   hasPhone        true | false; read, not applied until the API can filter on it
 //   hasLinkedin     true | false
 //   sort            a column key, "-" in front for descending: name, title, email,
 //                   leadStatus, campaigns (how many), lastActivity; default "name"
@@ -350,7 +351,7 @@ export function LeadsPage() {
           "—"
         ),
     },
-    { accessor: "email", title: "Email status", sortable: false, render: (lead) => lead.emailStatus ?? "—" },
+    { accessor: "emailStatus", title: "Email status", render: (lead) => lead.emailStatus ?? "—" },
     { accessor: "leadStatus", title: "Lead status", sortable: true, render: (lead) => <StatusBadge status={lead.leadStatus} /> },
     { accessor: "source", title: "Source", render: (lead) => sourceLabel(lead.leadSource) },
     {
