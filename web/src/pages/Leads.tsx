@@ -22,7 +22,8 @@
 //   hasPhone        true | false; read, not applied until the API can filter on it
 //   hasLinkedin     true | false
 //   sort            a column key, "-" in front for descending: name, title, email,
-//                   leadStatus, campaigns (how many), lastActivity; default "name"
+//                   leadStatus, campaigns (how many), lastActivity (with Lead.lastEventAt);
+//                   default "name"
 //   page            1, 2, ... (default 1)
 //   pageSize        25, 50 (default) or 100
 import { Anchor, Button, Group, Loader, Stack, Text, TextInput, Tooltip } from "@mantine/core";
