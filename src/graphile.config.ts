@@ -19,6 +19,7 @@ import { projectRoot, type Config } from "./config.ts";
 import { pgCode, SQLSTATE } from "./database/errors.ts";
 import { VISITOR_ROLE } from "./database/roles.ts";
 import { makePageSizePlugin, makeValidationRulesPlugin } from "./graphql/limits.ts";
+import { LeadLastEventAtOrderPlugin } from "./graphql/order-by.ts";
 
 export const QUERIES_DIR = path.join(projectRoot, "docs", "queries");
 
@@ -76,6 +77,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       PostGraphileConnectionFilterPreset,
     ],
     plugins: [
+      LeadLastEventAtOrderPlugin,
       makeValidationRulesPlugin(limits, production),
       makePageSizePlugin(limits),
       ...(graphql.persistedOnly ? [PersistedPlugin] : []),

@@ -110,8 +110,12 @@ describe("coverage of the database catalogue", () => {
       "campaigns_funnel",
       "get_campaign_event_stats",
       "get_lead_timeline",
+      "leads_has_phone",
       "reprocess_csv_import",
       "search_events",
+      "search_leads",
+      "set_lead_status",
+      "viewer",
     ]);
     const allFields = Object.values(schema.getTypeMap())
       .filter(isObjectType)
