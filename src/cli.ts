@@ -209,6 +209,20 @@ program
   );
 
 program
+  .command("demo")
+  .description(
+    "Fill an empty database with a demo workspace through the real paths: an Apollo-like CSV import and a sync of a fake Instantly workspace (started and stopped here), so every page of the web app has data.",
+  )
+  .option("--force", "add the demo workspace to a database that already has data (nothing is deleted)")
+  .option("--size <size>", "small (a quick look) or normal", "normal")
+  .action((options: { force?: boolean; size: string }) =>
+    oneShot(async (db, config) => {
+      const { runDemo } = await import("./demo.ts");
+      return runDemo(db, config, options);
+    }),
+  );
+
+program
   .command("token")
   .description("Mint a Bearer token (JWT signed with JWT_SECRET) for the user with this email, creating the user if needed.")
   .requiredOption("--email <email>", "the user's email")
