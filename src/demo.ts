@@ -61,6 +61,14 @@ export type DemoSize = keyof typeof DEMO_SIZES;
 export interface DemoOptions {
   force?: boolean;
   size?: string;
+  /** Registers what to stop if the process is told to stop meanwhile (the CLI's shutdown). */
+  onStop?: (name: string, stop: () => Promise<void>) => void;
+}
+
+/** `stop` run once, however many ask for it. */
+function once(stop: () => Promise<void>): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => (stopping ??= stop());
 }
 
 const log = (message: string) => console.error(`leadgraph: ${message}`);
@@ -603,30 +611,36 @@ export async function runDemo(db: Pick<Database, "url">, config: Config, options
     // The worker for the normalisers only: a queued sync job is `npm start`'s business.
     const workerConfig: Config = { ...config, instantly: { ...config.instantly, apiKey: undefined } };
     const tasks = await makeTasks(workerConfig);
-    const worker = await startWorker({
-      databaseUrl: db.url,
-      config: workerConfig,
-      concurrency: 2,
-      shutdownTimeoutMs: config.shutdownTimeoutMs,
-      taskList: {
-        csv_imports_raw__normalize: tasks.csv_imports_raw__normalize!,
-        instantly_raw__normalize: tasks.instantly_raw__normalize!,
-      },
-      quiet: true,
-    });
-    const { startFakeInstantly } = await import("../tools/fake-instantly/server.ts");
-    const { webhookPayloadsFor } = await import("../tools/fake-instantly/webhooks.ts");
-    const fake = await startFakeInstantly({
-      seed: 1,
-      campaigns: dimensions.campaigns,
-      accounts: dimensions.accounts,
-      emails: dimensions.emails,
-      // Today's workspace (the same all day): the timelines are recent.
-      now: new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000),
-      apiKey: FAKE_API_KEY,
-      rateLimits: false,
-    });
+    let stopWorker = async () => {};
+    let stopFake = async () => {};
     try {
+      const worker = await startWorker({
+        databaseUrl: db.url,
+        config: workerConfig,
+        concurrency: 2,
+        shutdownTimeoutMs: config.shutdownTimeoutMs,
+        taskList: {
+          csv_imports_raw__normalize: tasks.csv_imports_raw__normalize!,
+          instantly_raw__normalize: tasks.instantly_raw__normalize!,
+        },
+        quiet: true,
+      });
+      stopWorker = once(() => worker.stop());
+      options.onStop?.("demo worker", stopWorker);
+      const { startFakeInstantly } = await import("../tools/fake-instantly/server.ts");
+      const { webhookPayloadsFor } = await import("../tools/fake-instantly/webhooks.ts");
+      const fake = await startFakeInstantly({
+        seed: 1,
+        campaigns: dimensions.campaigns,
+        accounts: dimensions.accounts,
+        emails: dimensions.emails,
+        // Today's workspace (the same all day): the timelines are recent.
+        now: new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000),
+        apiKey: FAKE_API_KEY,
+        rateLimits: false,
+      });
+      stopFake = once(() => fake.close());
+      options.onStop?.("fake Instantly server", stopFake);
       log(
         `demo: fake Instantly workspace at ${fake.url}: ${fake.data.campaigns.length} campaigns, ${fake.data.leads.length} leads, ${fake.data.emails.length} emails`,
       );
@@ -708,8 +722,8 @@ export async function runDemo(db: Pick<Database, "url">, config: Config, options
 
       return await summary(pool, config, upload.importId, runId, payloads.length, started);
     } finally {
-      await worker.stop();
-      await fake.close();
+      await stopWorker();
+      await stopFake();
     }
   } finally {
     await pool.end();
