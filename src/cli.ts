@@ -93,13 +93,13 @@ async function migrateIfWanted(db: Database, wanted: boolean, options: { quiet?:
  * Runs a one-shot command against the database in use, migrated first, then
  * exits with the command's code. Quiet by default: its output is the result.
  */
-async function oneShot(command: (db: Database, config: Config) => Promise<number | void>, { quiet = true } = {}) {
+async function oneShot(command: (db: Database, config: Config, lifecycle: Lifecycle) => Promise<number | void>, { quiet = true } = {}) {
   const lifecycle = new Lifecycle();
   await lifecycle.run(async () => {
     const config = loadConfig();
     const db = await openDatabaseFor(config, lifecycle, { quiet });
     await migrateIfWanted(db, true, { quiet });
-    await lifecycle.shutdown((await command(db, config)) ?? 0);
+    await lifecycle.shutdown((await command(db, config, lifecycle)) ?? 0);
   });
 }
 
@@ -207,6 +207,21 @@ program
       if (source !== "instantly") throw new Error(`unknown source "${source}": leadgraph syncs "instantly"`);
       const { runSync } = await import("./sources/instantly/cli.ts");
       return runSync(options, db, config);
+    }),
+  );
+
+program
+  .command("demo")
+  .description(
+    "Fill an empty database with a demo workspace through the real paths: an Apollo-like CSV import and a sync of a fake Instantly workspace (started and stopped here), so every page of the web app has data.",
+  )
+  .option("--force", "add the demo workspace to a database that already has data (nothing is deleted)")
+  .option("--size <size>", "small (a quick look) or normal", "normal")
+  .action((options: { force?: boolean; size: string }) =>
+    oneShot(async (db, config, lifecycle) => {
+      const { runDemo } = await import("./demo.ts");
+      // On Ctrl-C its worker lets running jobs finish (none stays locked) before PostgreSQL stops.
+      return runDemo(db, config, { ...options, onStop: (name, stop) => lifecycle.add(name, stop) });
     }),
   );
 

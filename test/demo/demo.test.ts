@@ -1,0 +1,155 @@
+// `leadgraph demo` as a user runs it (a real process) against an empty
+// database: afterwards every page of the web app has data, and a second run
+// refuses to touch it.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../src/config.ts";
+import { demoCsv } from "../../src/demo.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+
+let db: TestDatabase;
+let server: TestServer;
+
+function demo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url };
+  for (const name of ["AUTH_DATABASE_URL", "ROOT_DATABASE_URL", "SHADOW_DATABASE_URL", "INSTANTLY_API_KEY", "NODE_ENV"]) delete env[name];
+  const child = spawn(process.execPath, [path.join(projectRoot, "bin", "leadgraph.js"), "demo", ...args], { env });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
+}
+
+async function gql(query: string) {
+  const { body } = await server.graphql(query);
+  expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+  return body.data;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startTestServer(db);
+});
+
+describe("leadgraph demo", () => {
+  it(
+    "fills an empty database through the import and the Instantly sync, then refuses to run again without --force",
+    { timeout: 120_000 },
+    async () => {
+      const first = await demo(["--size", "small"]);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toMatch(/importing apollo-contacts-export\.csv/);
+      expect(first.stdout).toMatch(/demo workspace ready/);
+      expect(first.stdout).toMatch(/Open the app/);
+
+      // The lead list: people from both sources, phones, last activity.
+      const list = await gql(`{
+      all: leads { totalCount }
+      csv: leads(filter: { leadSource: { equalTo: "csv" } }) { totalCount }
+      instantly: leads(filter: { leadSource: { equalTo: "instantly" } }) { totalCount }
+      withPhone: leads(filter: { hasPhone: { equalTo: true } }) { totalCount }
+      recent: leads(orderBy: [LAST_EVENT_AT_DESC], first: 1) { nodes { lastEventAt } }
+    }`);
+      expect(list.csv.totalCount).toBeGreaterThan(40);
+      expect(list.instantly.totalCount).toBeGreaterThan(40);
+      expect(list.withPhone.totalCount).toBeGreaterThan(0);
+      expect(list.recent.nodes[0].lastEventAt).not.toBeNull();
+
+      // The lead page: a person of the CSV import with Instantly events and a note.
+      const mixed = await gql(`{
+      leads(filter: { csvImportId: { isNull: false }, events: { some: { eventSource: { equalTo: "instantly" } } } }, first: 50) {
+        totalCount
+        nodes { company { companyName } campaignLeads { totalCount } events { nodes { eventSource } } }
+      }
+    }`);
+      expect(mixed.leads.totalCount).toBeGreaterThan(0);
+      const sources = new Set(mixed.leads.nodes.flatMap((l: any) => l.events.nodes.map((e: any) => e.eventSource)));
+      expect([...sources].sort()).toEqual(["instantly", "manual"]);
+      expect(mixed.leads.nodes.every((l: any) => l.campaignLeads.totalCount >= 1)).toBe(true);
+
+      // The campaigns and their dashboards; the companies.
+      const campaigns = await gql(`{
+      campaigns(filter: { instantlyCampaignId: { isNull: false } }) {
+        nodes { campaignName campaignLeads { totalCount } funnel { leads contacted } campaignEventCounts { totalCount } }
+      }
+      example: campaign(rowId: "00000000-0000-0000-0000-000000000007") { campaignLeads { totalCount } }
+      companies(filter: { leadsExist: true }) { totalCount }
+      statusChanges: events(filter: { eventType: { equalTo: "status_changed" } }) { totalCount }
+    }`);
+      expect(campaigns.campaigns.nodes).toHaveLength(2);
+      const contacted = campaigns.campaigns.nodes.filter((c: any) => c.funnel.contacted > 0);
+      expect(contacted.length).toBeGreaterThan(0);
+      for (const campaign of contacted) {
+        expect(campaign.campaignLeads.totalCount).toBe(campaign.funnel.leads);
+        expect(campaign.campaignEventCounts.totalCount).toBeGreaterThan(0);
+      }
+      expect(campaigns.example.campaignLeads.totalCount).toBeGreaterThan(40); // the CSV's people, enrolled
+      expect(campaigns.companies.totalCount).toBeGreaterThan(10);
+      expect(campaigns.statusChanges.totalCount).toBeGreaterThan(0);
+
+      // The imports and Instantly pages.
+      const pages = await gql(`{
+      csvImportsRaws { nodes { fileName importStatus totalRows failedRows duplicateRows
+        rejected: rows(condition: { outcome: "rejected" }) { totalCount nodes { outcomeReason } } } }
+      instantlySyncRuns { nodes { status resources { nodes { resource status rowsStored } } } }
+      instantlyWebhooksRaws { totalCount }
+    }`);
+      const [upload] = pages.csvImportsRaws.nodes;
+      expect(upload).toMatchObject({ fileName: "apollo-contacts-export.csv", importStatus: "completed_with_errors", totalRows: 60 });
+      expect(upload.failedRows).toBe(3);
+      expect(upload.duplicateRows).toBe(2);
+      expect(upload.rejected.nodes.map((r: any) => r.outcomeReason).sort()).toEqual([
+        expect.stringMatching(/^invalid email: /),
+        "no email and no LinkedIn URL",
+        "no email and no LinkedIn URL",
+      ]);
+      const [run] = pages.instantlySyncRuns.nodes;
+      expect(run.status).toBe("completed");
+      expect(run.resources.nodes.map((r: any) => r.resource).sort()).toEqual([
+        "accounts",
+        "campaigns",
+        "daily_analytics",
+        "emails",
+        "leads",
+      ]);
+      expect(run.resources.nodes.every((r: any) => r.status === "completed" && r.rowsStored > 0)).toBe(true);
+      expect(pages.instantlyWebhooksRaws.totalCount).toBeGreaterThan(0);
+
+      // Nothing is left queued or running.
+      const { rows } = await db.pool.query(
+        `select (select count(*) from graphile_worker.jobs)::int as jobs, (select count(*) from leadgraph_private.instantly_pending)::int as pending`,
+      );
+      expect(rows[0]).toEqual({ jobs: 0, pending: 0 });
+
+      const again = await demo(["--size", "small"]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/already has data \(leads: \d+, events: \d+, companies: \d+, imports: 1, .*--force/s);
+      expect((await gql("{ leads { totalCount } }")).leads.totalCount).toBe(list.all.totalCount);
+    },
+  );
+});
+
+describe("the demo's CSV", () => {
+  it("is an Apollo export of the size asked for, the same every time, with names in several scripts", () => {
+    const instantly = [
+      {
+        email: "Jane.Adler@Northwind-Example.com",
+        companyDomain: "northwind-example.com",
+        payload: { firstName: "Jane", lastName: "Adler", companyName: "Northwind" },
+      },
+    ];
+    const csv = demoCsv("normal", instantly);
+    expect(demoCsv("normal", instantly)).toEqual(csv);
+    const lines = csv.text.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^First Name,Last Name,Title,Company Name,Email,Email Status,Seniority,/);
+    expect(lines).toHaveLength(401);
+    expect(csv).toMatchObject({ rows: 400, shared: 1, bad: 6, duplicates: 4 });
+    expect(csv.text).toContain("jane.adler@northwind-example.com,");
+    for (const script of [/\p{Script=Greek}/u, /\p{Script=Cyrillic}/u, /\p{Script=Han}/u, /[ÀÅÉÖØÜßąłńśżŞğı]/u])
+      expect(csv.text).toMatch(script);
+    expect(csv.companies).toBeGreaterThan(20);
+  });
+});
