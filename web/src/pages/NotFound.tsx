@@ -1,13 +1,18 @@
-import { Anchor } from "@mantine/core";
+import { Anchor, Text } from "@mantine/core";
 import { Link } from "react-router";
-import { Empty } from "../components/States.tsx";
+import { PageTitle } from "../components/States.tsx";
 
 export function NotFoundPage() {
   return (
-    <Empty title="No such page">
-      <Anchor component={Link} to="/leads">
-        Go to the leads
-      </Anchor>
-    </Empty>
+    <>
+      <PageTitle>No such page</PageTitle>
+      <Text>
+        This address is not a page of leadgraph.{" "}
+        <Anchor component={Link} to="/leads">
+          Go to the leads
+        </Anchor>
+        .
+      </Text>
+    </>
   );
 }

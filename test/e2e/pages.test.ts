@@ -1,0 +1,133 @@
+// The app in a real browser against a real leadgraph with the demo
+// workspace (`leadgraph demo --size small`): what a sales user does on each
+// page, and no console errors anywhere.
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
+import { runDemo } from "../../src/demo.ts";
+import { createTestDatabase } from "../helpers/db.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { chromiumMissing, openPage } from "./browser.ts";
+
+const db = await createTestDatabase();
+let server: TestServer;
+
+beforeAll(async () => {
+  expect(await runDemo(db, loadConfig(), { size: "small" })).toBe(0);
+  server = await startTestServer(db);
+}, 180_000);
+
+/** A lead whose timeline mixes sources: from the CSV and with Instantly events. */
+async function mixedLead() {
+  const { rows } = await db.pool.query(`
+    select l.id, l.full_name, l.email, count(*)::int as events
+    from leads l join events e on e.lead_id = l.id
+    where l.csv_import_id is not null and e.event_source = 'instantly' and l.full_name is not null
+    group by l.id order by count(*) desc, l.id limit 1`);
+  expect(rows).toHaveLength(1);
+  return rows[0] as { id: string; full_name: string; email: string; events: number };
+}
+
+describe.skipIf(chromiumMissing)("pages with the demo workspace", () => {
+  it("the lead list searches (without accents or case), filters, and opens a lead", async () => {
+    const lead = await mixedLead();
+    const { page, errors } = await openPage(server.url);
+    await page.goto("/leads");
+    const total = (await db.pool.query("select count(*)::int as n from leads")).rows[0].n;
+    await page
+      .getByRole("status")
+      .filter({ hasText: `${total} leads` })
+      .waitFor();
+
+    // Quick search by the name folded to ASCII lower case.
+    const folded = lead.full_name
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase();
+    await page.getByRole("textbox", { name: "Search leads" }).fill(folded);
+    await page.waitForURL(/[?&]q=/);
+    const link = page.getByRole("table", { name: "Leads" }).getByRole("link", { name: lead.full_name, exact: true });
+    await link.first().waitFor();
+
+    // The filter state is in the URL: a reload keeps it.
+    await page.reload();
+    await link.first().waitFor();
+
+    // A facet through the URL, as the dashboard's links use it.
+    const replied = (await db.pool.query("select count(*)::int as n from leads where lead_status = 'replied'")).rows[0].n;
+    await page.goto("/leads?leadStatus=replied");
+    await page
+      .getByRole("status")
+      .filter({ hasText: `${replied} lead` })
+      .waitFor();
+
+    await page.goto(`/leads?q=${encodeURIComponent(folded)}`);
+    await link.first().click();
+    await page.waitForURL(`**/leads/${lead.id}`);
+    await page.getByRole("heading", { level: 2, name: lead.full_name }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it("the lead page shows the timeline across sources, and a new note and a status change show at once", async () => {
+    const lead = await mixedLead();
+    const { page, errors } = await openPage(server.url);
+    await page.goto(`/leads/${lead.id}`);
+    const timeline = page.getByRole("region", { name: "Timeline" });
+    await timeline.locator('[data-event-source="instantly"]').first().waitFor();
+
+    const note = `Called back, wants a demo on Thursday — Zoë ${Date.now()}`;
+    await page.getByRole("textbox", { name: "Note" }).fill(note);
+    await page.getByRole("button", { name: "Add note" }).click();
+    await timeline.locator('[data-event-source="manual"]').filter({ hasText: note }).waitFor();
+    const stored = await db.pool.query("select performed_by from events where lead_id = $1 and note_text = $2", [lead.id, note]);
+    expect(stored.rows).toEqual([{ performed_by: "00000000-0000-0000-0000-000000000001" }]);
+
+    const before = (await db.pool.query("select lead_status from leads where id = $1", [lead.id])).rows[0].lead_status;
+    const next = before === "interested" ? "qualified" : "interested";
+    await page.getByRole("combobox", { name: "Lead status" }).click();
+    await page.getByRole("option", { name: new RegExp(`^${next}$`, "i") }).click();
+    await timeline
+      .locator('[data-event-type="status_changed"]')
+      .filter({ hasText: new RegExp(`${next}`, "i") })
+      .first()
+      .waitFor();
+    expect((await db.pool.query("select lead_status from leads where id = $1", [lead.id])).rows[0].lead_status).toBe(next);
+    expect(errors).toEqual([]);
+  });
+
+  it("every page renders without console errors, on a laptop screen and on a phone", async () => {
+    const lead = await mixedLead();
+    const ids = (
+      await db.pool.query(
+        `select
+        (select company_id from leads where id = $1) as company,
+        (select id from campaigns order by created_at limit 1) as campaign,
+        (select id from csv_imports_raw order by uploaded_at desc limit 1) as import`,
+        [lead.id],
+      )
+    ).rows[0];
+    const routes = [
+      "/leads",
+      `/leads/${lead.id}`,
+      `/companies/${ids.company}`,
+      "/campaigns",
+      `/campaigns/${ids.campaign}`,
+      "/imports",
+      `/imports/${ids.import}`,
+      "/instantly",
+      "/search?q=pricing",
+      "/no-such-page",
+    ];
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 390, height: 844 },
+    ]) {
+      const { page, errors } = await openPage(server.url, { viewport });
+      for (const route of routes) {
+        await page.goto(route, { waitUntil: "networkidle" });
+        await page.getByRole("heading", { level: 2 }).first().waitFor();
+        expect(await page.getByRole("alert").count(), `${route} shows an error`).toBe(0);
+      }
+      expect(errors).toEqual([]);
+    }
+  });
+});
