@@ -94,6 +94,80 @@ describe.skipIf(chromiumMissing)("pages with the demo workspace", () => {
     expect(errors).toEqual([]);
   });
 
+  it("the campaign dashboard's numbers equal the GraphQL aggregates, and a status number opens the filtered lead list", async () => {
+    const campaign = (
+      await db.pool.query(
+        "select c.id from campaigns c join campaign_leads cl on cl.campaign_id = c.id where c.instantly_campaign_id is not null group by c.id order by count(*) desc limit 1",
+      )
+    ).rows[0].id;
+    const { body } = await server.graphql(
+      `query($id: UUID!) { campaign(rowId: $id) { funnel { leads contacted opened replied bounced unsubscribed }
+         campaignLeads { totalCount } } }`,
+      { id: campaign },
+    );
+    const funnel = body.data.campaign.funnel;
+    const { page, errors } = await openPage(server.url);
+    await page.goto(`/campaigns/${campaign}`);
+    for (const name of ["leads", "contacted", "opened", "replied", "bounced", "unsubscribed"]) {
+      const kpi = page.getByTestId(`kpi-${name}`);
+      await kpi.waitFor();
+      expect(Number(await kpi.getAttribute("data-value")), name).toBe(Number(funnel[name]));
+    }
+    expect(Number(funnel.leads)).toBe(body.data.campaign.campaignLeads.totalCount);
+    await page.locator(".recharts-surface").first().waitFor();
+
+    // Leads by status: a number is a link to the lead list with that filter.
+    const { rows } = await db.pool.query(
+      "select overall_status, count(*)::int as n from campaign_leads where campaign_id = $1 group by 1 order by 2 desc limit 1",
+      [campaign],
+    );
+    const status = rows[0];
+    const link = page.getByRole("link", { name: new RegExp(`^${status.n} leads ${status.overall_status.replace(/_/g, " ")}`) });
+    await link.first().click();
+    await page.waitForURL(/\/leads\?/);
+    await page
+      .getByRole("status")
+      .filter({ hasText: `${status.n} lead` })
+      .waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it("an upload with bad rows shows the upload, the summary and a rejected row's reason", async () => {
+    const csv = [
+      "First Name,Last Name,Title,Company,Email,Company Website",
+      "Ana,Müller-Lüdenscheidt,CTO,Zürich Robotics,ana@zurich-robotics.example,zurich-robotics.example",
+      "Bad,Email,CEO,Nowhere,not-an-email,nowhere.example",
+      ",,,,,",
+      "Łukasz,Żółć,VP Sales,Gdańsk Logistics,lukasz@gdansk-logistics.example,gdansk-logistics.example",
+    ].join("\n");
+    const { page, errors } = await openPage(server.url);
+    await page.goto("/imports");
+    await page.getByTestId("csv-file-input").setInputFiles({ name: "e2e-bad-rows.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    const summary = page.getByTestId("import-summary");
+    await summary.waitFor({ timeout: 60_000 });
+    await page.getByTestId("import-status").and(page.locator('[data-value^="completed"]')).waitFor({ timeout: 60_000 });
+    const { rows } = await db.pool.query(
+      `select r.outcome, count(*)::int as n from csv_import_rows r join csv_imports_raw i on i.id = r.csv_import_id
+       where i.file_name = 'e2e-bad-rows.csv' group by 1`,
+    );
+    const rejected = rows.find((r) => r.outcome === "rejected")?.n ?? 0;
+    expect(rejected).toBeGreaterThan(0);
+    expect(await page.getByTestId("import-count-rejected").textContent()).toContain(String(rejected));
+
+    // The import's page: the rejected rows with their reasons and values.
+    const importId = (await db.pool.query("select id from csv_imports_raw where file_name = 'e2e-bad-rows.csv'")).rows[0].id;
+    await page.goto(`/imports/${importId}`);
+    const reasons = (
+      await db.pool.query(
+        "select outcome_reason from csv_import_rows where csv_import_id = $1 and outcome = 'rejected' order by row_number",
+        [importId],
+      )
+    ).rows.map((r) => r.outcome_reason);
+    await page.getByTestId("row-reason").filter({ hasText: reasons[0] }).first().waitFor();
+    await page.getByText("not-an-email").first().waitFor();
+    expect(errors).toEqual([]);
+  });
+
   it("every page renders without console errors, on a laptop screen and on a phone", async () => {
     const lead = await mixedLead();
     const ids = (
