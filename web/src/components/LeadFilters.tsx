@@ -81,11 +81,11 @@ export function employeeRange(value: string): EmployeeCountFilter | null {
   return above ? { greaterThanOrEqualTo: Number(above[1]) + 1 } : null;
 }
 
-/** "11-50" -> "11–50 employees", "5000+" -> "More than 5,000". */
+/** "11-50" -> "11–50 employees", "5000+" -> "More than 5,000 employees". */
 function sizeLabel(value: string): string {
   const range = employeeRange(value);
   if (!range) return value;
-  if (range.lessThanOrEqualTo == null) return `More than ${formatNumber(range.greaterThanOrEqualTo - 1)}`;
+  if (range.lessThanOrEqualTo == null) return `More than ${formatNumber(range.greaterThanOrEqualTo - 1)} employees`;
   return `${formatNumber(range.greaterThanOrEqualTo)}–${formatNumber(range.lessThanOrEqualTo)} employees`;
 }
 const SIZE_OPTIONS: Option[] = COMPANY_SIZES.map((value) => ({ value, label: sizeLabel(value) }));
