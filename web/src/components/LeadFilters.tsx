@@ -1,12 +1,13 @@
 // The facets of the lead list: one labelled control per URL parameter of
 // pages/Leads.tsx. The options come from the data (campaigns, imports,
-// the seniorities and industries present) or from the schema's vocabularies.
-import { Button, Collapse, Group, MultiSelect, Pill, Select, SimpleGrid, Tooltip } from "@mantine/core";
+// the seniorities and industries present), from the schema's vocabularies,
+// or are fixed (company sizes, as ranges of employees).
+import { Button, Collapse, Group, MultiSelect, Pill, Select, SimpleGrid } from "@mantine/core";
 import { useDisclosure, useMediaQuery } from "@mantine/hooks";
 import { IconFilter, IconX } from "@tabler/icons-react";
 import type { ReactNode } from "react";
 import { useQuery } from "urql";
-import { formatDate } from "../format.ts";
+import { formatDate, formatNumber } from "../format.ts";
 import { graphql, present } from "../graphql.ts";
 import type { FlagParam, LeadListParams, MultiParam } from "../pages/Leads.tsx";
 import { CAMPAIGN_EMAIL_STATUSES, humanize, LEAD_SOURCES, LEAD_STATUSES, WORKFLOW_STATUSES } from "./LeadStatus.tsx";
@@ -33,9 +34,6 @@ const LeadFacetsQuery = graphql(`
     }
     companies {
       industries: groupedAggregates(groupBy: [INDUSTRY]) {
-        keys
-      }
-      sizes: groupedAggregates(groupBy: [COMPANY_SIZE]) {
         keys
       }
     }
@@ -70,6 +68,28 @@ const withSelected = (options: Option[], selected: string[]): Option[] => [
   ...selected.filter((value) => !options.some((option) => option.value === value)).map((value) => ({ value, label: value })),
 ];
 
+/** The company sizes the filters offer, as employee counts (Company.employeeCount). */
+const COMPANY_SIZES = ["1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "5000+"];
+
+type EmployeeCountFilter = { greaterThanOrEqualTo: number; lessThanOrEqualTo?: number };
+
+/** "11-50" -> 11 to 50 employees, "5000+" -> more than 5000; anything else -> null. */
+export function employeeRange(value: string): EmployeeCountFilter | null {
+  const between = /^(\d+)-(\d+)$/.exec(value);
+  if (between) return { greaterThanOrEqualTo: Number(between[1]), lessThanOrEqualTo: Number(between[2]) };
+  const above = /^(\d+)\+$/.exec(value);
+  return above ? { greaterThanOrEqualTo: Number(above[1]) + 1 } : null;
+}
+
+/** "11-50" -> "11–50 employees", "5000+" -> "More than 5,000 employees". */
+function sizeLabel(value: string): string {
+  const range = employeeRange(value);
+  if (!range) return value;
+  if (range.lessThanOrEqualTo == null) return `More than ${formatNumber(range.greaterThanOrEqualTo - 1)} employees`;
+  return `${formatNumber(range.greaterThanOrEqualTo)}–${formatNumber(range.lessThanOrEqualTo)} employees`;
+}
+const SIZE_OPTIONS: Option[] = COMPANY_SIZES.map((value) => ({ value, label: sizeLabel(value) }));
+
 const FLAG_OPTIONS = [
   { value: "true", label: "Yes" },
   { value: "false", label: "No" },
@@ -81,13 +101,11 @@ export interface LeadFiltersProps {
   onFlagChange(name: FlagParam, value: boolean | null): void;
   /** Present when a filter is set. */
   onClear?: () => void;
-  /** Facets the API cannot filter on yet, with why: shown disabled. */
-  pending: Partial<Record<MultiParam | FlagParam, string>>;
   /** Shown in the row of the Filters button, first (the search box). */
   toolbar?: ReactNode;
 }
 
-export function LeadFilters({ params, onChange, onFlagChange, onClear, pending, toolbar }: LeadFiltersProps) {
+export function LeadFilters({ params, onChange, onFlagChange, onClear, toolbar }: LeadFiltersProps) {
   const wide = useMediaQuery("(min-width: 48em)", true, { getInitialValueInEffect: false });
   const [opened, { toggle }] = useDisclosure(wide);
   const [{ data }] = useQuery({ query: LeadFacetsQuery });
@@ -98,53 +116,37 @@ export function LeadFilters({ params, onChange, onFlagChange, onClear, pending, 
     Object.entries(params.multi).filter(([name, values]) => name !== "company" && values.length > 0).length +
     Object.values(params.flags).filter((value) => value != null).length;
 
-  const multi = (name: MultiParam, label: string, options: Option[], placeholder = "Any") => {
-    const why = pending[name];
-    const control = (
+  const multi = (name: MultiParam, label: string, options: Option[]) => (
+    <div key={name}>
       <MultiSelect
         label={label}
-        placeholder={params.multi[name].length ? undefined : placeholder}
+        placeholder={params.multi[name].length ? undefined : "Any"}
         data={withSelected(options, params.multi[name])}
         value={params.multi[name]}
         onChange={(values) => onChange(name, values)}
         size="xs"
         searchable
         clearable
-        disabled={Boolean(why)}
         nothingFoundMessage="Nothing found"
         comboboxProps={{ withinPortal: true }}
       />
-    );
-    return why ? (
-      <Tooltip key={name} label={why} withArrow>
-        <div>{control}</div>
-      </Tooltip>
-    ) : (
-      <div key={name}>{control}</div>
-    );
-  };
+    </div>
+  );
 
   const flag = (name: FlagParam, label: string) => {
-    const why = pending[name];
     const value = params.flags[name];
-    const control = (
-      <Select
-        label={label}
-        placeholder="Any"
-        data={FLAG_OPTIONS}
-        value={value == null ? null : String(value)}
-        onChange={(next) => onFlagChange(name, next == null ? null : next === "true")}
-        clearable
-        size="xs"
-        disabled={Boolean(why)}
-      />
-    );
-    return why ? (
-      <Tooltip key={name} label={why} withArrow>
-        <div>{control}</div>
-      </Tooltip>
-    ) : (
-      <div key={name}>{control}</div>
+    return (
+      <div key={name}>
+        <Select
+          label={label}
+          placeholder="Any"
+          data={FLAG_OPTIONS}
+          value={value == null ? null : String(value)}
+          onChange={(next) => onFlagChange(name, next == null ? null : next === "true")}
+          clearable
+          size="xs"
+        />
+      </div>
     );
   };
 
@@ -204,12 +206,7 @@ export function LeadFilters({ params, onChange, onFlagChange, onClear, pending, 
             keysOf(data?.leads?.seniorities).map((o) => ({ ...o, label: humanize(o.value) })),
           )}
           {multi("industry", "Industry", keysOf(data?.companies?.industries))}
-          {multi(
-            "companySize",
-            "Company size",
-            keysOf(data?.companies?.sizes),
-            data && !data.companies?.sizes?.some((g) => g.keys?.[0]) ? "None recorded" : "Any",
-          )}
+          {multi("companySize", "Company size", SIZE_OPTIONS)}
           {multi("source", "Source", LEAD_SOURCES)}
           {multi("import", "Import", imports)}
           {flag("hasPhone", "Has phone")}

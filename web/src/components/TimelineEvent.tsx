@@ -1,7 +1,7 @@
 // One row of a timeline: what happened, when, in which campaign, by whom, and
 // the content of its source (an email's subject and body, a call's recording
 // and transcript, a LinkedIn message, a note).
-import { Anchor, Badge, Box, Button, Collapse, Group, Paper, Stack, Text, ThemeIcon } from "@mantine/core";
+import { Anchor, Badge, Box, Button, Collapse, Group, Paper, Stack, Text, ThemeIcon, VisuallyHidden } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { IconBrandLinkedin, IconChevronDown, IconChevronUp, IconMail, IconNote, IconPhone, IconSettings } from "@tabler/icons-react";
 import { useId, type ReactNode } from "react";
@@ -9,7 +9,7 @@ import { Link } from "react-router";
 import { useQuery } from "urql";
 import { formatDateTime } from "../format.ts";
 import { graphql, type ResultOf } from "../graphql.ts";
-import { humanize } from "./LeadStatus.tsx";
+import { humanize, StatusBadge } from "./LeadStatus.tsx";
 
 export const TimelineEventFields = graphql(`
   fragment TimelineEventFields on Event {
@@ -131,9 +131,55 @@ function EventContent({ event }: { event: TimelineEventData }) {
       return <CallContent event={event} />;
     case "linkedin":
       return <LinkedinContent event={event} />;
+    case "manual":
+      return event.eventType === "status_changed" ? <StatusChangeContent event={event} /> : <NoteContent event={event} />;
     default:
       return event.noteText ? <TextBlock>{event.noteText}</TextBlock> : null;
   }
+}
+
+function NoteContent({ event }: { event: TimelineEventData }) {
+  return event.noteText ? <TextBlock>{event.noteText}</TextBlock> : null;
+}
+
+// setLeadStatus records the old and new status in rawData ({"from", "to"});
+// rawData is not in the timeline's query (an email's is large), and status
+// changes are few, so each asks for its own.
+const StatusChangeQuery = graphql(`
+  query StatusChange($rowId: UUID!) {
+    event(rowId: $rowId) {
+      rowId
+      rawData
+    }
+  }
+`);
+
+function statusChange(rawData: unknown): { from: string | null; to: string } | null {
+  if (!rawData || typeof rawData !== "object") return null;
+  const { from, to } = rawData as { from?: unknown; to?: unknown };
+  return typeof to === "string" ? { from: typeof from === "string" ? from : null, to } : null;
+}
+
+function StatusChangeContent({ event }: { event: TimelineEventData }) {
+  const [{ data }] = useQuery({ query: StatusChangeQuery, variables: { rowId: event.rowId } });
+  const change = statusChange(data?.event?.rawData);
+  return (
+    <>
+      {change && (
+        <Group gap={6}>
+          {change.from && <StatusBadge status={change.from} size="sm" />}
+          {change.from && (
+            <Text size="sm" component="span">
+              <span aria-hidden>→</span>
+              <VisuallyHidden>to</VisuallyHidden>
+            </Text>
+          )}
+          <StatusBadge status={change.to} size="sm" />
+        </Group>
+      )}
+      <NoteContent event={event} />
+    </>
+  );
 }
 
 function TextBlock({ children, muted }: { children: ReactNode; muted?: boolean }) {

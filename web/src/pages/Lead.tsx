@@ -11,7 +11,7 @@ import { errorText } from "../client.ts";
 import { LeadCampaigns, LeadCampaignsFields } from "../components/LeadCampaigns.tsx";
 import { LeadNoteComposer } from "../components/LeadNote.tsx";
 import { LeadCompanyCard, LeadProfileCard, LeadProfileFields } from "../components/LeadProfile.tsx";
-import { humanize, LEAD_STATUSES } from "../components/LeadStatus.tsx";
+import { LEAD_STATUSES } from "../components/LeadStatus.tsx";
 import { Empty, ErrorNotice, Loading, PageTitle } from "../components/States.tsx";
 import { Timeline } from "../components/Timeline.tsx";
 import { graphql } from "../graphql.ts";
@@ -36,24 +36,16 @@ const LeadPageQuery = graphql(
   [LeadProfileFields, LeadCampaignsFields],
 );
 
-// API: setLeadStatus — one mutation that sets the status and writes the
-// manual status_changed event; until it lands, these two do it.
-const UpdateLeadStatusMutation = graphql(`
-  mutation UpdateLeadStatus($rowId: UUID!, $leadStatus: String!) {
-    updateLead(input: { rowId: $rowId, patch: { leadStatus: $leadStatus } }) {
+// Sets the status and adds the manual status_changed event (the old and new
+// status in its rawData) in one transaction.
+const SetLeadStatusMutation = graphql(`
+  mutation SetLeadStatus($leadId: UUID!, $status: String!) {
+    setLeadStatus(input: { leadId: $leadId, status: $status }) {
       lead {
         rowId
         leadStatus
         updatedAt
-      }
-    }
-  }
-`);
-const StatusChangedMutation = graphql(`
-  mutation StatusChangedEvent($leadId: UUID!, $noteText: String!) {
-    createEvent(input: { event: { leadId: $leadId, eventSource: "manual", eventType: "status_changed", noteText: $noteText } }) {
-      event {
-        rowId
+        lastEventAt
       }
     }
   }
@@ -154,21 +146,18 @@ function LeadStatusSelect({ leadId, status, onChanged }: { leadId: string; statu
   // Shown at once; put back if the server refuses.
   const [shown, setShown] = useState(status);
   useEffect(() => setShown(status), [status]);
-  const [{ fetching }, updateStatus] = useMutation(UpdateLeadStatusMutation);
-  const [, addStatusEvent] = useMutation(StatusChangedMutation);
+  const [{ fetching }, setLeadStatus] = useMutation(SetLeadStatusMutation);
 
   const change = async (next: string | null) => {
     if (!next || next === shown) return;
     const previous = shown;
     setShown(next);
-    const result = await updateStatus({ rowId: leadId, leadStatus: next });
+    const result = await setLeadStatus({ leadId, status: next });
     if (result.error) {
       setShown(previous);
       notifications.show({ color: "red", title: "The status was not changed", message: errorText(result.error) });
       return;
     }
-    const logged = await addStatusEvent({ leadId, noteText: `${humanize(previous)} → ${humanize(next)}` });
-    if (logged.error) notifications.show({ color: "yellow", title: "Status changed, not logged", message: errorText(logged.error) });
     onChanged();
   };
 

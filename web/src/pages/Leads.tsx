@@ -5,7 +5,8 @@
 // `/leads?campaign=<rowId>&workflowStatus=replied`). Parameters; those marked
 // [many] may repeat (`?leadStatus=new&leadStatus=contacted` means either):
 //
-//   q               quick search over name, email and company name
+//   q               quick search over name, email and company name, ignoring case and
+//                   accents (searchLeads: "jose" finds José)
 //   campaign        [many] Campaign.rowId: leads with a membership in it
 //   workflowStatus  [many] CampaignLead.overallStatus (active, replied, interested, ...);
 //                   `status` is read as a synonym
@@ -14,16 +15,16 @@
 //   leadStatus      [many] Lead.leadStatus (new, contacted, replied, ...)
 //   seniority       [many] Lead.seniority
 //   industry        [many] Company.industry of the lead's company
-//   companySize     [many] Company.companySize of the lead's company
+//   companySize     [many] a range of Company.employeeCount of the lead's company:
+//                   "11-50" (both ends included) or "5000+" (more than 5000)
 //   company         [many] Company.rowId (the company page links here)
-//   source          [many] Lead.leadSource (csv, instantly, vapi, linkedin, manual, api); read,
-//                   not applied until the API can filter on it (see PENDING_API)
+//   source          [many] Lead.leadSource (csv, instantly, vapi, linkedin, manual, api)
 //   import          [many] CsvImportsRaw.rowId the lead was imported by (Lead.csvImportId)
-//   hasPhone        true | false; read, not applied until the API can filter on it
+//   hasPhone        true | false (Lead.hasPhone: any phone number known)
 //   hasLinkedin     true | false
 //   sort            a column key, "-" in front for descending: name, title, email,
-//                   leadStatus, campaigns (how many), lastActivity (with Lead.lastEventAt);
-//                   default "name"
+//                   leadStatus, campaigns (how many), lastActivity (Lead.lastEventAt, leads
+//                   without events last either way); default "-lastActivity"
 //   page            1, 2, ... (default 1)
 //   pageSize        25, 50 (default) or 100
 import { Anchor, Button, Group, Loader, Stack, Text, TextInput, Tooltip } from "@mantine/core";
@@ -35,7 +36,7 @@ import { useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useClient, useQuery } from "urql";
 import { errorText } from "../client.ts";
-import { LeadFilters } from "../components/LeadFilters.tsx";
+import { employeeRange, LeadFilters } from "../components/LeadFilters.tsx";
 import { sourceLabel, StatusBadge } from "../components/LeadStatus.tsx";
 import { Empty, EmptyWorkspaceHint, ErrorNotice, PageTitle } from "../components/States.tsx";
 import { downloadCsv, toCsv } from "../csv.ts";
@@ -68,8 +69,8 @@ export interface LeadListParams {
   pageSize: number;
 }
 
-// API: Lead.lastEventAt — then the default becomes "-lastActivity".
-const DEFAULT_SORT = "name";
+// The leads with the newest activity first.
+const DEFAULT_SORT = "-lastActivity";
 
 export function readParams(search: URLSearchParams): LeadListParams {
   const flag = (name: string) => (search.get(name) === "true" ? true : search.get(name) === "false" ? false : null);
@@ -118,27 +119,36 @@ const LeadRow = graphql(`
         }
       }
     }
-    # API: Lead.lastEventAt — one indexed look-up per row until then.
-    lastEvent: events(first: 1, orderBy: [EVENT_TIMESTAMP_DESC]) {
-      nodes {
-        eventTimestamp
-      }
-    }
+    lastEventAt
   }
 `);
 
-const LeadsQuery = graphql(
+const LeadPage = graphql(
   `
-    query Leads($filter: LeadFilter, $orderBy: [LeadOrderBy!], $first: Int!, $offset: Int!) {
-      leads(filter: $filter, orderBy: $orderBy, first: $first, offset: $offset) {
-        totalCount
-        nodes {
-          ...LeadRow
-        }
+    fragment LeadPage on LeadConnection @_unmask {
+      totalCount
+      nodes {
+        ...LeadRow
       }
     }
   `,
   [LeadRow],
+);
+
+// With a search, searchLeads (case and accents ignored) takes the same
+// filter, order and paging as leads; one of the two is asked for.
+const LeadsQuery = graphql(
+  `
+    query Leads($q: String!, $searching: Boolean!, $filter: LeadFilter, $orderBy: [LeadOrderBy!], $first: Int!, $offset: Int!) {
+      leads(filter: $filter, orderBy: $orderBy, first: $first, offset: $offset) @skip(if: $searching) {
+        ...LeadPage
+      }
+      searchLeads(query: $q, filter: $filter, orderBy: $orderBy, first: $first, offset: $offset) @include(if: $searching) {
+        ...LeadPage
+      }
+    }
+  `,
+  [LeadPage],
 );
 
 /** Whether the workspace has any lead at all (asked only when a filtered list is empty). */
@@ -152,56 +162,64 @@ const AnyLeadQuery = graphql(`
   }
 `);
 
-const LeadsExportQuery = graphql(`
-  query LeadsExport($filter: LeadFilter, $orderBy: [LeadOrderBy!], $after: Cursor) {
-    leads(filter: $filter, orderBy: $orderBy, first: 500, after: $after) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
+const LeadsExportPage = graphql(`
+  fragment LeadsExportPage on LeadConnection @_unmask {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      rowId
+      fullName
+      firstName
+      lastName
+      email
+      emailStatus
+      jobTitle
+      seniority
+      leadStatus
+      leadSource
+      phone
+      phones
+      linkedinUrl
+      city
+      state
+      country
+      company {
+        companyName
+        companyDomain
+        industry
+        companySize
+        employeeCount
       }
-      nodes {
-        rowId
-        fullName
-        firstName
-        lastName
-        email
-        emailStatus
-        jobTitle
-        seniority
-        leadStatus
-        leadSource
-        phone
-        phones
-        linkedinUrl
-        city
-        state
-        country
-        company {
-          companyName
-          companyDomain
-          industry
-          companySize
-          employeeCount
-        }
-        # 20 memberships a lead: 500 leads a request stay within MAX_QUERY_COST.
-        campaignLeads(first: 20, orderBy: [LAST_ACTIVITY_AT_DESC]) {
-          nodes {
-            overallStatus
-            campaign {
-              campaignName
-            }
-          }
-        }
-        lastEvent: events(first: 1, orderBy: [EVENT_TIMESTAMP_DESC]) {
-          nodes {
-            eventTimestamp
+      # 20 memberships a lead: 500 leads a request stay within MAX_QUERY_COST.
+      campaignLeads(first: 20, orderBy: [LAST_ACTIVITY_AT_DESC]) {
+        nodes {
+          overallStatus
+          campaign {
+            campaignName
           }
         }
       }
+      lastEventAt
     }
   }
 `);
+
+const LeadsExportQuery = graphql(
+  `
+    query LeadsExport($q: String!, $searching: Boolean!, $filter: LeadFilter, $orderBy: [LeadOrderBy!], $after: Cursor) {
+      leads(filter: $filter, orderBy: $orderBy, first: 500, after: $after) @skip(if: $searching) {
+        ...LeadsExportPage
+      }
+      searchLeads(query: $q, filter: $filter, orderBy: $orderBy, first: 500, after: $after) @include(if: $searching) {
+        ...LeadsExportPage
+      }
+    }
+  `,
+  [LeadsExportPage],
+);
 
 export type LeadFilter = NonNullable<VariablesOf<typeof LeadsQuery>["filter"]>;
 type LeadOrderBy = NonNullable<VariablesOf<typeof LeadsQuery>["orderBy"]>[number];
@@ -214,41 +232,36 @@ const SORTS: Record<string, LeadOrderBy> = {
   email: "EMAIL_ASC",
   leadStatus: "LEAD_STATUS_ASC",
   campaigns: "CAMPAIGN_LEADS_COUNT_ASC",
-  // API: Lead.lastEventAt — lastActivity: "LAST_EVENT_AT_ASC"
+  lastActivity: "LAST_EVENT_AT_ASC",
 };
 
+/** A sort of the URL that names a column, else the default. */
+const knownSort = (sort: string) => (SORTS[sort.replace(/^-/, "")] ? sort : DEFAULT_SORT);
+
 function orderBy(sort: string): LeadOrderBy[] {
-  const descending = sort.startsWith("-");
-  const ascending = SORTS[descending ? sort.slice(1) : sort] ?? SORTS[DEFAULT_SORT];
+  const known = knownSort(sort);
+  const descending = known.startsWith("-");
+  const ascending = SORTS[descending ? known.slice(1) : known];
   const order = (descending ? ascending.replace(/_ASC$/, "_DESC") : ascending) as LeadOrderBy;
   // Row id last: a stable order, so pages neither repeat nor skip leads.
   return [order, "ROW_ID_ASC"];
 }
 
-/** The API's filter for the URL's parameters. */
+/** The API's filter for the URL's parameters (the search itself is searchLeads' query). */
 export function leadFilter(params: LeadListParams): LeadFilter | undefined {
   const { multi, flags } = params;
   const and: LeadFilter[] = [];
-  if (params.q) {
-    // API: searchLeads — accent-insensitive search replaces this `or`.
-    const q = params.q;
-    and.push({
-      or: [
-        { fullName: { includesInsensitive: q } },
-        { email: { includesInsensitive: q } },
-        { company: { companyName: { includesInsensitive: q } } },
-      ],
-    });
-  }
   if (multi.leadStatus.length) and.push({ leadStatus: { in: multi.leadStatus } });
   if (multi.seniority.length) and.push({ seniority: { in: multi.seniority } });
   if (multi.company.length) and.push({ companyId: { in: multi.company } });
   if (multi.import.length) and.push({ csvImportId: { in: multi.import } });
-  if (multi.industry.length || multi.companySize.length)
+  // A size that is no range (a typo in the URL) matches no company.
+  const sizes = multi.companySize.map(employeeRange).map((range) => range ?? { greaterThanOrEqualTo: 1, lessThanOrEqualTo: 0 });
+  if (multi.industry.length || sizes.length)
     and.push({
       company: {
         ...(multi.industry.length ? { industry: { in: multi.industry } } : {}),
-        ...(multi.companySize.length ? { companySize: { in: multi.companySize } } : {}),
+        ...(sizes.length ? { or: sizes.map((employeeCount) => ({ employeeCount })) } : {}),
       },
     });
   if (multi.campaign.length || multi.workflowStatus.length || multi.emailStatus.length)
@@ -261,17 +274,14 @@ export function leadFilter(params: LeadListParams): LeadFilter | undefined {
         },
       },
     });
+  if (multi.source.length) and.push({ leadSource: { in: multi.source } });
+  if (flags.hasPhone != null) and.push({ hasPhone: { equalTo: flags.hasPhone } });
   if (flags.hasLinkedin != null) and.push({ linkedinUrl: { isNull: !flags.hasLinkedin } });
-  // API: leadSource filterable — `{leadSource: {in: multi.source}}`.
-  // API: Lead.hasPhone filterable — `{hasPhone: {equalTo: flags.hasPhone}}`.
   return and.length ? { and } : undefined;
 }
 
-/** The facets the API cannot filter on yet (LeadFilters shows them disabled). */
-export const PENDING_API: Partial<Record<MultiParam | FlagParam, string>> = {
-  source: "Filtering by source comes with the API's leadSource filter.",
-  hasPhone: "Filtering by phone comes with the API's hasPhone filter.",
-};
+/** The variables that pick leads or searchLeads. */
+const searchVariables = (q: string) => ({ q, searching: Boolean(q) });
 
 const leadName = (lead: { fullName: string | null; email: string | null }) => lead.fullName || lead.email || "Unnamed lead";
 
@@ -294,9 +304,16 @@ export function LeadsPage() {
 
   const [{ data, fetching, error }] = useQuery({
     query: LeadsQuery,
-    variables: { filter, orderBy: orderBy(params.sort), first: params.pageSize, offset: (params.page - 1) * params.pageSize },
+    variables: {
+      ...searchVariables(params.q),
+      filter,
+      orderBy: orderBy(params.sort),
+      first: params.pageSize,
+      offset: (params.page - 1) * params.pageSize,
+    },
   });
-  const [anyLead] = useQuery({ query: AnyLeadQuery, pause: !(filtered && data?.leads?.totalCount === 0) });
+  const connection = params.q ? data?.searchLeads : data?.leads;
+  const [anyLead] = useQuery({ query: AnyLeadQuery, pause: !(filtered && connection?.totalCount === 0) });
 
   // The search box answers as one types; the URL follows a moment later.
   const [q, setQ] = useState(params.q);
@@ -310,15 +327,14 @@ export function LeadsPage() {
       for (const name of ["q", ...MULTI_PARAMS, ...FLAG_PARAMS]) next.delete(name);
     });
 
-  const descending = params.sort.startsWith("-");
-  const sortKey = descending ? params.sort.slice(1) : params.sort;
+  const sort = knownSort(params.sort);
   const sortStatus: DataTableSortStatus<Lead> = {
-    columnAccessor: sortKey in SORTS ? sortKey : DEFAULT_SORT,
-    direction: descending ? "desc" : "asc",
+    columnAccessor: sort.replace(/^-/, ""),
+    direction: sort.startsWith("-") ? "desc" : "asc",
   };
 
-  const total = data?.leads?.totalCount;
-  const records = present(data?.leads?.nodes);
+  const total = connection?.totalCount;
+  const records = present(connection?.nodes);
   const workspaceEmpty = (!filtered && total === 0) || (filtered && anyLead.data?.leads?.nodes.length === 0);
 
   const columns: DataTableColumn<Lead>[] = [
@@ -385,9 +401,9 @@ export function LeadsPage() {
     {
       accessor: "lastActivity",
       title: "Last activity",
-      // API: Lead.lastEventAt — sortable then.
+      sortable: true,
       render: (lead) => {
-        const at = lead.lastEvent.nodes[0]?.eventTimestamp;
+        const at = lead.lastEventAt;
         return at ? (
           <Tooltip label={formatDateTime(at)}>
             <Text size="sm" component="time" dateTime={at} style={{ whiteSpace: "nowrap" }}>
@@ -403,7 +419,7 @@ export function LeadsPage() {
 
   return (
     <>
-      <PageTitle right={<ExportButton filter={filter} sort={params.sort} total={total} />}>Leads</PageTitle>
+      <PageTitle right={<ExportButton q={params.q} filter={filter} sort={params.sort} total={total} />}>Leads</PageTitle>
       {/* No search or facets in an empty workspace: nothing to narrow down. */}
       {!(workspaceEmpty && !filtered) && (
         <Stack gap="sm" mb="md">
@@ -435,7 +451,6 @@ export function LeadsPage() {
             }
             onFlagChange={(name, value) => update((next) => (value == null ? next.delete(name) : next.set(name, String(value))))}
             onClear={filtered ? clearFilters : undefined}
-            pending={PENDING_API}
           />
         </Stack>
       )}
@@ -517,17 +532,18 @@ const EXPORT_HEADER = [
   "Lead id",
 ];
 
-/** "Export CSV": every lead of the current filter, 500 per request, written in the browser. */
-function ExportButton({ filter, sort, total }: { filter: LeadFilter | undefined; sort: string; total: number | undefined }) {
+/** "Export CSV": every lead of the current search and filter, 500 per request, written in the browser. */
+function ExportButton({ q, filter, sort, total }: { q: string; filter: LeadFilter | undefined; sort: string; total: number | undefined }) {
   const client = useClient();
   const [progress, setProgress] = useState<number | null>(null);
 
   const fetchExportPage = async (after: string | null) => {
     const result = await client
-      .query(LeadsExportQuery, { filter, orderBy: orderBy(sort), after }, { requestPolicy: "network-only" })
+      .query(LeadsExportQuery, { ...searchVariables(q), filter, orderBy: orderBy(sort), after }, { requestPolicy: "network-only" })
       .toPromise();
-    if (result.error || !result.data?.leads) throw new Error(errorText(result.error) ?? "No answer from the server");
-    return result.data.leads;
+    const connection = q ? result.data?.searchLeads : result.data?.leads;
+    if (result.error || !connection) throw new Error(errorText(result.error) ?? "No answer from the server");
+    return connection;
   };
 
   const exportCsv = async () => {
@@ -563,7 +579,7 @@ function ExportButton({ filter, sort, total }: { filter: LeadFilter | undefined;
             lead.company?.companySize ?? null,
             lead.company?.employeeCount ?? null,
             memberships.map((m) => `${m.campaign?.campaignName ?? "?"} (${m.overallStatus})`).join("; "),
-            lead.lastEvent.nodes[0]?.eventTimestamp ?? null,
+            lead.lastEventAt,
             lead.rowId,
           ]);
         }
