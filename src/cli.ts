@@ -127,7 +127,8 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
       lifecycle.add("HTTP server", () => server.close());
       log(`GraphQL API at ${server.url}/graphql`);
       if (!server.webApp) log("the web app is not built (npm run build:web needs the devDependencies): serving the API only");
-      else if (config.graphql.persistedOnly) log("GRAPHQL_PERSISTED_ONLY=true: the web app's queries are not on the allowlist, so the app will not work");
+      else if (config.graphql.persistedOnly)
+        log("GRAPHQL_PERSISTED_ONLY=true: the web app's queries are not on the allowlist, so the app will not work");
       if (!config.production) log(`GraphiQL at ${server.url}/graphiql`);
       log(server.webApp ? `ready: open the app at ${server.url}/` : "ready");
     }
