@@ -2,6 +2,13 @@
 // campaign list and dashboard (the values are those of the schema's comments).
 import { Badge, Group } from "@mantine/core";
 
+/**
+ * A badge's label is cut with an ellipsis when it has no room, and a table
+ * cell gives it none (the label's overflow makes its minimum width 0): keep
+ * labels whole, the table scrolls instead.
+ */
+export const NO_ELLIPSIS = { root: { flexShrink: 0, overflow: "visible" }, label: { overflow: "visible" } } as const;
+
 const CAMPAIGN_STATUS_COLOR: Record<string, string> = {
   draft: "gray",
   active: "green",
@@ -53,7 +60,7 @@ export function statusLabel(status: string): string {
 
 export function CampaignStatusBadge({ status }: { status: string }) {
   return (
-    <Badge color={CAMPAIGN_STATUS_COLOR[status] ?? "gray"} variant="light" style={{ flexShrink: 0, overflow: "visible" }}>
+    <Badge color={CAMPAIGN_STATUS_COLOR[status] ?? "gray"} variant="light" styles={NO_ELLIPSIS}>
       {statusLabel(status)}
     </Badge>
   );
@@ -61,7 +68,7 @@ export function CampaignStatusBadge({ status }: { status: string }) {
 
 export function WorkflowStatusBadge({ status }: { status: string }) {
   return (
-    <Badge color={STATUS_COLOR[status] ?? "gray"} variant="light" radius="sm" style={{ flexShrink: 0, overflow: "visible" }}>
+    <Badge color={STATUS_COLOR[status] ?? "gray"} variant="light" radius="sm" styles={NO_ELLIPSIS}>
       {statusLabel(status)}
     </Badge>
   );
@@ -81,7 +88,7 @@ export function CampaignChannels({
   return (
     <Group gap={4} wrap="nowrap">
       {channels.map((channel) => (
-        <Badge key={channel} variant="outline" color="gray" size="sm" style={{ flexShrink: 0, overflow: "visible" }}>
+        <Badge key={channel} variant="outline" color="gray" size="sm" styles={NO_ELLIPSIS}>
           {channel}
         </Badge>
       ))}
