@@ -67,6 +67,7 @@ export function ImportHistory({ refreshKey }: { refreshKey: number }) {
       <DataTable<Row>
         aria-label="Import history"
         withTableBorder
+        horizontalSpacing="xs"
         borderRadius="md"
         highlightOnHover
         minHeight={rows.length ? undefined : 160}

@@ -144,7 +144,6 @@ export function UploadCsv({ onUploaded }: { onUploaded?: () => void }) {
         multiple={false}
         maxFiles={1}
         disabled={busy}
-        loading={phase.kind === "uploading" || phase.kind === "storing"}
         useFsAccessApi={false}
         activateOnClick
         inputProps={{ "aria-label": "CSV file to import", "data-testid": "csv-file-input" } as InputHTMLAttributes<HTMLInputElement>}
