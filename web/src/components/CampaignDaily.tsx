@@ -2,6 +2,7 @@
 // campaign_event_counts rollup grouped by day and type. The range lives in
 // the URL (?range=7|30|90|all, or ?from=YYYY-MM-DD&to=YYYY-MM-DD).
 import { Group, Paper, SegmentedControl, SimpleGrid, Skeleton, Text, TextInput } from "@mantine/core";
+import { useEffect, useRef } from "react";
 import { useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { formatNumber } from "../format.ts";
@@ -100,12 +101,19 @@ export function CampaignDaily({ campaignId }: { campaignId: string }) {
   const totals = { sent: 0, opened: 0, replied: 0, bounced: 0 };
   for (const point of counts.values()) for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += point[key];
 
+  // Two changes before the next render (react-router's setter sees the
+  // params of its render) must not undo each other: build on the last one.
+  const written = useRef<URLSearchParams | null>(null);
+  useEffect(() => {
+    written.current = null;
+  }, [params]);
   const update = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
+    const next = new URLSearchParams(written.current ?? params);
     for (const [key, value] of Object.entries(changes)) {
       if (value) next.set(key, value);
       else next.delete(key);
     }
+    written.current = next;
     setParams(next, { replace: true });
   };
   const choosePreset = (value: string) => {
@@ -131,7 +139,7 @@ export function CampaignDaily({ campaignId }: { campaignId: string }) {
               <TextInput
                 type="date"
                 size="xs"
-                label="From"
+                label="Start date"
                 value={from ?? ""}
                 max={to ?? undefined}
                 onChange={(event) => update({ range: null, from: event.currentTarget.value || null })}
@@ -139,7 +147,7 @@ export function CampaignDaily({ campaignId }: { campaignId: string }) {
               <TextInput
                 type="date"
                 size="xs"
-                label="To"
+                label="End date"
                 value={to ?? ""}
                 min={from ?? undefined}
                 onChange={(event) => update({ range: null, to: event.currentTarget.value || null })}
