@@ -1,9 +1,10 @@
 // The app in a real browser against a real leadgraph with the demo
 // workspace (`leadgraph demo --size small`): what a sales user does on each
 // page, and no console errors anywhere.
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { runDemo } from "../../src/demo.ts";
+import { startWorker } from "../../src/worker.ts";
 import { createTestDatabase } from "../helpers/db.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { chromiumMissing, openPage } from "./browser.ts";
@@ -14,6 +15,10 @@ let server: TestServer;
 beforeAll(async () => {
   expect(await runDemo(db, loadConfig(), { size: "small" })).toBe(0);
   server = await startTestServer(db);
+  // As `leadgraph start`: the worker normalises what the app uploads.
+  const config = loadConfig();
+  const worker = await startWorker({ databaseUrl: db.url, config, concurrency: 2, shutdownTimeoutMs: 5000 });
+  afterAll(() => worker.stop());
 }, 180_000);
 
 /** A lead whose timeline mixes sources: from the CSV and with Instantly events. */
@@ -145,7 +150,7 @@ describe.skipIf(chromiumMissing)("pages with the demo workspace", () => {
     await page.getByTestId("csv-file-input").setInputFiles({ name: "e2e-bad-rows.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
     const summary = page.getByTestId("import-summary");
     await summary.waitFor({ timeout: 60_000 });
-    await page.getByTestId("import-status").and(page.locator('[data-value^="completed"]')).waitFor({ timeout: 60_000 });
+    await summary.getByTestId("import-status").and(page.locator('[data-value^="completed"]')).waitFor({ timeout: 60_000 });
     const { rows } = await db.pool.query(
       `select r.outcome, count(*)::int as n from csv_import_rows r join csv_imports_raw i on i.id = r.csv_import_id
        where i.file_name = 'e2e-bad-rows.csv' group by 1`,

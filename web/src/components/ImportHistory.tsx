@@ -106,7 +106,7 @@ export function ImportHistory({ refreshKey }: { refreshKey: number }) {
               isFinished(row.importStatus) ? (
                 <ImportStatusBadge status={row.importStatus} />
               ) : (
-                <Text size="sm">
+                <Text size="sm" component="div">
                   <ImportStatusBadge status={row.importStatus} /> {formatNumber(row.processedRows)} / {formatNumber(row.totalRows)}
                 </Text>
               ),
