@@ -30,7 +30,7 @@ async function graphql(query: string): Promise<any> {
 // Pages that show the most: the lead with the most events, and so on.
 const data = await graphql(`
   {
-    leads(first: 1, orderBy: EVENTS_COUNT_DESC) {
+    leads(first: 1, filter: { csvImportId: { isNull: false } }, orderBy: EVENTS_COUNT_DESC) {
       nodes {
         rowId
         companyId
@@ -46,7 +46,7 @@ const data = await graphql(`
         rowId
       }
     }
-    events(first: 1, filter: { emailSubject: { isNull: false } }) {
+    events(first: 1, condition: { eventType: "email_replied" }) {
       nodes {
         emailSubject
       }

@@ -14,15 +14,8 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     chunkSizeWarningLimit: 1200,
-    rollupOptions: {
-      output: {
-        // The charts library only loads with the dashboard.
-        manualChunks(id) {
-          if (/node_modules\/(recharts|d3-|victory-vendor|@mantine\/charts)/.test(id)) return "charts";
-          return undefined;
-        },
-      },
-    },
+    // The charts (Recharts) load with the dashboard only: CampaignCharts is
+    // imported with React.lazy, so the bundler splits it and its libraries off.
   },
   server: {
     proxy: Object.fromEntries(

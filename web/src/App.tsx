@@ -1,7 +1,7 @@
 // Routes, and the sign-in gate: the app shows nothing but the sign-in screen
 // until the API accepts us (no token needed on a laptop; see auth.ts).
 import { Center, Loader } from "@mantine/core";
-import { useMemo, useState } from "react";
+import { Suspense, lazy, useMemo, useState } from "react";
 import { Navigate, Route, Routes } from "react-router";
 import { Provider, useQuery } from "urql";
 import { storeToken, storedToken } from "./auth.ts";
@@ -9,17 +9,21 @@ import { makeClient } from "./client.ts";
 import { graphql } from "./graphql.ts";
 import { Layout } from "./Layout.tsx";
 import { SignIn } from "./SignIn.tsx";
-import { CampaignPage } from "./pages/Campaign.tsx";
-import { CampaignsPage } from "./pages/Campaigns.tsx";
-import { CompanyPage } from "./pages/Company.tsx";
-import { ImportPage } from "./pages/Import.tsx";
-import { ImportsPage } from "./pages/Imports.tsx";
-import { InstantlyPage } from "./pages/Instantly.tsx";
-import { LeadPage } from "./pages/Lead.tsx";
-import { LeadsPage } from "./pages/Leads.tsx";
-import { NotFoundPage } from "./pages/NotFound.tsx";
-import { SearchPage } from "./pages/Search.tsx";
+import { Loading } from "./components/States.tsx";
 import { ViewerContext, type Viewer } from "./viewer.ts";
+
+// Each page is its own chunk, loaded when first visited: the first page
+// downloads only what it shows.
+const LeadsPage = lazy(() => import("./pages/Leads.tsx").then((m) => ({ default: m.LeadsPage })));
+const LeadPage = lazy(() => import("./pages/Lead.tsx").then((m) => ({ default: m.LeadPage })));
+const CompanyPage = lazy(() => import("./pages/Company.tsx").then((m) => ({ default: m.CompanyPage })));
+const CampaignsPage = lazy(() => import("./pages/Campaigns.tsx").then((m) => ({ default: m.CampaignsPage })));
+const CampaignPage = lazy(() => import("./pages/Campaign.tsx").then((m) => ({ default: m.CampaignPage })));
+const ImportsPage = lazy(() => import("./pages/Imports.tsx").then((m) => ({ default: m.ImportsPage })));
+const ImportPage = lazy(() => import("./pages/Import.tsx").then((m) => ({ default: m.ImportPage })));
+const InstantlyPage = lazy(() => import("./pages/Instantly.tsx").then((m) => ({ default: m.InstantlyPage })));
+const SearchPage = lazy(() => import("./pages/Search.tsx").then((m) => ({ default: m.SearchPage })));
+const NotFoundPage = lazy(() => import("./pages/NotFound.tsx").then((m) => ({ default: m.NotFoundPage })));
 
 export const ViewerQuery = graphql(`
   query Viewer {
@@ -61,21 +65,23 @@ function Gate({ token, onSignIn, onSignOut }: { token: string | null; onSignIn: 
   const viewer: Viewer = { ...data.viewer, signedInWithToken: token != null, signOut: onSignOut };
   return (
     <ViewerContext.Provider value={viewer}>
-      <Routes>
-        <Route element={<Layout />}>
-          <Route index element={<Navigate to="/leads" replace />} />
-          <Route path="leads" element={<LeadsPage />} />
-          <Route path="leads/:leadId" element={<LeadPage />} />
-          <Route path="companies/:companyId" element={<CompanyPage />} />
-          <Route path="campaigns" element={<CampaignsPage />} />
-          <Route path="campaigns/:campaignId" element={<CampaignPage />} />
-          <Route path="imports" element={<ImportsPage />} />
-          <Route path="imports/:importId" element={<ImportPage />} />
-          <Route path="instantly" element={<InstantlyPage />} />
-          <Route path="search" element={<SearchPage />} />
-          <Route path="*" element={<NotFoundPage />} />
-        </Route>
-      </Routes>
+      <Suspense fallback={<Loading />}>
+        <Routes>
+          <Route element={<Layout />}>
+            <Route index element={<Navigate to="/leads" replace />} />
+            <Route path="leads" element={<LeadsPage />} />
+            <Route path="leads/:leadId" element={<LeadPage />} />
+            <Route path="companies/:companyId" element={<CompanyPage />} />
+            <Route path="campaigns" element={<CampaignsPage />} />
+            <Route path="campaigns/:campaignId" element={<CampaignPage />} />
+            <Route path="imports" element={<ImportsPage />} />
+            <Route path="imports/:importId" element={<ImportPage />} />
+            <Route path="instantly" element={<InstantlyPage />} />
+            <Route path="search" element={<SearchPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Routes>
+      </Suspense>
     </ViewerContext.Provider>
   );
 }
