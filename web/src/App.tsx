@@ -13,17 +13,38 @@ import { Loading } from "./components/States.tsx";
 import { ViewerContext, type Viewer } from "./viewer.ts";
 
 // Each page is its own chunk, loaded when first visited: the first page
-// downloads only what it shows.
-const LeadsPage = lazy(() => import("./pages/Leads.tsx").then((m) => ({ default: m.LeadsPage })));
-const LeadPage = lazy(() => import("./pages/Lead.tsx").then((m) => ({ default: m.LeadPage })));
-const CompanyPage = lazy(() => import("./pages/Company.tsx").then((m) => ({ default: m.CompanyPage })));
-const CampaignsPage = lazy(() => import("./pages/Campaigns.tsx").then((m) => ({ default: m.CampaignsPage })));
-const CampaignPage = lazy(() => import("./pages/Campaign.tsx").then((m) => ({ default: m.CampaignPage })));
-const ImportsPage = lazy(() => import("./pages/Imports.tsx").then((m) => ({ default: m.ImportsPage })));
-const ImportPage = lazy(() => import("./pages/Import.tsx").then((m) => ({ default: m.ImportPage })));
-const InstantlyPage = lazy(() => import("./pages/Instantly.tsx").then((m) => ({ default: m.InstantlyPage })));
-const SearchPage = lazy(() => import("./pages/Search.tsx").then((m) => ({ default: m.SearchPage })));
-const NotFoundPage = lazy(() => import("./pages/NotFound.tsx").then((m) => ({ default: m.NotFoundPage })));
+// downloads only what it shows. The current address's page starts loading at
+// once, beside the sign-in check, not after it.
+const pages = {
+  leads: () => import("./pages/Leads.tsx").then((m) => ({ default: m.LeadsPage })),
+  lead: () => import("./pages/Lead.tsx").then((m) => ({ default: m.LeadPage })),
+  company: () => import("./pages/Company.tsx").then((m) => ({ default: m.CompanyPage })),
+  campaigns: () => import("./pages/Campaigns.tsx").then((m) => ({ default: m.CampaignsPage })),
+  campaign: () => import("./pages/Campaign.tsx").then((m) => ({ default: m.CampaignPage })),
+  imports: () => import("./pages/Imports.tsx").then((m) => ({ default: m.ImportsPage })),
+  import: () => import("./pages/Import.tsx").then((m) => ({ default: m.ImportPage })),
+  instantly: () => import("./pages/Instantly.tsx").then((m) => ({ default: m.InstantlyPage })),
+  search: () => import("./pages/Search.tsx").then((m) => ({ default: m.SearchPage })),
+  notFound: () => import("./pages/NotFound.tsx").then((m) => ({ default: m.NotFoundPage })),
+};
+const LeadsPage = lazy(pages.leads);
+const LeadPage = lazy(pages.lead);
+const CompanyPage = lazy(pages.company);
+const CampaignsPage = lazy(pages.campaigns);
+const CampaignPage = lazy(pages.campaign);
+const ImportsPage = lazy(pages.imports);
+const ImportPage = lazy(pages.import);
+const InstantlyPage = lazy(pages.instantly);
+const SearchPage = lazy(pages.search);
+const NotFoundPage = lazy(pages.notFound);
+
+function preloadCurrentPage() {
+  const [first, second] = window.location.pathname.split("/").filter(Boolean);
+  const detail: Record<string, keyof typeof pages> = { leads: "lead", companies: "company", campaigns: "campaign", imports: "import" };
+  const page = second ? detail[first ?? ""] : (first ?? "leads");
+  if (page && page in pages) void pages[page as keyof typeof pages]();
+}
+preloadCurrentPage();
 
 export const ViewerQuery = graphql(`
   query Viewer {
