@@ -403,6 +403,20 @@ export function demoCsv(size: DemoSize, instantly: InstantlyPerson[]): DemoCsv {
     });
   }
 
+  // The person GraphiQL's example query asks for (docs/queries/lead-timeline.graphql).
+  // The generated people come first, the Instantly ones after them.
+  const jane = people.length - sharedPeople.length - 1;
+  if (jane >= 0)
+    people[jane] = {
+      ...people[jane],
+      "First Name": "Jane",
+      "Last Name": "Doe",
+      Email: "jane.doe@northwind-example.com",
+      "Person Linkedin Url": "https://www.linkedin.com/in/jane-doe-northwind-example",
+      "Company Name": "Northwind Traders",
+      Website: "https://northwind-example.com",
+    };
+
   // Spread through the file: repeats of earlier people, and rows without a usable person.
   const rows = [...people];
   for (let i = 0; i < duplicates && people.length; i++) {

@@ -2,6 +2,7 @@
 // database: afterwards every page of the web app has data, and a second run
 // refuses to touch it.
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/config.ts";
@@ -57,6 +58,10 @@ describe("leadgraph demo", () => {
       expect(list.instantly.totalCount).toBeGreaterThan(40);
       expect(list.withPhone.totalCount).toBeGreaterThan(0);
       expect(list.recent.nodes[0].lastEventAt).not.toBeNull();
+
+      // GraphiQL's example query (its default variables) finds its lead.
+      const example = fs.readFileSync(new URL("../../docs/queries/lead-timeline.graphql", import.meta.url), "utf8");
+      expect((await gql(example)).lead).toMatchObject({ fullName: "Jane Doe", email: "jane.doe@northwind-example.com" });
 
       // The lead page: a person of the CSV import with Instantly events and a note.
       const mixed = await gql(`{
