@@ -1,7 +1,7 @@
 // Routes, and the sign-in gate: the app shows nothing but the sign-in screen
 // until the API accepts us (no token needed on a laptop; see auth.ts).
 import { Center, Loader } from "@mantine/core";
-import { Suspense, lazy, useMemo, useState } from "react";
+import { Suspense, lazy, useMemo, useState, type ComponentType } from "react";
 import { Navigate, Route, Routes } from "react-router";
 import { Provider, useQuery } from "urql";
 import { storeToken, storedToken } from "./auth.ts";
@@ -27,22 +27,36 @@ const pages = {
   search: () => import("./pages/Search.tsx").then((m) => ({ default: m.SearchPage })),
   notFound: () => import("./pages/NotFound.tsx").then((m) => ({ default: m.NotFoundPage })),
 };
-const LeadsPage = lazy(pages.leads);
-const LeadPage = lazy(pages.lead);
-const CompanyPage = lazy(pages.company);
-const CampaignsPage = lazy(pages.campaigns);
-const CampaignPage = lazy(pages.campaign);
-const ImportsPage = lazy(pages.imports);
-const ImportPage = lazy(pages.import);
-const InstantlyPage = lazy(pages.instantly);
-const SearchPage = lazy(pages.search);
-const NotFoundPage = lazy(pages.notFound);
+// A page whose chunk has arrived renders at once; only a page still loading
+// suspends (React holds a revealed fallback for at least 300 ms).
+type PageName = keyof typeof pages;
+const loadedPages: Partial<Record<PageName, ComponentType>> = {};
+function load(name: PageName) {
+  return pages[name]().then((module) => ((loadedPages[name] = module.default), module));
+}
+function page(name: PageName): ComponentType {
+  const Lazy = lazy(() => load(name));
+  return function Page() {
+    const Loaded = loadedPages[name];
+    return Loaded ? <Loaded /> : <Lazy />;
+  };
+}
+const LeadsPage = page("leads");
+const LeadPage = page("lead");
+const CompanyPage = page("company");
+const CampaignsPage = page("campaigns");
+const CampaignPage = page("campaign");
+const ImportsPage = page("imports");
+const ImportPage = page("import");
+const InstantlyPage = page("instantly");
+const SearchPage = page("search");
+const NotFoundPage = page("notFound");
 
 function preloadCurrentPage() {
   const [first, second] = window.location.pathname.split("/").filter(Boolean);
-  const detail: Record<string, keyof typeof pages> = { leads: "lead", companies: "company", campaigns: "campaign", imports: "import" };
-  const page = second ? detail[first ?? ""] : (first ?? "leads");
-  if (page && page in pages) void pages[page as keyof typeof pages]();
+  const detail: Record<string, PageName> = { leads: "lead", companies: "company", campaigns: "campaign", imports: "import" };
+  const name = second ? detail[first ?? ""] : (first ?? "leads");
+  if (name && name in pages) void load(name as PageName);
 }
 preloadCurrentPage();
 
