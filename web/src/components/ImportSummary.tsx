@@ -100,7 +100,8 @@ export function ImportSummary({ summary }: { summary: ImportSummaryData }) {
           </Text>
         )}
         <SimpleGrid cols={{ base: 2, xs: 4 }} spacing="xs">
-          {COUNTS.map(({ key, name, label, color }) => (
+          {/* The counts are made when processing finishes: until then only the rows read mean something. */}
+          {COUNTS.filter(({ name }) => isFinished(summary.importStatus) || name === "rows").map(({ key, name, label, color }) => (
             <div key={name}>
               <Text size="xs" c="dimmed">
                 {label}

@@ -76,7 +76,7 @@ export function InstantlyRejects({ refreshKey }: { refreshKey: number }) {
         recordsPerPage={PAGE_SIZE}
         page={page}
         onPageChange={setPage}
-        noRecordsText={resource ? "None of this kind" : "Nothing set aside: every record Instantly sent was stored"}
+        noRecordsText={resource ? "None of this kind" : "Nothing set aside"}
         rowExpansion={{
           content: ({ record }) => (
             <Code block m="xs" style={{ maxHeight: 320, overflow: "auto" }}>

@@ -150,15 +150,17 @@ export function UploadCsv({ onUploaded }: { onUploaded?: () => void }) {
         aria-label="Drop a CSV file here, or press Enter to choose one"
       >
         <Group justify="center" gap="lg" mih={120} style={{ pointerEvents: "none" }} wrap="nowrap">
-          <Dropzone.Accept>
-            <IconUpload size={44} stroke={1.5} color="var(--mantine-color-indigo-6)" />
-          </Dropzone.Accept>
-          <Dropzone.Reject>
-            <IconX size={44} stroke={1.5} color="var(--mantine-color-red-6)" />
-          </Dropzone.Reject>
-          <Dropzone.Idle>
-            <IconFileSpreadsheet size={44} stroke={1.5} color="var(--mantine-color-dimmed)" />
-          </Dropzone.Idle>
+          <div style={{ flexShrink: 0, display: "flex" }}>
+            <Dropzone.Accept>
+              <IconUpload size={44} stroke={1.5} color="var(--mantine-color-indigo-6)" />
+            </Dropzone.Accept>
+            <Dropzone.Reject>
+              <IconX size={44} stroke={1.5} color="var(--mantine-color-red-6)" />
+            </Dropzone.Reject>
+            <Dropzone.Idle>
+              <IconFileSpreadsheet size={44} stroke={1.5} color="var(--mantine-color-dimmed)" />
+            </Dropzone.Idle>
+          </div>
           <div>
             <Text size="lg" inline>
               Drop a CSV file here or click to choose one

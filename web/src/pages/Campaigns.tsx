@@ -1,6 +1,6 @@
 // Every campaign with its status, channels, offer, size and key rates; each
 // opens its dashboard. Rates come from `campaign.funnel` (the rollups).
-import { Anchor, Text } from "@mantine/core";
+import { Alert, Anchor, Text } from "@mantine/core";
 import { DataTable, type DataTableSortStatus } from "mantine-datatable";
 import { useState } from "react";
 import { Link } from "react-router";
@@ -65,6 +65,11 @@ export function CampaignsPage() {
     <>
       <PageTitle>Campaigns</PageTitle>
       {error && <ErrorNotice error={error} title="Could not load the campaigns" />}
+      {data && total > 0 && page === 1 && campaigns.every((c) => !c.funnel?.leads) && (
+        <Alert color="blue" mb="md" title="No campaign has leads yet">
+          <EmptyWorkspaceHint /> An import can enrol its leads into a campaign.
+        </Alert>
+      )}
       {data && total === 0 ? (
         <Empty title="No campaigns yet">
           Campaigns come from Instantly (each Instantly campaign becomes one) or are created in GraphQL (
@@ -99,7 +104,7 @@ export function CampaignsPage() {
               title: "Campaign",
               sortable: true,
               render: (c) => (
-                <Anchor component={Link} to={`/campaigns/${c.rowId}`} fw={500}>
+                <Anchor component={Link} to={`/campaigns/${c.rowId}`} fw={500} miw={160} display="inline-block">
                   {c.campaignName}
                 </Anchor>
               ),

@@ -132,7 +132,7 @@ export function InstantlyPage() {
         </Alert>
       )}
       {error && <ErrorNotice error={error} title="Could not load the sync runs" />}
-      {(keyProblem || (data && total === 0)) && <SetupHint noRuns={total === 0} />}
+      {(keyProblem || (data && total === 0)) && <SetupHint noRuns={total === 0} error={latest?.error ?? null} />}
       <section aria-labelledby="sync-runs-title">
         <Title order={3} id="sync-runs-title" mb="xs">
           Sync runs
@@ -166,9 +166,14 @@ export function InstantlyPage() {
   );
 }
 
-function SetupHint({ noRuns }: { noRuns: boolean }) {
+function SetupHint({ noRuns, error }: { noRuns: boolean; error: string | null }) {
+  const title = noRuns
+    ? "Instantly has not been synced yet"
+    : error && /not set/i.test(error)
+      ? "The worker has no Instantly API key"
+      : "Instantly refused the API key";
   return (
-    <Alert color={noRuns ? "blue" : "red"} title={noRuns ? "Instantly has not been synced yet" : "The last sync could not use the API key"}>
+    <Alert color={noRuns ? "blue" : "red"} title={title}>
       <List size="sm" spacing={4}>
         <List.Item>
           Create an API key in Instantly (Settings → Integrations → API Keys, scopes <Code>all:read</Code>) and set it for the worker:{" "}
