@@ -18,18 +18,18 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import pg from "pg";
-import { chromium, type BrowserContext, type Page, type Request } from "playwright-core";
+import type { BrowserContext, Page, Request } from "playwright-core";
 import { projectRoot } from "../src/config.ts";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { AUTHENTICATOR_ROLE } from "../src/database/roles.ts";
 import { WEB_DIST } from "../src/web.ts";
+import { CHROMIUM_PATH, launchChromium } from "../web/chromium.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const AUTH_PASSWORD = "bench-authenticator";
 const DATABASE = "leadgraph_bench_web";
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const log = (message: string) => console.error(`bench: ${message}`);
 
 const SEED_SQL = `
@@ -171,17 +171,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     const pages = [
       {
         name: "lead page",

@@ -4,14 +4,14 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+import { CHROMIUM_PATH, launchChromium } from "./chromium.ts";
 
 const { values } = parseArgs({
   options: {
     url: { type: "string", default: process.env.LEADGRAPH_URL ?? "http://localhost:5678" },
     out: { type: "string", default: "docs/screenshots" },
     token: { type: "string", default: process.env.LEADGRAPH_TOKEN },
-    chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
+    chromium: { type: "string", default: CHROMIUM_PATH },
   },
 });
 const base = values.url!.replace(/\/$/, "");
@@ -69,17 +69,7 @@ const pages: [string, string | undefined][] = [
 
 const out = path.resolve(values.out!);
 mkdirSync(out, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: values.chromium,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium(values.chromium);
 try {
   for (const [viewport, size] of [
     ["desktop", { width: 1280, height: 900 }],

@@ -4,32 +4,20 @@
 // leaves a screenshot in .scratch/e2e/ (ignored by git).
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, onTestFailed } from "vitest";
+import { CHROMIUM_PATH, launchChromium } from "../../web/chromium.ts";
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const chromiumMissing = !existsSync(CHROMIUM_PATH);
 if (chromiumMissing && process.env.CI)
   throw new Error(`Chromium not found at ${CHROMIUM_PATH}: CI must install it (apt-get install -y chromium; .ci/run does).`);
 if (chromiumMissing)
   console.warn(`browser tests skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
 
-/** Flags for a closed network and root: no sandbox, no calls home. */
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
-
 let browser: Browser | undefined;
 
 export async function launchBrowser(): Promise<Browser> {
-  browser ??= await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  browser ??= await launchChromium();
   afterAll(async () => {
     await browser?.close();
     browser = undefined;
