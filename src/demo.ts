@@ -21,8 +21,9 @@
 // settings (your real workspace, or none), not against the fake.
 //
 // This is the one command that loads a development tool (the fake Instantly
-// server), and only when it runs.
+// server, and its seeded random numbers for the CSV), and only when it runs.
 import { Readable } from "node:stream";
+import { createRng, type Rng } from "../tools/fake-instantly/data.ts";
 import pg from "pg";
 import { DEFAULT_USER_ID } from "./auth.ts";
 import type { Config } from "./config.ts";
@@ -75,31 +76,6 @@ const log = (message: string) => console.error(`leadgraph: ${message}`);
 
 // ------------------------------------------------------------------ the CSV
 
-/** sfc32 from one seed: the same file every time. */
-function createRng(seed: number): () => number {
-  let a = 0x9e3779b9,
-    b = 0x243f6a88,
-    c = 0xb7e15162,
-    d = (seed ^ 0xdeadbeef) >>> 0;
-  const next = () => {
-    a >>>= 0;
-    b >>>= 0;
-    c >>>= 0;
-    d >>>= 0;
-    let t = (a + b) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    d = (d + 1) | 0;
-    t = (t + d) | 0;
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 16; i++) next();
-  return next;
-}
-
-type Rng = () => number;
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 const hex = (rng: Rng, length: number) => Array.from({ length }, () => Math.floor(rng() * 16).toString(16)).join("");
 
