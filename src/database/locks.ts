@@ -17,6 +17,8 @@ export const LOCKS = {
   instantlySyncResource: { campaigns: 1, accounts: 2, daily_analytics: 3, emails: 4, leads: 5 },
   /** One Instantly normaliser at a time (tasks/instantly_raw__normalize.ts). */
   instantlyNormalizer: 100,
+  /** One VAPI normaliser at a time (tasks/vapi_raw__normalize.ts). */
+  vapiNormalizer: 110,
 } as const;
 
 /**
