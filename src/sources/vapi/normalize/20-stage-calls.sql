@@ -5,7 +5,8 @@
 -- timestamp; at the same moment a report before the stored call before a
 -- message's call before a status-update), so a late or repeated delivery
 -- fills gaps and never undoes newer information, and the result does not
--- depend on which arrived first. Reports are read artifact.* / analysis.*
+-- depend on which arrived first (copies of one version: the one in the
+-- latest message, then by row id). Reports are read artifact.* / analysis.*
 -- first, then the legacy top-level transcript, summary, recordingUrl.
 -- Status-updates give status and endedReason only (their artifact is a live
 -- copy, partial).
@@ -13,22 +14,22 @@ with calls as (
   select distinct vapi_call_id from claimed where vapi_call_id is not null
 ),
 src as (
-  select r.vapi_call_id, r.vapi_updated_at as ts, 1 as pref, 'call' as kind, r.raw_json as j
+  select r.vapi_call_id, r.vapi_updated_at as ts, 1 as pref, null::timestamptz as sent_at, '' as tie, 'call' as kind, r.raw_json as j
   from calls join vapi_calls_raw r using (vapi_call_id)
   union all
   select w.vapi_call_id,
-         coalesce(leadgraph_private.vapi_timestamp(w.payload #>> '{message,call,updatedAt}'), w.message_timestamp), 2, 'call',
-         w.payload #> '{message,call}'
+         coalesce(leadgraph_private.vapi_timestamp(w.payload #>> '{message,call,updatedAt}'), w.message_timestamp), 2,
+         w.message_timestamp, w.id::text, 'call', w.payload #> '{message,call}'
   from calls join vapi_webhooks_raw w using (vapi_call_id)
   where w.message_type in ('status-update', 'end-of-call-report') and jsonb_typeof(w.payload #> '{message,call}') = 'object'
   union all
-  select w.vapi_call_id, w.message_timestamp, case w.message_type when 'end-of-call-report' then 0 else 3 end, w.message_type,
-         w.payload -> 'message'
+  select w.vapi_call_id, w.message_timestamp, case w.message_type when 'end-of-call-report' then 0 else 3 end,
+         w.message_timestamp, w.id::text, w.message_type, w.payload -> 'message'
   from calls join vapi_webhooks_raw w using (vapi_call_id)
   where w.message_type in ('status-update', 'end-of-call-report')
 ),
 fields as (
-  select s.vapi_call_id, s.ts, s.pref,
+  select s.vapi_call_id, s.ts, s.pref, s.sent_at, s.tie,
          case when s.kind = 'call' then s.j end as call_json,
          case when s.kind = 'status-update' and s.j ->> 'status' is distinct from 'ended' then null
               else nullif(btrim(s.j ->> 'endedReason'), '') end as ended_reason,
@@ -54,22 +55,22 @@ fields as (
 ),
 merged as (
   select f.vapi_call_id,
-         (array_agg(f.call_json order by f.ts desc nulls last, f.pref) filter (where f.call_json is not null))[1] as call_json,
-         (array_agg(f.ended_reason order by f.ts desc nulls last, f.pref) filter (where f.ended_reason is not null))[1] as ended_reason,
-         (array_agg(f.started_at order by f.ts desc nulls last, f.pref) filter (where f.started_at is not null))[1] as started_at,
-         (array_agg(f.ended_at order by f.ts desc nulls last, f.pref) filter (where f.ended_at is not null))[1] as ended_at,
+         (array_agg(f.call_json order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.call_json is not null))[1] as call_json,
+         (array_agg(f.ended_reason order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.ended_reason is not null))[1] as ended_reason,
+         (array_agg(f.started_at order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.started_at is not null))[1] as started_at,
+         (array_agg(f.ended_at order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.ended_at is not null))[1] as ended_at,
          min(f.created_at) as created_at,
-         (array_agg(f.analysis order by f.ts desc nulls last, f.pref) filter (where f.analysis is not null))[1] as analysis,
-         (array_agg(f.artifact order by f.ts desc nulls last, f.pref) filter (where f.artifact is not null))[1] as artifact,
-         (array_agg(f.summary order by f.ts desc nulls last, f.pref) filter (where f.summary is not null))[1] as summary,
-         (array_agg(f.success_evaluation order by f.ts desc nulls last, f.pref) filter (where f.success_evaluation is not null))[1] as success_evaluation,
-         (array_agg(f.structured_data order by f.ts desc nulls last, f.pref) filter (where f.structured_data is not null))[1] as structured_data,
-         (array_agg(f.transcript order by f.ts desc nulls last, f.pref) filter (where f.transcript is not null))[1] as transcript,
-         (array_agg(f.recording_url order by f.ts desc nulls last, f.pref) filter (where f.recording_url is not null))[1] as recording_url,
-         (array_agg(f.customer order by f.ts desc nulls last, f.pref) filter (where f.customer is not null))[1] as customer,
-         (array_agg(f.customer ->> 'number' order by f.ts desc nulls last, f.pref) filter (where nullif(btrim(f.customer ->> 'number'), '') is not null))[1] as customer_number,
-         (array_agg(f.customer ->> 'externalId' order by f.ts desc nulls last, f.pref) filter (where nullif(btrim(f.customer ->> 'externalId'), '') is not null))[1] as external_id,
-         (array_agg(f.vapi_campaign_id order by f.ts desc nulls last, f.pref) filter (where f.vapi_campaign_id is not null))[1] as vapi_campaign_id,
+         (array_agg(f.analysis order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.analysis is not null))[1] as analysis,
+         (array_agg(f.artifact order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.artifact is not null))[1] as artifact,
+         (array_agg(f.summary order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.summary is not null))[1] as summary,
+         (array_agg(f.success_evaluation order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.success_evaluation is not null))[1] as success_evaluation,
+         (array_agg(f.structured_data order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.structured_data is not null))[1] as structured_data,
+         (array_agg(f.transcript order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.transcript is not null))[1] as transcript,
+         (array_agg(f.recording_url order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.recording_url is not null))[1] as recording_url,
+         (array_agg(f.customer order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.customer is not null))[1] as customer,
+         (array_agg(f.customer ->> 'number' order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where nullif(btrim(f.customer ->> 'number'), '') is not null))[1] as customer_number,
+         (array_agg(f.customer ->> 'externalId' order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where nullif(btrim(f.customer ->> 'externalId'), '') is not null))[1] as external_id,
+         (array_agg(f.vapi_campaign_id order by f.ts desc nulls last, f.pref, f.sent_at desc nulls last, f.tie) filter (where f.vapi_campaign_id is not null))[1] as vapi_campaign_id,
          min(f.ts) as first_seen
   from fields f
   group by f.vapi_call_id
@@ -86,7 +87,7 @@ select 'call', m.vapi_call_id, m.vapi_call_id, m.ended_reason, m.started_at, m.e
        leadgraph_rules.vapi_without_presigned(
          coalesce(m.call_json, jsonb_build_object('id', m.vapi_call_id))
          || jsonb_strip_nulls(jsonb_build_object(
-              'endedReason', m.ended_reason, 'customer', m.customer, 'analysis', m.analysis, 'artifact', m.artifact,
+              'endedReason', m.ended_reason, 'status', case when m.ended_reason is not null then 'ended' end, 'customer', m.customer, 'analysis', m.analysis, 'artifact', m.artifact,
               'startedAt', case when m.call_json ->> 'startedAt' is null then to_jsonb(m.started_at) end,
               'endedAt', case when m.call_json ->> 'endedAt' is null then to_jsonb(m.ended_at) end,
               -- A legacy report's top-level fields, where the call has no artifact / analysis.
