@@ -197,7 +197,9 @@ describe("endedReason", () => {
       [table.map((row) => row[0])],
     );
     expect(rows.map((r) => [r.reason, r.event_type, r.outcome, r.status])).toEqual(table);
-    const { rows: open } = await db.pool.query("select leadgraph_rules.vapi_call_event_type(null) as a, leadgraph_rules.vapi_call_event_type('') as b");
+    const { rows: open } = await db.pool.query(
+      "select leadgraph_rules.vapi_call_event_type(null) as a, leadgraph_rules.vapi_call_event_type('') as b",
+    );
     expect(open).toEqual([{ a: null, b: null }]);
   });
 
@@ -212,9 +214,10 @@ describe("endedReason", () => {
     await normalize();
     for (const x of cases) {
       const events = await eventsOf(x.c.id);
-      expect(events.map((e) => [e.event_source, e.event_type, e.call_outcome]), x.c.endedReason).toEqual([
-        ["vapi", x.eventType, x.outcome],
-      ]);
+      expect(
+        events.map((e) => [e.event_source, e.event_type, e.call_outcome]),
+        x.c.endedReason,
+      ).toEqual([["vapi", x.eventType, x.outcome]]);
       expect(events[0].raw_data.endedReason).toBe(x.c.endedReason);
       expect((await membership(x.membershipId)).call_status, x.c.endedReason).toBe(x.status);
     }
@@ -368,7 +371,10 @@ describe("the event", () => {
     await normalize();
     for (const query of ["forklift", "warehouse spreadsheets"]) {
       const { rows } = await db.pool.query("select vapi_call_id from search_events($1)", [query]);
-      expect(rows.map((r) => r.vapi_call_id), query).toContain(c.id);
+      expect(
+        rows.map((r) => r.vapi_call_id),
+        query,
+      ).toContain(c.id);
     }
   });
 });
