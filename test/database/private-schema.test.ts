@@ -37,9 +37,12 @@ describe("leadgraph_private", () => {
     );
     expect(rows.map((r) => r.name)).toEqual([
       "claim_instantly_pending",
+      "claim_vapi_pending",
       "enqueue_csv_import_normalization",
       "enqueue_instantly_normalization",
       "enqueue_instantly_sync",
+      "enqueue_vapi_normalization",
+      "enqueue_vapi_sync",
       "instantly_interest_status",
       "instantly_pending",
       "instantly_person",
@@ -49,7 +52,12 @@ describe("leadgraph_private", () => {
       "instantly_timestamp",
       "instantly_variables",
       "merge_leads",
+      "store_vapi_calls",
       "tier",
+      "vapi_call_matches",
+      "vapi_pending",
+      "vapi_sync_state",
+      "vapi_timestamp",
     ]);
     const { rows: publicTriggers } = await db.pool.query(
       "select proname from pg_proc where pronamespace = 'public'::regnamespace and prorettype = 'trigger'::regtype",

@@ -373,6 +373,7 @@ describe("catalogue rules", () => {
 
   it("has every table of both layers", async () => {
     expect((await tables()).map((t) => t.name)).toEqual([
+      "campaign_call_counts",
       "campaign_event_counts",
       "campaign_lead_counts",
       "campaign_leads",
@@ -395,6 +396,11 @@ describe("catalogue rules", () => {
       "leads",
       "offers",
       "users",
+      "vapi_calls_raw",
+      "vapi_rejects",
+      "vapi_sync_requests",
+      "vapi_sync_runs",
+      "vapi_webhooks_raw",
     ]);
   });
 
