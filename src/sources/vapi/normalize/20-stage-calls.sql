@@ -82,18 +82,9 @@ insert into staged (resource, source_id, vapi_call_id, ended_reason, started_at,
 select 'call', m.vapi_call_id, m.vapi_call_id, m.ended_reason, m.started_at, m.ended_at,
        coalesce(m.created_at, m.started_at, m.first_seen), m.summary, m.success_evaluation, m.structured_data,
        m.transcript, m.recording_url, btrim(m.customer_number), btrim(m.external_id), m.vapi_campaign_id,
-       -- The merged call: its newest version with what the messages added,
-       -- without presigned URLs (they expire; the stable URLs are kept).
-       leadgraph_rules.vapi_without_presigned(
-         coalesce(m.call_json, jsonb_build_object('id', m.vapi_call_id))
-         || jsonb_strip_nulls(jsonb_build_object(
-              'endedReason', m.ended_reason, 'status', case when m.ended_reason is not null then 'ended' end, 'customer', m.customer, 'analysis', m.analysis, 'artifact', m.artifact,
-              'startedAt', case when m.call_json ->> 'startedAt' is null then to_jsonb(m.started_at) end,
-              'endedAt', case when m.call_json ->> 'endedAt' is null then to_jsonb(m.ended_at) end,
-              -- A legacy report's top-level fields, where the call has no artifact / analysis.
-              'transcript', case when m.artifact ->> 'transcript' is null then to_jsonb(m.transcript) end,
-              'summary', case when m.analysis ->> 'summary' is null then to_jsonb(m.summary) end,
-              'recordingUrl', case when m.artifact is null then to_jsonb(m.recording_url) end))),
+       -- The merged call without presigned URLs (they expire; the stable
+       -- URLs are kept). The rule walks the whole JSON: only where one is.
+       case when x.merged::text ilike '%"presigned%' then leadgraph_rules.vapi_without_presigned(x.merged) else x.merged end,
        leadgraph_rules.vapi_call_event_type(m.ended_reason),
        leadgraph_rules.vapi_call_outcome(m.ended_reason),
        case when m.ended_at >= m.started_at then round(extract(epoch from m.ended_at - m.started_at))::integer end,
@@ -102,6 +93,19 @@ select 'call', m.vapi_call_id, m.vapi_call_id, m.ended_reason, m.started_at, m.e
        p.lead_id, p.campaign_lead_id,
        case when m.customer_number is null and m.external_id is null then 'the call has neither a customer number nor an externalId' end
 from merged m
+-- The merged call: its newest version with what the messages added.
+cross join lateral (
+  select coalesce(m.call_json, jsonb_build_object('id', m.vapi_call_id))
+         || jsonb_strip_nulls(jsonb_build_object(
+              'endedReason', m.ended_reason, 'status', case when m.ended_reason is not null then 'ended' end,
+              'customer', m.customer, 'analysis', m.analysis, 'artifact', m.artifact,
+              'startedAt', case when m.call_json ->> 'startedAt' is null then to_jsonb(m.started_at) end,
+              'endedAt', case when m.call_json ->> 'endedAt' is null then to_jsonb(m.ended_at) end,
+              -- A legacy report's top-level fields, where the call has no artifact / analysis.
+              'transcript', case when m.artifact ->> 'transcript' is null then to_jsonb(m.transcript) end,
+              'summary', case when m.analysis ->> 'summary' is null then to_jsonb(m.summary) end,
+              'recordingUrl', case when m.artifact is null then to_jsonb(m.recording_url) end)) as merged
+) x
 left join leadgraph_private.vapi_call_matches p on p.vapi_call_id = m.vapi_call_id
 union all
 select 'webhook', c.source_id, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
