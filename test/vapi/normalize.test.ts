@@ -192,7 +192,7 @@ describe("endedReason", () => {
   it("maps every reason to the event type, outcome and call status of the table (rules)", async () => {
     const { rows } = await db.pool.query(
       `select r as reason, leadgraph_rules.vapi_call_event_type(r) as event_type, leadgraph_rules.vapi_call_outcome(r) as outcome,
-              leadgraph_rules.call_status_of_outcome(leadgraph_rules.vapi_call_event_type(r), leadgraph_rules.vapi_call_outcome(r)) as status
+              leadgraph_rules.call_status_of_event(leadgraph_rules.vapi_call_event_type(r), leadgraph_rules.vapi_call_outcome(r)) as status
          from unnest($1::text[]) with ordinality u (r, n) order by n`,
       [table.map((row) => row[0])],
     );

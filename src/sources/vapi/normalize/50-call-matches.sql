@@ -1,13 +1,13 @@
 -- Each call's lead, membership and what it says of the membership's call
 -- workflow: scheduled until it ends, then its outcome's status
--- (leadgraph_rules.call_status_of_outcome), do_not_call when the structured
+-- (leadgraph_rules.call_status_of_event), do_not_call when the structured
 -- data says so.
 insert into leadgraph_private.vapi_call_matches as m (vapi_call_id, lead_id, campaign_lead_id, matched_by, call_status,
                                                      created_at_vapi, ended_at, duration_seconds, activity_at)
 select s.vapi_call_id, s.lead_id, s.campaign_lead_id, s.matched_by,
        case when s.do_not_call then 'do_not_call'
             when s.event_type is null then 'scheduled'
-            else leadgraph_rules.call_status_of_outcome(s.event_type, s.call_outcome) end,
+            else leadgraph_rules.call_status_of_event(s.event_type, s.call_outcome) end,
        s.vapi_created_at, case when s.event_type is not null then s.ended_at end, s.duration_seconds,
        coalesce(case when s.event_type is not null then s.ended_at end, s.started_at, s.vapi_created_at)
 from staged s
