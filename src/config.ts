@@ -90,6 +90,23 @@ export interface Config {
     /** First backoff ceiling, doubling per retry (full jitter), at most 30 s; Retry-After wins when Instantly sends it. */
     retryBaseMs: number;
   };
+  /** The workflow "email -> no reply -> call" (docs/sources/vapi-calls.md). */
+  vapiCalls: {
+    // API: VAPI_API_URL / VAPI_API_KEY / VAPI_REQUEST_TIMEOUT_MS / VAPI_MAX_RETRIES / VAPI_RETRY_BASE_MS belong to
+    // the VAPI source's own settings (config.vapi) once it lands; read here until then.
+    apiUrl: string;
+    /** The calls are placed only with a key. */
+    apiKey: string | undefined;
+    requestTimeoutMs: number;
+    maxRetries: number;
+    retryBaseMs: number;
+    /** Cron schedule (UTC) of the job that queues the due calls. */
+    schedule: string;
+    /** Most calls leadgraph has under way at VAPI at once (VAPI's default concurrency is 10). */
+    maxConcurrentCalls: number;
+    /** First wait before placing a call again after an unclear failure (doubles per attempt, at most 15 min); also the wait while the concurrency is full. */
+    retryDelayMs: number;
+  };
 }
 
 /** The settings of `env` (this process's environment unless given). */
@@ -131,6 +148,16 @@ export function loadConfig(env: Env = process.env): Config {
       requestTimeoutMs: integer(env, "INSTANTLY_REQUEST_TIMEOUT_MS", 30_000),
       maxRetries: integer(env, "INSTANTLY_MAX_RETRIES", 6),
       retryBaseMs: integer(env, "INSTANTLY_RETRY_BASE_MS", 500),
+    },
+    vapiCalls: {
+      apiUrl: (optional(env, "VAPI_API_URL") ?? "https://api.vapi.ai").replace(/\/+$/, ""),
+      apiKey: optional(env, "VAPI_API_KEY"),
+      requestTimeoutMs: integer(env, "VAPI_REQUEST_TIMEOUT_MS", 30_000),
+      maxRetries: integer(env, "VAPI_MAX_RETRIES", 6),
+      retryBaseMs: integer(env, "VAPI_RETRY_BASE_MS", 500),
+      schedule: optional(env, "VAPI_CALL_SCHEDULE") ?? "* * * * *",
+      maxConcurrentCalls: integer(env, "VAPI_MAX_CONCURRENT_CALLS", 10) || 1,
+      retryDelayMs: integer(env, "VAPI_CALL_RETRY_MS", 15_000),
     },
   };
 }

@@ -17,6 +17,8 @@ export const LOCKS = {
   instantlySyncResource: { campaigns: 1, accounts: 2, daily_analytics: 3, emails: 4, leads: 5 },
   /** One Instantly normaliser at a time (tasks/instantly_raw__normalize.ts). */
   instantlyNormalizer: 100,
+  /** One placer of VAPI calls at a time (tasks/vapi_call_requests__place.ts). */
+  vapiCallPlacer: 200,
 } as const;
 
 /**
