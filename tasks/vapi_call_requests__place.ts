@@ -24,9 +24,14 @@ const task: TaskFactory = (config) => async (_payload, helpers) => {
         signal: helpers.abortSignal,
       });
     });
-    // Another placer holds the lock: it drains these requests too, and
-    // schedules its own next run.
-    if (!ran) return;
+    // Another placer holds the lock: it drains these requests too; a look
+    // later in case it was past its last one when they came.
+    if (!ran) {
+      await client.query("select leadgraph_private.enqueue_vapi_call_placement($1)", [
+        new Date(Date.now() + config.vapiCalls.retryDelayMs),
+      ]);
+      return;
+    }
     // The next run: when asked (a full concurrency, a refused key), else when
     // the earliest open request is due.
     await client.query("select leadgraph_private.enqueue_vapi_call_placement($1)", [summary?.nextRunAt ?? null]);

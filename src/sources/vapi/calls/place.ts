@@ -291,13 +291,21 @@ async function findPlacedCall(db: Db, api: CallsApi, request: Request): Promise<
 }
 
 /**
- * Every call created since `since`. GET /call has no cursor and answers at
- * most 1,000: a full page is split into two windows until each is complete.
+ * Every call created since `since` (before `until` when given). GET /call has
+ * no cursor and answers at most 1,000: a full page is split into two windows
+ * until each is complete. No upper bound by default: VAPI's clock is not ours.
  */
-export async function listCreatedSince(api: CallsApi, since: Date, until = new Date(Date.now() + 60_000)): Promise<VapiCall[]> {
-  const calls = await api.listCalls({ createdAtGe: since.toISOString(), createdAtLt: until.toISOString(), limit: LIST_LIMIT });
-  if (calls.length < LIST_LIMIT || until.getTime() - since.getTime() <= 1) return calls;
-  const middle = new Date(Math.floor((since.getTime() + until.getTime()) / 2));
+export async function listCreatedSince(api: CallsApi, since: Date, until?: Date): Promise<VapiCall[]> {
+  const calls = await api.listCalls({
+    createdAtGe: since.toISOString(),
+    ...(until ? { createdAtLt: until.toISOString() } : {}),
+    limit: LIST_LIMIT,
+  });
+  if (calls.length < LIST_LIMIT) return calls;
+  const newest = Math.max(...calls.map((c) => Date.parse(String(c.createdAt)) || since.getTime()));
+  const top = until?.getTime() ?? newest + 1;
+  if (top - since.getTime() <= 1) return calls;
+  const middle = new Date(Math.floor((since.getTime() + top) / 2));
   return [...(await listCreatedSince(api, since, middle)), ...(await listCreatedSince(api, middle, until))];
 }
 
