@@ -218,6 +218,16 @@ describe("the workflow email -> no reply -> call", () => {
       `{ callsDue { totalCount } vapiCallRequests(filter: { state: { equalTo: "queued" } }) { totalCount } }`,
     );
     expect(body.data).toEqual({ callsDue: { totalCount: 0 }, vapiCallRequests: { totalCount: 1 } });
+    // Canceled: the workflow does not queue it again; a placed call cannot be canceled.
+    const cancel = `mutation ($id: UUID!) { cancelCallRequest(input: { requestId: $id }) { vapiCallRequest { state } } }`;
+    const canceled = await server.graphql(cancel, { id: request.id });
+    expect(canceled.body.data.cancelCallRequest.vapiCallRequest.state).toBe("canceled");
+    const { rows } = await db.pool.query("select call_status from campaign_leads where id = $1", [m.weekend!.membership]);
+    expect(rows[0].call_status).toBe("not_scheduled");
+    await runSchedule(db);
+    expect((await requestOf(db, m.weekend!.membership)).map((r) => r.state)).toEqual(["canceled"]);
+    const [done] = await requestOf(db, m.due!.membership);
+    expect((await server.graphql(cancel, { id: done.id })).body.errors?.[0].message).toMatch(/The call is placed already/);
   });
 
   it("a crash between placing and recording does not place a second call", async () => {
