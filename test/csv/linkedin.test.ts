@@ -388,6 +388,8 @@ describe("POST /imports?kind= and leadgraph import --kind", () => {
     expect(given.stderr).toMatch(/imported as LinkedIn activity \(--kind linkedin\)/);
     const detected = spawnSync(process.execPath, [bin, "import", file], { env, encoding: "utf8" });
     expect(detected.stderr).toMatch(/imported as LinkedIn activity \(detected: a LinkedIn profile column \("linkedinUrl"\)/);
+    const leads = spawnSync(process.execPath, [bin, "import", file, "--kind", "leads"], { env, encoding: "utf8" });
+    expect(leads.stderr).toMatch(/imported as leads \(--kind leads\)/);
     const wrong = spawnSync(process.execPath, [bin, "import", file, "--kind", "apollo"], { env, encoding: "utf8" });
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toMatch(/--kind must be leads, linkedin or auto, got "apollo"/);
