@@ -5,7 +5,7 @@
 // then "storing rows" until POST /imports answers (it answers once every row
 // is stored, src/sources/csv/http.ts), then the normaliser's progress polled
 // from csvImportsRaw, then the summary.
-import { Alert, Anchor, Button, Group, Input, Paper, Progress, SegmentedControl, Select, Stack, Text } from "@mantine/core";
+import { Alert, Anchor, Button, Group, Paper, Progress, Radio, Select, Stack, Text } from "@mantine/core";
 import { Dropzone } from "@mantine/dropzone";
 import { IconFileSpreadsheet, IconUpload, IconX } from "@tabler/icons-react";
 import { useEffect, useRef, useState, type InputHTMLAttributes } from "react";
@@ -139,23 +139,18 @@ export function UploadCsv({ onUploaded }: { onUploaded?: () => void }) {
 
   return (
     <Stack gap="sm">
-      <Input.Wrapper
+      <Radio.Group
         label="What the file holds"
         description="LinkedIn activity: an export of HeyReach, Expandi, lemlist, PhantomBuster, Dripify… (one event per touch)."
-        id="upload-kind"
+        value={kind}
+        onChange={(value) => setKind(value as KindChoice)}
       >
-        <div>
-          <SegmentedControl
-            aria-labelledby="upload-kind-label"
-            data={KINDS}
-            value={kind}
-            onChange={(value) => setKind(value as KindChoice)}
-            disabled={busy}
-            mt={4}
-            style={{ flexWrap: "wrap" }}
-          />
-        </div>
-      </Input.Wrapper>
+        <Group gap="lg" mt={6}>
+          {KINDS.map((k) => (
+            <Radio key={k.value} value={k.value} label={k.label} disabled={busy} />
+          ))}
+        </Group>
+      </Radio.Group>
       <Select
         label="Enrol into campaign (optional)"
         description={
