@@ -40,6 +40,8 @@ describe("leadgraph_private", () => {
       "enqueue_csv_import_normalization",
       "enqueue_instantly_normalization",
       "enqueue_instantly_sync",
+      "enqueue_vapi_normalization",
+      "enqueue_vapi_sync",
       "instantly_interest_status",
       "instantly_pending",
       "instantly_person",
@@ -49,7 +51,11 @@ describe("leadgraph_private", () => {
       "instantly_timestamp",
       "instantly_variables",
       "merge_leads",
+      "store_vapi_calls",
       "tier",
+      "vapi_pending",
+      "vapi_sync_state",
+      "vapi_timestamp",
     ]);
     const { rows: publicTriggers } = await db.pool.query(
       "select proname from pg_proc where pronamespace = 'public'::regnamespace and prorettype = 'trigger'::regtype",

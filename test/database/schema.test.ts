@@ -395,6 +395,11 @@ describe("catalogue rules", () => {
       "leads",
       "offers",
       "users",
+      "vapi_calls_raw",
+      "vapi_rejects",
+      "vapi_sync_requests",
+      "vapi_sync_runs",
+      "vapi_webhooks_raw",
     ]);
   });
 
