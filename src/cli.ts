@@ -185,13 +185,18 @@ program
 program
   .command("import")
   .description(
-    "Import a CSV file (e.g. an Apollo export): every row is stored as read, then the worker normalises it into companies and leads.",
+    "Import a CSV file: an Apollo-like export (companies and leads) or a LinkedIn activity export of an outreach tool (one event per touch). Every row is stored as read, then the worker normalises it.",
   )
   .argument("[file]", "the CSV file")
   .option("--campaign <campaign-id>", "also enrol the imported leads in this campaign (pending)")
   .option("--wait", "show a progress bar until the import is normalised, then a summary")
   .option("--reprocess <import-id>", "normalise a stored import again from its rows (after a logic or schema change)")
-  .action((file: string | undefined, options: { campaign?: string; wait?: boolean; reprocess?: string }) =>
+  .option(
+    "--kind <kind>",
+    "leads (Apollo etc.), linkedin (HeyReach, Expandi, lemlist, PhantomBuster, Dripify activity) or auto: detected from the columns",
+    "auto",
+  )
+  .action((file: string | undefined, options: { campaign?: string; wait?: boolean; reprocess?: string; kind?: string }) =>
     oneShot(async (db, config) => {
       const { runImport } = await import("./sources/csv/cli.ts");
       return runImport(file, options, db, config);
