@@ -123,7 +123,12 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
     }
     if (parts.api) {
       const { startServer } = await import("./server.ts");
-      const server = await startServer({ ...config, databaseUrl: db.authUrl, instantlyWebhookSecret: config.instantly.webhookSecret });
+      const server = await startServer({
+        ...config,
+        databaseUrl: db.authUrl,
+        instantlyWebhookSecret: config.instantly.webhookSecret,
+        vapiWebhookSecret: config.vapi.webhookSecret,
+      });
       lifecycle.add("HTTP server", () => server.close());
       log(`GraphQL API at ${server.url}/graphql`);
       if (!server.webApp) log("the web app is not built (npm run build:web needs the devDependencies): serving the API only");
