@@ -123,7 +123,12 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
     }
     if (parts.api) {
       const { startServer } = await import("./server.ts");
-      const server = await startServer({ ...config, databaseUrl: db.authUrl, instantlyWebhookSecret: config.instantly.webhookSecret });
+      const server = await startServer({
+        ...config,
+        databaseUrl: db.authUrl,
+        instantlyWebhookSecret: config.instantly.webhookSecret,
+        vapiWebhookSecret: config.vapi.webhookSecret,
+      });
       lifecycle.add("HTTP server", () => server.close());
       log(`GraphQL API at ${server.url}/graphql`);
       if (!server.webApp) log("the web app is not built (npm run build:web needs the devDependencies): serving the API only");
@@ -185,13 +190,18 @@ program
 program
   .command("import")
   .description(
-    "Import a CSV file (e.g. an Apollo export): every row is stored as read, then the worker normalises it into companies and leads.",
+    "Import a CSV file: an Apollo-like export (companies and leads) or a LinkedIn activity export of an outreach tool (one event per touch). Every row is stored as read, then the worker normalises it.",
   )
   .argument("[file]", "the CSV file")
   .option("--campaign <campaign-id>", "also enrol the imported leads in this campaign (pending)")
   .option("--wait", "show a progress bar until the import is normalised, then a summary")
   .option("--reprocess <import-id>", "normalise a stored import again from its rows (after a logic or schema change)")
-  .action((file: string | undefined, options: { campaign?: string; wait?: boolean; reprocess?: string }) =>
+  .option(
+    "--kind <kind>",
+    "leads (Apollo etc.), linkedin (HeyReach, Expandi, lemlist, PhantomBuster, Dripify activity) or auto: detected from the columns",
+    "auto",
+  )
+  .action((file: string | undefined, options: { campaign?: string; wait?: boolean; reprocess?: string; kind?: string }) =>
     oneShot(async (db, config) => {
       const { runImport } = await import("./sources/csv/cli.ts");
       return runImport(file, options, db, config);

@@ -35,6 +35,14 @@ function optional(env: Env, name: string): string | undefined {
   return raw === undefined || raw === "" ? undefined : raw;
 }
 
+/** A comma-separated list ("a, b" -> ["a", "b"]). */
+function list(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 export interface Config {
   /** A PostgreSQL given by the user; when absent an embedded one is started. */
   databaseUrl: string | undefined;
@@ -90,6 +98,36 @@ export interface Config {
     /** First backoff ceiling, doubling per retry (full jitter), at most 30 s; Retry-After wins when Instantly sends it. */
     retryBaseMs: number;
   };
+  /** VAPI: calls (docs/sources/vapi.md). */
+  vapi: {
+    /** VAPI_API_URL: VAPI's API, or the fake (npm run dev:vapi). */
+    apiUrl: string;
+    /** VAPI_API_KEY, the organisation's private key: without it nothing is synced or placed. */
+    apiKey: string | undefined;
+    /** VAPI_WEBHOOK_SECRET: what POST /webhooks/vapi requires (Bearer or X-Vapi-Secret); unset, it answers 503. */
+    webhookSecret: string | undefined;
+    /** Cron schedule (UTC) of the sync. */
+    syncSchedule: string;
+    /** How far back the first sync reaches. */
+    syncSinceDays: number;
+    /** Only calls of these assistants / phone numbers (none: every call of the organisation). */
+    assistantIds: string[];
+    phoneNumberIds: string[];
+    requestTimeoutMs: number;
+    maxRetries: number;
+    retryBaseMs: number;
+    /** VAPI publishes no rate limit: requests started per second. */
+    requestsPerSecond: number;
+  };
+  /** The workflow "email -> no reply -> call" (docs/sources/vapi-calls.md). */
+  vapiCalls: {
+    /** Cron schedule (UTC) of the job that queues the due calls. */
+    schedule: string;
+    /** Most calls leadgraph has under way at VAPI at once (VAPI's default concurrency is 10). */
+    maxConcurrentCalls: number;
+    /** First wait before placing a call again after an unclear failure (doubles per attempt, at most 15 min); also the wait while the concurrency is full. */
+    retryDelayMs: number;
+  };
 }
 
 /** The settings of `env` (this process's environment unless given). */
@@ -131,6 +169,24 @@ export function loadConfig(env: Env = process.env): Config {
       requestTimeoutMs: integer(env, "INSTANTLY_REQUEST_TIMEOUT_MS", 30_000),
       maxRetries: integer(env, "INSTANTLY_MAX_RETRIES", 6),
       retryBaseMs: integer(env, "INSTANTLY_RETRY_BASE_MS", 500),
+    },
+    vapi: {
+      apiUrl: (optional(env, "VAPI_API_URL") ?? "https://api.vapi.ai").replace(/\/+$/, ""),
+      apiKey: optional(env, "VAPI_API_KEY"),
+      webhookSecret: optional(env, "VAPI_WEBHOOK_SECRET"),
+      syncSchedule: optional(env, "VAPI_SYNC_SCHEDULE") ?? "*/10 * * * *",
+      syncSinceDays: integer(env, "VAPI_SYNC_SINCE_DAYS", 90),
+      assistantIds: list(optional(env, "VAPI_ASSISTANT_IDS")),
+      phoneNumberIds: list(optional(env, "VAPI_PHONE_NUMBER_IDS")),
+      requestTimeoutMs: integer(env, "VAPI_REQUEST_TIMEOUT_MS", 30_000),
+      maxRetries: integer(env, "VAPI_MAX_RETRIES", 6),
+      retryBaseMs: integer(env, "VAPI_RETRY_BASE_MS", 500),
+      requestsPerSecond: integer(env, "VAPI_REQUESTS_PER_SECOND", 5),
+    },
+    vapiCalls: {
+      schedule: optional(env, "VAPI_CALL_SCHEDULE") ?? "* * * * *",
+      maxConcurrentCalls: integer(env, "VAPI_MAX_CONCURRENT_CALLS", 10) || 1,
+      retryDelayMs: integer(env, "VAPI_CALL_RETRY_MS", 15_000),
     },
   };
 }

@@ -1,5 +1,7 @@
 // Normalises one CSV import (enqueued by the insert trigger on
-// csv_imports_raw / csv_import_rows, or by reprocess_csv_import()).
+// csv_imports_raw / csv_import_rows, or by reprocess_csv_import()): a leads
+// import or a LinkedIn activity one, by its import_kind (normalizeImport
+// dispatches).
 import { normalizeImport } from "../src/sources/csv/normalize/index.ts";
 import { isUuid } from "../src/uuid.ts";
 import type { TaskFactory } from "../src/worker.ts";

@@ -41,6 +41,7 @@ describe("leadgraph_private", () => {
       "enqueue_csv_import_normalization",
       "enqueue_instantly_normalization",
       "enqueue_instantly_sync",
+      "enqueue_vapi_call_placement",
       "enqueue_vapi_normalization",
       "enqueue_vapi_sync",
       "instantly_interest_status",

@@ -396,6 +396,7 @@ describe("catalogue rules", () => {
       "leads",
       "offers",
       "users",
+      "vapi_call_requests",
       "vapi_calls_raw",
       "vapi_rejects",
       "vapi_sync_requests",

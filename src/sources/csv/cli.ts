@@ -1,5 +1,6 @@
-// `leadgraph import`: upload a CSV file, optionally wait for the worker to
-// normalise it (with a progress bar), and print a summary.
+// `leadgraph import`: upload a CSV file (leads, or LinkedIn activity with
+// --kind linkedin or when its columns say so), optionally wait for the worker
+// to normalise it (with a progress bar), and print a summary.
 import fs from "node:fs";
 import path from "node:path";
 import { SingleBar } from "cli-progress";
@@ -9,6 +10,7 @@ import type { Config } from "../../config.ts";
 import type { Database } from "../../database/index.ts";
 import { DEFAULT_CSV_LIMITS } from "./reader.ts";
 import { uploadCsv } from "./upload.ts";
+import { IMPORT_KINDS, type ImportKind } from "./linkedin/columns.ts";
 import { pollUntil } from "../../progress.ts";
 import { isUuid } from "../../uuid.ts";
 
@@ -16,10 +18,15 @@ export interface ImportOptions {
   campaign?: string;
   wait?: boolean;
   reprocess?: string;
+  /** leads, linkedin, or auto (detected from the columns; the default). */
+  kind?: string;
 }
 
 interface ImportRecord {
   id: string;
+  import_kind: ImportKind;
+  events_inserted: number;
+  events_unchanged: number;
   import_status: string;
   total_rows: number;
   processed_rows: number;
@@ -36,7 +43,28 @@ interface ImportRecord {
 const FINISHED = ["completed", "completed_with_errors", "failed"];
 
 function summary(record: ImportRecord): string {
-  const lines = [
+  const lines = record.import_kind === "linkedin" ? linkedinLines(record) : leadLines(record);
+  const reasons = Object.entries(record.error_log?.rejected ?? {}).slice(0, 5);
+  if (reasons.length) lines.push("  top rejection reasons:", ...reasons.map(([reason, n]) => `    ${n} x ${reason}`));
+  if (record.error_log?.error) lines.push(`  error: ${record.error_log.error}`);
+  return lines.join("\n");
+}
+
+function linkedinLines(record: ImportRecord): string[] {
+  return [
+    `import ${record.id} (LinkedIn activity): ${record.import_status}`,
+    `  rows read              ${record.total_rows}`,
+    `  touches recorded       ${record.events_inserted}`,
+    `  touches already known  ${record.events_unchanged}`,
+    `  duplicates in file     ${record.duplicate_rows}`,
+    `  rejected               ${record.failed_rows}`,
+    `  leads made             ${record.leads_inserted}`,
+    `  known leads touched    ${record.leads_updated}`,
+  ];
+}
+
+function leadLines(record: ImportRecord): string[] {
+  return [
     `import ${record.id}: ${record.import_status}`,
     `  rows read            ${record.total_rows}`,
     `  leads inserted       ${record.leads_inserted}`,
@@ -47,10 +75,13 @@ function summary(record: ImportRecord): string {
     `  companies inserted   ${record.companies_inserted}`,
     `  companies matched    ${record.companies_matched}`,
   ];
-  const reasons = Object.entries(record.error_log?.rejected ?? {}).slice(0, 5);
-  if (reasons.length) lines.push("  top rejection reasons:", ...reasons.map(([reason, n]) => `    ${n} x ${reason}`));
-  if (record.error_log?.error) lines.push(`  error: ${record.error_log.error}`);
-  return lines.join("\n");
+}
+
+/** The --kind option: a kind, or undefined for auto-detection. */
+export function parseKind(kind: string | undefined): ImportKind | undefined {
+  if (kind === undefined || kind === "auto") return undefined;
+  if ((IMPORT_KINDS as readonly string[]).includes(kind)) return kind as ImportKind;
+  throw new Error(`--kind must be leads, linkedin or auto, got "${kind}"`);
 }
 
 /** Runs the import; returns the process exit code. */
@@ -66,6 +97,7 @@ export async function runImport(file: string | undefined, options: ImportOptions
       console.error(`leadgraph: import ${importId} queued for normalisation again`);
     } else {
       if (!file) throw new Error("name the CSV file to import (or --reprocess <import-id>)");
+      const kind = parseKind(options.kind);
       if (options.campaign) {
         const found = isUuid(options.campaign) && (await pool.query("select 1 from campaigns where id = $1", [options.campaign])).rowCount;
         if (!found) throw new Error(`no campaign with id ${options.campaign}`);
@@ -79,10 +111,18 @@ export async function runImport(file: string | undefined, options: ImportOptions
         fileSizeBytes: size,
         campaignId: options.campaign,
         uploadedBy: DEFAULT_USER_ID,
+        kind,
         limits: { ...DEFAULT_CSV_LIMITS, maxFileBytes: config.importMaxBytes },
       });
       importId = result.importId;
       console.error(`leadgraph: stored ${result.totalRows} rows of ${path.basename(file)} as import ${importId}`);
+      const kindWords = result.kind === "linkedin" ? "LinkedIn activity" : "leads";
+      const other = result.kind === "linkedin" ? "leads" : "linkedin";
+      console.error(
+        result.kindReason === "given"
+          ? `leadgraph: imported as ${kindWords} (--kind ${result.kind})`
+          : `leadgraph: imported as ${kindWords} (${result.kindReason}; --kind ${other} says otherwise)`,
+      );
       if (result.renamedColumns.length) console.error(`leadgraph: duplicate column names renamed: ${result.renamedColumns.join(", ")}`);
     }
     if (!options.wait) {

@@ -62,7 +62,7 @@ export const PHONES = [
 ] as const;
 
 /** "First Name", "first_name", " FIRST  NAME " -> "firstname". */
-const canonical = (name: string) => name.toLowerCase().replace(/[^a-z0-9#]+/g, "");
+export const canonical = (name: string) => name.toLowerCase().replace(/[^a-z0-9#]+/g, "");
 
 export interface ColumnMapping {
   /** For each field, the header that holds it in this file (absent when none does). */

@@ -1,4 +1,4 @@
-// POST /imports: upload a CSV over HTTP (body text/csv, or multipart with a
+// POST /imports[?kind=leads|linkedin]: upload a CSV over HTTP (body text/csv, or multipart with a
 // `file` field), authenticated like GraphQL. The upload is stored through the
 // visitor role as the caller; its commit enqueues the normalisation. Answers
 // the import id and its GraphQL Node ID, to follow its status in GraphQL.
@@ -9,6 +9,7 @@ import type pg from "pg";
 import { authenticate, type AuthError, type AuthOptions } from "../../auth.ts";
 import { CsvError, DEFAULT_CSV_LIMITS } from "./reader.ts";
 import { uploadCsv } from "./upload.ts";
+import { IMPORT_KINDS, type ImportKind } from "./linkedin/columns.ts";
 import { isUuid } from "../../uuid.ts";
 import { pgCode, SQLSTATE } from "../../database/errors.ts";
 
@@ -36,6 +37,13 @@ export function importsRouter(options: ImportsRouteOptions): express.Router {
       res.status(400).json({ error: `campaign must be a campaign id (a UUID), got "${campaignId}"` });
       return;
     }
+    // ?kind=leads|linkedin; absent (or auto): detected from the file's columns.
+    const kindParam = typeof req.query.kind === "string" && req.query.kind !== "auto" ? req.query.kind : undefined;
+    if (kindParam !== undefined && !(IMPORT_KINDS as readonly string[]).includes(kindParam)) {
+      res.status(400).json({ error: `kind must be leads, linkedin or auto (detected from the columns), got "${kindParam}"` });
+      return;
+    }
+    const kind = kindParam as ImportKind | undefined;
     const length = Number(req.headers["content-length"] ?? 0);
     if (length > options.maxBytes) {
       res
@@ -49,9 +57,17 @@ export function importsRouter(options: ImportsRouteOptions): express.Router {
         fileSizeBytes: length || undefined,
         campaignId,
         asUser: userId,
+        kind,
         limits: { ...DEFAULT_CSV_LIMITS, maxFileBytes: options.maxBytes },
       });
-      return { importId: result.importId, id: importNodeId(result.importId), totalRows: result.totalRows, columns: result.columns };
+      return {
+        importId: result.importId,
+        id: importNodeId(result.importId),
+        totalRows: result.totalRows,
+        columns: result.columns,
+        kind: result.kind,
+        kindReason: result.kindReason,
+      };
     };
     const fail = (error: unknown) => {
       if (res.headersSent) return;

@@ -6,6 +6,7 @@ import type pg from "pg";
 import { VISITOR_ROLE } from "../../database/roles.ts";
 import { inTransaction } from "../../database/transaction.ts";
 import { openCsv, type CsvLimits } from "./reader.ts";
+import { detectImportKind, type ImportKind } from "./linkedin/columns.ts";
 
 const ROWS_PER_STATEMENT = 2000;
 
@@ -18,6 +19,8 @@ export interface UploadOptions {
   /** Upload as this user through the visitor role: grants and RLS apply, the uploader is them. */
   asUser?: string;
   limits?: CsvLimits;
+  /** What the file holds; detected from its header when not given (see detectImportKind). */
+  kind?: ImportKind;
 }
 
 export interface UploadResult {
@@ -25,10 +28,14 @@ export interface UploadResult {
   totalRows: number;
   columns: string[];
   renamedColumns: string[];
+  kind: ImportKind;
+  /** Why this kind: "given" or what the detection saw. */
+  kindReason: string;
 }
 
 export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadOptions): Promise<UploadResult> {
   const { header, records } = await openCsv(input, options.limits);
+  const { kind, reason: kindReason } = options.kind ? { kind: options.kind, reason: "given" } : detectImportKind(header.columns);
   const client = await pool.connect();
   try {
     return await inTransaction(client, async () => {
@@ -40,13 +47,14 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
       }
       const { rows } = await client.query<{ id: string }>(
         options.uploadedBy
-          ? `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, uploaded_by) values ($1, $2, $3, $4, $5) returning id`
-          : `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id) values ($1, $2, $3, $4) returning id`,
+          ? `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, import_kind, uploaded_by) values ($1, $2, $3, $4, $5, $6) returning id`
+          : `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, import_kind) values ($1, $2, $3, $4, $5) returning id`,
         [
           options.fileName,
           options.fileSizeBytes ?? null,
           header.columns,
           options.campaignId ?? null,
+          kind,
           ...(options.uploadedBy ? [options.uploadedBy] : []),
         ],
       );
@@ -76,7 +84,7 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
       await flush();
       // (the normaliser counts the rows itself; a visitor may not update the record)
       if (!options.asUser) await client.query("update csv_imports_raw set total_rows = $2 where id = $1", [importId, total]);
-      return { importId, totalRows: total, columns: header.columns, renamedColumns: header.renamed };
+      return { importId, totalRows: total, columns: header.columns, renamedColumns: header.renamed, kind, kindReason };
     });
   } finally {
     client.release();

@@ -1,9 +1,11 @@
-// Drop a CSV, optionally enrol its leads into a campaign, and follow it:
+// Drop a CSV (leads, or LinkedIn activity: the kind, sent as ?kind=, is
+// detected from the columns unless chosen), optionally enrol its leads into
+// a campaign, and follow it:
 // upload progress in bytes (XMLHttpRequest: fetch has no upload progress),
 // then "storing rows" until POST /imports answers (it answers once every row
 // is stored, src/sources/csv/http.ts), then the normaliser's progress polled
 // from csvImportsRaw, then the summary.
-import { Alert, Anchor, Button, Group, Paper, Progress, Select, Stack, Text } from "@mantine/core";
+import { Alert, Anchor, Button, Group, Paper, Progress, Radio, Select, Stack, Text } from "@mantine/core";
 import { Dropzone } from "@mantine/dropzone";
 import { IconFileSpreadsheet, IconUpload, IconX } from "@tabler/icons-react";
 import { useEffect, useRef, useState, type InputHTMLAttributes } from "react";
@@ -30,7 +32,7 @@ type Phase =
   | { kind: "idle" }
   | { kind: "uploading"; fileName: string; loaded: number; total: number }
   | { kind: "storing"; fileName: string; total: number }
-  | { kind: "processing"; fileName: string; importId: string; totalRows: number }
+  | { kind: "processing"; fileName: string; importId: string; totalRows: number; importKind?: string; kindReason?: string }
   | { kind: "error"; fileName?: string; message: string };
 
 /** The CSV types browsers report (Windows says Excel for .csv, some say nothing and we go by the extension). */
@@ -45,12 +47,24 @@ const ACCEPT = {
 interface UploadAnswer {
   importId?: string;
   totalRows?: number;
+  /** leads or linkedin, and why (given, or what the detection saw). */
+  kind?: string;
+  kindReason?: string;
   error?: string;
 }
+
+type KindChoice = "auto" | "leads" | "linkedin";
+const KINDS: Array<{ value: KindChoice; label: string }> = [
+  { value: "auto", label: "Detect from the columns" },
+  { value: "leads", label: "Leads (Apollo etc.)" },
+  { value: "linkedin", label: "LinkedIn activity" },
+];
+const KIND_WORDS: Record<string, string> = { leads: "leads", linkedin: "LinkedIn activity" };
 
 export function UploadCsv({ onUploaded }: { onUploaded?: () => void }) {
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
   const [campaignId, setCampaignId] = useState<string | null>(null);
+  const [kind, setKind] = useState<KindChoice>("auto");
   const xhrRef = useRef<XMLHttpRequest | null>(null);
   const openRef = useRef<() => void>(null);
   const [{ data: campaigns }] = useQuery({ query: UploadCampaignsQuery });
@@ -67,6 +81,7 @@ export function UploadCsv({ onUploaded }: { onUploaded?: () => void }) {
   const upload = (file: File) => {
     const params = new URLSearchParams({ filename: file.name });
     if (campaignId) params.set("campaign", campaignId);
+    if (kind !== "auto") params.set("kind", kind);
     const xhr = new XMLHttpRequest();
     xhrRef.current = xhr;
     xhr.open("POST", `/imports?${params}`);
@@ -85,7 +100,14 @@ export function UploadCsv({ onUploaded }: { onUploaded?: () => void }) {
         // Not JSON: a proxy's error page, say; the status says enough.
       }
       if (xhr.status === 201 && answer.importId)
-        setPhase({ kind: "processing", fileName: file.name, importId: answer.importId, totalRows: answer.totalRows ?? 0 });
+        setPhase({
+          kind: "processing",
+          fileName: file.name,
+          importId: answer.importId,
+          totalRows: answer.totalRows ?? 0,
+          importKind: answer.kind,
+          kindReason: answer.kindReason,
+        });
       else
         setPhase({
           kind: "error",
@@ -117,9 +139,25 @@ export function UploadCsv({ onUploaded }: { onUploaded?: () => void }) {
 
   return (
     <Stack gap="sm">
+      <Radio.Group
+        label="What the file holds"
+        description="LinkedIn activity: an export of HeyReach, Expandi, lemlist, PhantomBuster, Dripify… (one event per touch)."
+        value={kind}
+        onChange={(value) => setKind(value as KindChoice)}
+      >
+        <Group gap="lg" mt={6}>
+          {KINDS.map((k) => (
+            <Radio key={k.value} value={k.value} label={k.label} disabled={busy} />
+          ))}
+        </Group>
+      </Radio.Group>
       <Select
         label="Enrol into campaign (optional)"
-        description="The imported leads are added to this campaign as pending, each lead once."
+        description={
+          kind === "linkedin"
+            ? "The touches are recorded in this campaign (instead of the one a campaign column names), their leads added once."
+            : "The imported leads are added to this campaign as pending, each lead once."
+        }
         placeholder="No campaign"
         data={campaignOptions}
         value={campaignId}
@@ -166,7 +204,8 @@ export function UploadCsv({ onUploaded }: { onUploaded?: () => void }) {
               Drop a CSV file here or click to choose one
             </Text>
             <Text size="sm" c="dimmed" mt={7}>
-              An Apollo export or any CSV with email, LinkedIn or name columns: comma, semicolon or tab separated, UTF-8.
+              An Apollo export or any CSV with email, LinkedIn or name columns, or a LinkedIn outreach tool's activity export: comma,
+              semicolon or tab separated, UTF-8.
             </Text>
           </div>
         </Group>
@@ -174,6 +213,12 @@ export function UploadCsv({ onUploaded }: { onUploaded?: () => void }) {
       <UploadState phase={phase} onCancel={() => xhrRef.current?.abort()} />
       {phase.kind === "processing" && (
         <>
+          {phase.importKind && (
+            <Text size="sm" data-testid="import-kind">
+              Imported as {KIND_WORDS[phase.importKind] ?? phase.importKind}
+              {phase.kindReason && phase.kindReason !== "given" ? ` (${phase.kindReason})` : ""}.
+            </Text>
+          )}
           {pollError && <Alert color="red">Could not read the import's progress: {pollError.message}</Alert>}
           {summary ? (
             <ImportSummary summary={summary} />

@@ -16,6 +16,7 @@ import type { PoolClient } from "pg";
 import { sqlStepRunner } from "../../../database/sql-steps.ts";
 import { inTransaction } from "../../../database/transaction.ts";
 import { mapColumns, missingIdentityColumns } from "../columns.ts";
+import { normalizeLinkedinImport } from "../linkedin/normalize/index.ts";
 
 export const DEFAULT_BATCH_SIZE = 5000;
 
@@ -55,9 +56,13 @@ export async function normalizeImport(
   options: { batchSize?: number } = {},
 ): Promise<NormalizeOutcome> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const found = await run<{ headers: string[] | null; campaign_id: string | null }>(client, "read-import", { import_id: importId });
+  const found = await run<{ headers: string[] | null; campaign_id: string | null; import_kind: "leads" | "linkedin" }>(
+    client,
+    "read-import",
+    { import_id: importId },
+  );
   if (!found.rowCount) return "gone";
-  const { campaign_id: campaignId } = found.rows[0];
+  const { campaign_id: campaignId, import_kind: kind } = found.rows[0];
   let headers = found.rows[0].headers;
   if (!headers?.length) {
     headers = (await run<{ header: string }>(client, "headers-of-rows", { import_id: importId })).rows.map((r) => r.header);
@@ -66,6 +71,18 @@ export async function normalizeImport(
   const { total_rows: totalRows, last_row_number: lastRowNumber } = started.rows[0];
   if (totalRows === 0) {
     return fail(client, importId, headers.length ? "The file has a header but no data rows." : "The file has no rows.");
+  }
+  // A LinkedIn activity import: the same start and record, its own steps.
+  if (kind === "linkedin") {
+    const result = await normalizeLinkedinImport(client, {
+      importId,
+      headers,
+      campaignId,
+      lastRowNumber: lastRowNumber ?? 0,
+      batchSize,
+      runShared: (name, values) => run(client, name, values),
+    });
+    return "failed" in result ? fail(client, importId, result.failed) : result.status;
   }
   const mapping = mapColumns(headers);
   const missing = missingIdentityColumns(mapping.fields);

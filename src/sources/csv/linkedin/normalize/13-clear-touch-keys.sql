@@ -1,0 +1,1 @@
+truncate linkedin_keys, linkedin_people

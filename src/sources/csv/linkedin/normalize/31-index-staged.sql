@@ -1,0 +1,1 @@
+alter table staged add primary key (row_number)
