@@ -1,5 +1,5 @@
 --! Previous: sha1:291d22d72660e2122b39d252eef3f92b5f283d21
---! Hash: sha1:c8562daf75637fcc36df65f9f203d4448074afe1
+--! Hash: sha1:b9e70e537572d888d0b34b8de02157bbb7988aa6
 --! Message: VAPI normaliser: events call_summary and call_success_evaluation (searched), one outcome event per call, endedReason and call_status rules, phone keys, the normaliser's call matches, campaign_call_counts, merge_leads ranks call_status
 
 -- VAPI normaliser (issue 11): what the calls of the raw layer (000021) become.
@@ -221,7 +221,6 @@ create or replace function leadgraph_private.merge_leads(kept uuid, merged uuid,
 as $$
 declare
   gone leads;
-  linkedin_order text[] := array['not_started', 'connection_sent', 'connected', 'message_sent', 'replied'];
 begin
   select * into gone from leads where id = merged for update;
   if gone.id is null or kept = merged then
@@ -252,7 +251,7 @@ begin
     call_scheduled_at = coalesce(k.call_scheduled_at, m.call_scheduled_at),
     call_completed_at = coalesce(k.call_completed_at, m.call_completed_at),
     call_duration_seconds = coalesce(k.call_duration_seconds, m.call_duration_seconds),
-    linkedin_status = case when array_position(linkedin_order, m.linkedin_status) > array_position(linkedin_order, k.linkedin_status)
+    linkedin_status = case when leadgraph_rules.linkedin_status_rank(m.linkedin_status) > leadgraph_rules.linkedin_status_rank(k.linkedin_status)
                            then m.linkedin_status else k.linkedin_status end,
     engagement_score = greatest(k.engagement_score, m.engagement_score),
     sequence_step = greatest(k.sequence_step, m.sequence_step),
@@ -269,6 +268,11 @@ begin
   delete from campaign_leads m using campaign_leads k
   where m.lead_id = merged and k.lead_id = kept and k.campaign_id = m.campaign_id;
   update campaign_leads set lead_id = kept where lead_id = merged;
+  -- (events_linkedin_touch_key: one event per touch and lead)
+  delete from events m using events k
+  where m.lead_id = merged and k.lead_id = kept and m.event_source = 'linkedin' and k.event_source = 'linkedin'
+    and k.event_type = m.event_type and k.event_timestamp = m.event_timestamp
+    and md5(coalesce(k.linkedin_message_text, '')) = md5(coalesce(m.linkedin_message_text, ''));
   update events set lead_id = kept where lead_id = merged;
   update csv_import_rows set lead_id = kept where lead_id = merged;
 
