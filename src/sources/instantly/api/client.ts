@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../../../config.ts";
+import { describeError, parseRetryAfter, retryDelay, sleep } from "../../http-retry.ts";
 import type { RateLimitBucket, RateLimiter, RateLimitSlot } from "./rate-limiter.ts";
 
 /** Page size of every list call: Instantly's maximum (its default is 10). */
@@ -30,8 +31,7 @@ function packageVersion(): string {
 
 export const DEFAULT_USER_AGENT = `leadgraph/${packageVersion()} (+https://github.com/leadgraph)`;
 
-/** Longest Retry-After we wait for (a longer one is cut to this). */
-const RETRY_AFTER_MAX_MS = 5 * 60_000;
+export { parseRetryAfter };
 
 export type RequestStatus = number | "timeout" | "network" | "bad_body";
 
@@ -229,7 +229,7 @@ export class InstantlyClient {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (last) {
         this.stats.retries++;
-        await sleep(this.retryDelay(attempt - 1, last.retryAfterMs), this.signal);
+        await sleep(retryDelay(attempt - 1, last.retryAfterMs, { baseMs: this.retryBaseMs, maxMs: this.retryMaxMs }), this.signal);
       }
       const slot = await this.limiter.acquireSlot(bucket, this.signal);
       const started = performance.now();
@@ -350,13 +350,6 @@ export class InstantlyClient {
     }
   }
 
-  /** Full jitter: a random wait up to base * 2^(retry-1), capped; Retry-After wins when given. */
-  private retryDelay(retry: number, retryAfterMs: number | undefined): number {
-    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, RETRY_AFTER_MAX_MS);
-    const ceiling = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (retry - 1));
-    return Math.random() * ceiling;
-  }
-
   private url(path: string, query: Record<string, QueryValue> | undefined): string {
     const url = new URL(this.baseUrl + (path.startsWith("/") ? path : `/${path}`));
     for (const [key, value] of Object.entries(query ?? {})) {
@@ -417,38 +410,4 @@ function errorDetail(status: number, statusText: string, body: unknown): string 
   }
   const head = label ? `${status} ${label}` : `HTTP ${status}`;
   return message ? `${head}: ${message}` : head;
-}
-
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as Error & { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as Error & { code?: unknown }).code;
-    return `${error.message} (${typeof code === "string" ? `${code}: ` : ""}${cause.message})`;
-  }
-  return error.message;
-}
-
-/** Retry-After in seconds or as an HTTP date; milliseconds to wait, or undefined. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(?:\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

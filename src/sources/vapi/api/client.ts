@@ -9,6 +9,7 @@
 // GET /call first, src/sources/vapi/calls/place.ts). Only a 429 (refused,
 // nothing created) or a connection that never opened is retried.
 import type { Config } from "../../../config.ts";
+import { describeError, parseRetryAfter, retryDelay, sleep } from "../../http-retry.ts";
 
 /** A VAPI Call as far as leadgraph's code reads it (the raw layer keeps all of it). */
 export interface VapiCall {
@@ -76,13 +77,20 @@ export class VapiRequestError extends Error {
 }
 
 export interface VapiClientOptions {
+  /** VAPI_API_URL (no trailing slash needed). */
   baseUrl: string;
   apiKey: string;
+  /** Per attempt, reading the body included. */
   timeoutMs: number;
+  /** Retries after the first attempt. */
   maxRetries: number;
+  /** First backoff ceiling; doubles per retry (full jitter), up to retryMaxMs (default 30,000). */
   retryBaseMs: number;
+  retryMaxMs?: number;
   /** Most requests started per second (0: unpaced). */
   requestsPerSecond: number;
+  /** Called after each attempt (for logs and tests). */
+  onRequest?: (info: { method: string; path: string; status: number | "timeout" | "network"; attempt: number; ms: number }) => void;
 }
 
 /** VAPI's error bodies are NestJS's: {message: string | string[], error, statusCode}. */
@@ -93,23 +101,19 @@ function messageOf(status: number, body: unknown): string {
   return `VAPI answered ${status}${text ? `: ${text}` : ""}${hint}`;
 }
 
-/** Retry-After: seconds or an HTTP date; at most 5 minutes. */
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
-  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 300_000) : undefined;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
+/** Reads change nothing at VAPI: anything transient is retried. */
 const retryAnything = (e: VapiRequestError) =>
-  e.status === 429 || e.status === "timeout" || e.status === "network" || (typeof e.status === "number" && e.status >= 500);
+  e.status === 429 ||
+  e.status === 408 ||
+  e.status === "timeout" ||
+  e.status === "network" ||
+  (typeof e.status === "number" && e.status >= 500);
 
 export class VapiClient implements CallsApi {
   /** HTTP requests sent (retries included), and 429s received, since the client was made. */
   requestsMade = 0;
   rateLimited = 0;
+  retries = 0;
   private nextSlot = 0;
   private readonly options: VapiClientOptions;
 
@@ -146,7 +150,7 @@ export class VapiClient implements CallsApi {
       if (err.name === "TimeoutError")
         throw new VapiRequestError("timeout", `${method} ${path} timed out after ${this.options.timeoutMs} ms`);
       const refused = err.cause?.code === "ECONNREFUSED";
-      throw Object.assign(new VapiRequestError("network", `${method} ${path}: ${err.cause?.code ?? err.message}`), { refused });
+      throw Object.assign(new VapiRequestError("network", `${method} ${path}: ${describeError(err)}`), { refused });
     }
     let text: string;
     try {
@@ -161,25 +165,33 @@ export class VapiClient implements CallsApi {
       if (response.ok) throw new VapiRequestError("network", `${method} ${path}: a broken body`);
     }
     if (response.status === 429) this.rateLimited++;
-    const wait = retryAfterMs(response.headers.get("retry-after"));
-    return { status: response.status, body: parsed, ...(wait ? { retryAfterMs: wait } : {}) };
+    const wait = parseRetryAfter(response.headers.get("retry-after"));
+    return { status: response.status, body: parsed, ...(wait === undefined ? {} : { retryAfterMs: wait }) };
   }
 
   private async request(method: string, path: string, body: unknown, retryable: (e: VapiRequestError) => boolean): Promise<unknown> {
     for (let retry = 0; ; retry++) {
       let error: VapiRequestError;
       let wait: number | undefined;
+      const started = performance.now();
       try {
         const result = await this.attempt(method, path, body);
+        this.options.onRequest?.({ method, path, status: result.status, attempt: retry + 1, ms: performance.now() - started });
         if (result.status >= 200 && result.status < 300) return result.body;
         error = new VapiRequestError(result.status, messageOf(result.status, result.body), result.body);
         wait = result.retryAfterMs;
       } catch (e) {
         if (!(e instanceof VapiRequestError)) throw e;
+        this.options.onRequest?.({ method, path, status: e.status, attempt: retry + 1, ms: performance.now() - started });
         error = e;
       }
-      if (retry >= this.options.maxRetries || error.refusedKey || !retryable(error)) throw error;
-      await sleep(wait ?? Math.random() * Math.min(30_000, this.options.retryBaseMs * 2 ** retry));
+      if (error.refusedKey || !retryable(error)) throw error;
+      if (retry >= this.options.maxRetries) {
+        error.message = `${error.message} (gave up after ${retry + 1} attempt${retry ? "s" : ""})`;
+        throw error;
+      }
+      this.retries++;
+      await sleep(retryDelay(retry + 1, wait, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs ?? 30_000 }));
     }
   }
 

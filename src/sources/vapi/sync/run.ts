@@ -17,7 +17,9 @@ import type { PoolClient } from "pg";
 import type { Config } from "../../../config.ts";
 import { LOCKS, withSessionLock } from "../../../database/locks.ts";
 import { inTransaction } from "../../../database/transaction.ts";
-import { VapiRequestError, type ListCallsFilters, type VapiClient, type VapiCall } from "../api/client.ts";
+import { sanitized } from "../../../database/jsonb.ts";
+import { VapiRequestError, type ListCallsFilters, type VapiClient } from "../api/client.ts";
+import { validateCalls } from "../api/schemas.ts";
 import { storeCalls } from "../raw.ts";
 
 export type TriggeredBy = "cron" | "cli" | "request";
@@ -52,36 +54,25 @@ interface Counts {
   refreshed: number;
 }
 
-/** Why a Call cannot be stored, or undefined. */
-function invalid(call: unknown): string | undefined {
-  if (!call || typeof call !== "object" || Array.isArray(call)) return "not a JSON object";
-  const c = call as VapiCall;
-  if (typeof c.id !== "string" || !c.id) return "no id";
-  for (const key of ["createdAt", "updatedAt"] as const) {
-    if (typeof c[key] !== "string" || Number.isNaN(Date.parse(c[key]!))) return `${key} is not a timestamp: ${JSON.stringify(c[key])}`;
-  }
-  return undefined;
-}
-
-/** Stores the valid calls, sets the others aside with the reason. */
+/** Stores the valid calls, sets the others aside with the reason (./../api/schemas.ts). */
 async function storePage(client: PoolClient, runId: string, calls: unknown[], counts: Counts): Promise<void> {
-  const valid: unknown[] = [];
-  for (const call of calls) {
-    const reason = invalid(call);
-    if (!reason) {
-      valid.push(call);
-      continue;
-    }
+  const { valid, rejected } = validateCalls(calls);
+  for (const { raw, sourceId, reason } of rejected) {
     counts.rejected++;
-    const id = typeof (call as VapiCall | null)?.id === "string" ? (call as VapiCall).id : `md5:${JSON.stringify(call).length}`;
     await client.query(
       `insert into vapi_rejects (run_id, stage, resource, source_id, reason, raw_json) values ($1, 'fetch', 'call', $2, $3, $4)
-       on conflict (stage, resource, source_id) do update set run_id = excluded.run_id, reason = excluded.reason, raw_json = excluded.raw_json`,
-      [runId, id, reason, JSON.stringify(call ?? null)],
+       on conflict (stage, resource, source_id) do update
+         set run_id = excluded.run_id, reason = excluded.reason, raw_json = excluded.raw_json, updated_at = now()`,
+      [runId, sourceId, reason, JSON.stringify(sanitized(raw ?? null))],
     );
   }
   const { stored } = await storeCalls(client, valid, "api");
   counts.stored += stored;
+  // A call that was refused before and is fine now is no longer set aside.
+  if (valid.length)
+    await client.query("delete from vapi_rejects where stage = 'fetch' and resource = 'call' and source_id = any($1)", [
+      valid.map((call) => (call as { id: string }).id),
+    ]);
 }
 
 /** The filters a pass runs once each: every call, or each configured assistant (else phone number). */
