@@ -73,7 +73,13 @@ describe("POST /webhooks/vapi", () => {
 
   it("refuses a missing or wrong secret with 401 and stores nothing", async () => {
     const message = statusUpdate("queued");
-    for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: SECRET }, { "x-vapi-secret": `${SECRET}x` }]) {
+    const refused: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer nope" },
+      { authorization: SECRET },
+      { "x-vapi-secret": `${SECRET}x` },
+    ];
+    for (const headers of refused) {
       const answer = await post(message, headers);
       expect(answer.status).toBe(401);
       expect(answer.body.error).toMatch(/VAPI_WEBHOOK_SECRET/);

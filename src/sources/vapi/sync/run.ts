@@ -75,6 +75,15 @@ async function storePage(client: PoolClient, runId: string, calls: unknown[], co
     ]);
 }
 
+/** GET /call's order is unspecified: oldest updatedAt first, then id, so a page is stored the same way every time. */
+function sortedByUpdatedAt(page: unknown[]): unknown[] {
+  const key = (call: unknown) => {
+    const c = (call ?? {}) as { updatedAt?: unknown; id?: unknown };
+    return `${String(c.updatedAt)}\u0000${String(c.id)}`;
+  };
+  return [...page].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
 /** The filters a pass runs once each: every call, or each configured assistant (else phone number). */
 function scopes(settings: SyncOptions["settings"]): { scope: string; filter: ListCallsFilters }[] {
   if (settings.assistantIds.length) return settings.assistantIds.map((id) => ({ scope: `assistant:${id}`, filter: { assistantId: id } }));
@@ -111,30 +120,42 @@ async function pass(
   );
   const upper = rows[0]!.pass_upper!.getTime();
   const lower = rows[0]!.watermark ? rows[0]!.watermark.getTime() - OVERLAP_MS : upper - options.settings.syncSinceDays * 86_400_000;
-  // Windows still to fetch, oldest first: (from, to].
-  const windows: [number, number][] = [[lower, upper]];
+  // Windows still to fetch, oldest first: (from, to], the last one open above
+  // (to null): VAPI's clock is not ours, and a call it stamped ahead of our
+  // clock must not wait for ours to catch up.
+  const windows: [number, number | null][] = [[Math.min(lower, upper), null]];
   while (windows.length) {
     const [from, to] = windows.shift()!;
     const page = await api.listCalls({
       ...filter,
       limit,
       updatedAtGt: new Date(from).toISOString(),
-      updatedAtLe: new Date(to).toISOString(),
+      ...(to === null ? {} : { updatedAtLe: new Date(to).toISOString() }),
     });
     counts.windows++;
-    if (page.length >= limit && to - from > 1) {
-      const middle = Math.floor((from + to) / 2);
-      windows.unshift([from, middle], [middle, to]);
-      continue;
+    const stamps = page.map((call) => Date.parse(String((call as { updatedAt?: unknown } | null)?.updatedAt))).filter(Number.isFinite);
+    const newest = stamps.length ? Math.max(...stamps) : from;
+    if (page.length >= limit) {
+      // A full page may not be all of the window: split it and fetch both parts.
+      // VAPI returns no particular subset, so the split point is the middle, or
+      // for the open window the pass's upper bound, else the newest call seen.
+      const middle = to !== null ? Math.floor((from + to) / 2) : from < upper ? upper : newest;
+      if (middle > from && (to === null || middle < to)) {
+        windows.unshift([from, middle], [middle, to]);
+        continue;
+      }
+      options.logger.warn(
+        `VAPI sync: more than ${limit} calls with updatedAt in (${new Date(from).toISOString()}, ${to === null ? "…" : new Date(to).toISOString()}]; some may be missed until they change again`,
+      );
     }
-    if (page.length >= limit)
-      options.logger.warn(`VAPI sync: more than ${limit} calls updated in the millisecond ${new Date(to).toISOString()}`);
     counts.received += page.length;
+    // Resume point: the end of the window, or for the open one the newest call in it.
+    const reached = to ?? Math.max(upper, newest);
     await inTransaction(client, async () => {
-      await storePage(client, runId, page, counts);
+      await storePage(client, runId, sortedByUpdatedAt(page), counts);
       await client.query(
         "update leadgraph_private.vapi_sync_state set watermark = greatest(watermark, $2), updated_at = now() where scope = $1",
-        [scope, new Date(to)],
+        [scope, new Date(reached)],
       );
       await progress(client, runId, api, counts);
     });
