@@ -39,7 +39,7 @@ describe("POST /webhooks/vapi", () => {
   it("answers 503 with what to set when no secret is configured", async () => {
     const response = await post(off, JSON.stringify(report("c0")), { authorization: `Bearer ${SECRET}` });
     expect(response.status).toBe(503);
-    expect((await response.json()).error).toMatch(/VAPI_WEBHOOK_SECRET/);
+    expect(((await response.json()) as { error: string }).error).toMatch(/VAPI_WEBHOOK_SECRET/);
   });
 
   it("refuses a missing or wrong secret with 401", async () => {
@@ -69,10 +69,10 @@ describe("POST /webhooks/vapi", () => {
     const auth = { authorization: `Bearer ${SECRET}` };
     const broken = await post(server, "{not json", auth);
     expect(broken.status).toBe(400);
-    expect((await broken.json()).error).toMatch(/not valid JSON/);
+    expect(((await broken.json()) as { error: string }).error).toMatch(/not valid JSON/);
     const wrong = await post(server, JSON.stringify({ type: "end-of-call-report" }), auth);
     expect(wrong.status).toBe(400);
-    expect((await wrong.json()).error).toMatch(/server message/);
+    expect(((await wrong.json()) as { error: string }).error).toMatch(/server message/);
     const huge = await post(server, JSON.stringify({ message: { type: "x", blob: "a".repeat(MAX_VAPI_WEBHOOK_BYTES) } }), auth);
     expect(huge.status).toBe(413);
   });
@@ -106,7 +106,7 @@ describe("POST /webhooks/vapi", () => {
             customer: { number: "+14155550101" },
           }),
         });
-        const call = await response.json();
+        const call = (await response.json()) as { id: string };
         fake.advance(10 * 60_000);
         await fake.flushWebhooks();
         const { rows } = await db.pool.query(
