@@ -211,11 +211,15 @@ program
 program
   .command("sync")
   .description("Sync a source into leadgraph now (the worker also syncs on a schedule).")
-  .argument("<source>", 'what to sync: "instantly"')
+  .argument("<source>", 'what to sync: "instantly" or "vapi"')
   .option("--wait", "show progress until the sync and the normalisation of what it fetched are done, then a summary")
   .action((source: string, options: { wait?: boolean }) =>
     oneShot(async (db, config) => {
-      if (source !== "instantly") throw new Error(`unknown source "${source}": leadgraph syncs "instantly"`);
+      if (source === "vapi") {
+        const { runVapiSyncCommand } = await import("./sources/vapi/cli.ts");
+        return runVapiSyncCommand(options, db, config);
+      }
+      if (source !== "instantly") throw new Error(`unknown source "${source}": leadgraph syncs "instantly" or "vapi"`);
       const { runSync } = await import("./sources/instantly/cli.ts");
       return runSync(options, db, config);
     }),

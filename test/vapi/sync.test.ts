@@ -2,9 +2,9 @@
 // the backfill by updatedAt windows (narrowed when a page is full, whatever
 // order GET /call answers in), a second pass that stores nothing when only
 // presigned URLs changed, resume after the run's connection is killed between
-// pages, the refresh of calls not ended, rejects, a refused key, one run at a
-// time, filters, and a request row starting a sync through a real worker that
-// also repairs a dropped webhook.
+// pages, 429s, the refresh of calls not ended, rejects, a refused key, one run
+// at a time, filters, and a request row starting a sync through a real worker
+// that repairs a dropped webhook (the normaliser making the event).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { LOCK_CLASS, LOCKS } from "../../src/database/locks.ts";
@@ -150,6 +150,16 @@ describe("small pages", () => {
     expect(rows[0].error).toMatch(/stopped before it finished/);
   });
 
+  it("retries 429s, honouring Retry-After, and counts them on the run", async () => {
+    fake.setFaults([{ endpoint: "GET /call", kind: "rate_limit", retryAfter: 0.05, times: 2 }]);
+    try {
+      const result = await sync(db, apiFor(fake), { pageLimit: 40 });
+      expect(await run(db, result.runId)).toMatchObject({ status: "completed", rate_limited: 2 });
+    } finally {
+      fake.clearFaults();
+    }
+  });
+
   it("refreshes calls that have not ended, one by one", async () => {
     // A stale copy, as a lost webhook would leave it: in progress, older than the watermark.
     const newest = fake.calls().at(-1)!;
@@ -262,6 +272,13 @@ describe("through a real worker", () => {
       phoneNumberId: DEFAULT_PHONE_NUMBER_ID,
       customer: { number: "+14155550101", externalId: "m-1" },
     });
+    // A lead with the (national) number of one of the fake's past calls.
+    const past = fake.calls().find((c) => c.endedReason === "customer-ended-call")!;
+    const number = past.customer!.number!;
+    const { rows: lead } = await db.pool.query<{ id: string }>(
+      "insert into leads (email, first_name, phone, country) values ('caller@example.com', 'Casey', $1, 'United States') returning id",
+      [`(${number.slice(2, 5)}) ${number.slice(5, 8)}-${number.slice(8)}`],
+    );
     // The fake's clock runs ahead of ours: the call ends "in the future".
     for (let i = 0; i < 20; i++) fake.advance(15_000);
     expect(fake.calls().find((c) => c.id === placed.id)?.status).toBe("ended");
@@ -301,6 +318,22 @@ describe("through a real worker", () => {
       );
       expect(raw).toEqual([{ status: "ended", ended_reason: "customer-ended-call", customer_external_id: "m-1" }]);
       expect(await stored(db)).toEqual(expected(fake));
+      // The normaliser makes events of what the sync fetched; the rest is set aside with a reason.
+      for (let i = 0; i < 400; i++) {
+        const { rows: pending } = await db.pool.query("select count(*)::int as n from leadgraph_private.vapi_pending");
+        if (pending[0].n === 0) break;
+        await sleep(50);
+      }
+      const events = await db.pool.query("select event_type, vapi_call_id from events where lead_id = $1 and event_source = 'vapi'", [
+        lead[0]!.id,
+      ]);
+      expect(events.rows).toEqual([{ event_type: "call_completed", vapi_call_id: past.id }]);
+      const { rows: accounted } = await db.pool.query(
+        `select count(*)::int as n from vapi_calls_raw c
+          where exists (select 1 from events e where e.vapi_call_id = c.vapi_call_id)
+             or exists (select 1 from vapi_rejects r where r.source_id = c.vapi_call_id)`,
+      );
+      expect(accounted[0].n).toBe(21);
     } finally {
       await worker.stop();
     }

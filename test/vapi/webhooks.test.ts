@@ -1,7 +1,8 @@
 // POST /webhooks/vapi over real HTTP: each credential VAPI can send (Bearer,
 // X-Vapi-Secret, HMAC of the body), what is refused and why (503 without a
 // secret, 401, 400, 413), duplicate deliveries counted, every message type
-// kept, and the fake VAPI delivering a whole call's messages to the endpoint.
+// kept, and the fake VAPI delivering a whole call's messages to the endpoint
+// (current and legacy report shapes).
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_VAPI_WEBHOOK_BYTES } from "../../src/sources/vapi/webhooks.ts";
@@ -189,4 +190,34 @@ describe("the fake VAPI delivering to POST /webhooks/vapi", () => {
       ]);
     });
   }
+
+  it("stores the legacy end-of-call-report shape (top-level transcript, summary, recordingUrl) as sent", async () => {
+    const fake = await startFakeVapi({
+      apiKey: "k",
+      seed: 9,
+      timeScale: 0,
+      legacyReports: true,
+      webhookUrl: `${server.url}/webhooks/vapi`,
+      webhookAuth: { kind: "x-vapi-secret", secret: SECRET },
+    });
+    fakes.push(fake);
+    const response = await fetch(`${fake.url}/call`, {
+      method: "POST",
+      headers: { authorization: "Bearer k", "content-type": "application/json" },
+      body: JSON.stringify({
+        assistantId: DEFAULT_ASSISTANT_ID,
+        phoneNumberId: DEFAULT_PHONE_NUMBER_ID,
+        customer: { number: "+14155550101" },
+      }),
+    });
+    const placed = (await response.json()) as { id: string };
+    fake.advance(10 * 60_000);
+    await fake.flushWebhooks();
+    const { rows } = await db.pool.query(
+      `select ended_reason, payload -> 'message' ? 'transcript' as transcript, payload -> 'message' ? 'artifact' as artifact
+         from vapi_webhooks_raw where vapi_call_id = $1 and message_type = 'end-of-call-report'`,
+      [placed.id],
+    );
+    expect(rows).toEqual([{ ended_reason: "customer-ended-call", transcript: true, artifact: false }]);
+  });
 });
