@@ -4,15 +4,16 @@
 // GET /call has no cursor, answers a bare array of at most 1000 calls in no
 // documented order, and filters on createdAt/updatedAt. So the sync pages by
 // time windows on updatedAt, oldest first, from the watermark (minus an
-// overlap, for clocks and calls written while we read) to the moment the pass
-// started. A window whose page comes back full may hold more calls than it
-// returned: it is split in two and both halves fetched. A window that comes
-// back not full holds no more: it is stored and the watermark moves to its
-// end, in one transaction, so a killed sync resumes there (updatedAt only
-// grows, so nothing behind the watermark can change unseen). Then calls not
-// ended yet, or ended in the last hour (VAPI adds the analysis after the
-// end), are fetched again one by one. A webhook that never arrived is
-// repaired here: its call lands in vapi_calls_raw like any other.
+// overlap, for clocks and calls written while we read) onwards, the last
+// window open above (VAPI's clock may run ahead of ours). A window whose page
+// comes back full may hold more calls than it returned: it is split in two
+// and both parts fetched. A window that comes back not full holds no more: it
+// is stored and the resume point moves to its end, in one transaction, so a
+// killed sync resumes there (updatedAt only grows, so nothing behind it can
+// change unseen). Then calls not ended yet, or ended in the last hour (VAPI
+// adds the analysis after the end), are fetched again one by one. A webhook
+// that never arrived is repaired here: its call lands in vapi_calls_raw like
+// any other (docs/sources/vapi.md).
 import type { PoolClient } from "pg";
 import type { Config } from "../../../config.ts";
 import { LOCKS, withSessionLock } from "../../../database/locks.ts";
@@ -167,14 +168,19 @@ async function pass(
 }
 
 /** Calls whose state may still change: fetched again one by one. */
-async function refresh(client: PoolClient, api: VapiClient, runId: string, counts: Counts): Promise<void> {
+async function refresh(client: PoolClient, api: VapiClient, runId: string, options: SyncOptions, counts: Counts): Promise<void> {
+  const { assistantIds, phoneNumberIds } = options.settings;
+  // With filters, only those assistants' (else numbers') calls: a webhook may have brought others.
   const { rows } = await client.query<{ vapi_call_id: string }>(
     `select vapi_call_id from vapi_calls_raw
       where fetched_at < (select started_at from vapi_sync_runs where id = $1)
         and ((status is distinct from 'ended' and vapi_created_at > now() - interval '7 days')
-             or (status = 'ended' and vapi_updated_at > now() - interval '1 hour'))
+             or (status = 'ended'
+                 and coalesce(leadgraph_private.vapi_timestamp(raw_json ->> 'endedAt'), vapi_updated_at) > now() - interval '1 hour'))
+        and (cardinality($3::text[]) = 0 or assistant_id = any($3))
+        and (cardinality($3::text[]) > 0 or cardinality($4::text[]) = 0 or phone_number_id = any($4))
       order by vapi_updated_at desc limit $2`,
-    [runId, MAX_REFRESH],
+    [runId, MAX_REFRESH, assistantIds, phoneNumberIds],
   );
   for (const { vapi_call_id: id } of rows) {
     const call = await api.getCall(id);
@@ -202,7 +208,7 @@ export async function runVapiSync(client: PoolClient, api: VapiClient, options: 
     const counts: Counts = { windows: 0, received: 0, stored: 0, rejected: 0, refreshed: 0 };
     try {
       for (const { scope, filter } of scopes(options.settings)) await pass(client, api, runId, scope, filter, options, counts);
-      await refresh(client, api, runId, counts);
+      await refresh(client, api, runId, options, counts);
       const status = counts.rejected ? "completed_with_errors" : "completed";
       await client.query("update vapi_sync_runs set status = $2, finished_at = now() where id = $1", [runId, status]);
       result = { runId, joined: false, status };
