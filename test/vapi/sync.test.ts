@@ -3,7 +3,7 @@
 // order GET /call answers in), a second pass that stores nothing when only
 // presigned URLs changed, resume after the run's connection is killed between
 // pages, 429s, the refresh of calls not ended, rejects, a refused key, one run
-// at a time, filters, and a request row starting a sync through a real worker
+// at a time, filters, windows ahead of our clock (an in-memory GET /call), and a request row starting a sync through a real worker
 // that repairs a dropped webhook (the normaliser making the event).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
@@ -246,6 +246,59 @@ describe("rejects, a refused key, one run at a time, filters", () => {
       await holder.query("select pg_advisory_unlock_all()");
       holder.release();
     }
+  });
+});
+
+describe("windows ahead of our clock", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  /** VAPI as GET /call behaves, in memory: filters, any `limit` of the matches, shuffled. */
+  class InMemory extends VapiClient {
+    readonly all: VapiCall[];
+    constructor(all: VapiCall[]) {
+      super({ baseUrl: "http://127.0.0.1:9", apiKey: KEY, timeoutMs: 1000, maxRetries: 0, retryBaseMs: 1, requestsPerSecond: 0 });
+      this.all = all;
+    }
+    override async listCalls(f: ListCallsFilters): Promise<VapiCall[]> {
+      const at = (c: VapiCall) => Date.parse(c.updatedAt!);
+      const matching = this.all.filter(
+        (c) => (!f.updatedAtGt || at(c) > Date.parse(f.updatedAtGt)) && (!f.updatedAtLe || at(c) <= Date.parse(f.updatedAtLe)),
+      );
+      return matching.sort(() => Math.random() - 0.5).slice(0, f.limit);
+    }
+  }
+
+  const callAt = (i: number, ms: number): VapiCall => ({
+    id: `future-${i}`,
+    orgId: "org",
+    createdAt: new Date(ms - 60_000).toISOString(),
+    updatedAt: new Date(ms).toISOString(),
+    status: "ended",
+  });
+
+  it("splits a full open window above the pass's start at the newest call it returned", async () => {
+    const now = Date.now();
+    // 250 calls VAPI stamped 1 to 11 minutes ahead of our clock.
+    const calls = Array.from({ length: 250 }, (_, i) => callAt(i, now + 60_000 + i * 2400));
+    const warnings: string[] = [];
+    const result = await sync(db, new InMemory(calls), { pageLimit: 40, logger: { info() {}, warn: (m) => warnings.push(m) } });
+    expect(await run(db, result.runId)).toMatchObject({ status: "completed", calls_stored: 250 });
+    expect(warnings).toEqual([]);
+    const { rows } = await db.pool.query<{ watermark: Date }>("select watermark from leadgraph_private.vapi_sync_state");
+    expect(rows[0]!.watermark.getTime()).toBe(now + 60_000 + 249 * 2400);
+  });
+
+  it("warns when more calls than a page share one millisecond of updatedAt", async () => {
+    await db.pool.query("truncate vapi_calls_raw, leadgraph_private.vapi_sync_state cascade");
+    const at = Date.now() - 60_000;
+    const calls = Array.from({ length: 50 }, (_, i) => callAt(i, at));
+    const warnings: string[] = [];
+    const result = await sync(db, new InMemory(calls), { pageLimit: 40, logger: { info() {}, warn: (m) => warnings.push(m) } });
+    expect(await run(db, result.runId)).toMatchObject({ status: "completed", calls_stored: 40 });
+    expect(warnings).toEqual([expect.stringMatching(/more than 40 calls with updatedAt in/)]);
   });
 });
 
