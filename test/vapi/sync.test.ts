@@ -3,8 +3,9 @@
 // order GET /call answers in), a second pass that stores nothing when only
 // presigned URLs changed, resume after the run's connection is killed between
 // pages, 429s, the refresh of calls not ended, rejects, a refused key, one run
-// at a time, filters, windows ahead of our clock (an in-memory GET /call), and a request row starting a sync through a real worker
-// that repairs a dropped webhook (the normaliser making the event).
+// at a time, filters, windows ahead of our clock (an in-memory GET /call),
+// and a request row starting a sync through a real worker that repairs a
+// dropped webhook (the normaliser making the event).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { LOCK_CLASS, LOCKS } from "../../src/database/locks.ts";
