@@ -109,24 +109,31 @@ const retryAnything = (e: VapiRequestError) =>
   e.status === "network" ||
   (typeof e.status === "number" && e.status >= 500);
 
+/** When each organisation's next request may start, shared by every client of this process. */
+const pacers = new Map<string, { nextSlot: number }>();
+
 export class VapiClient implements CallsApi {
   /** HTTP requests sent (retries included), and 429s received, since the client was made. */
   requestsMade = 0;
   rateLimited = 0;
   retries = 0;
-  private nextSlot = 0;
   private readonly options: VapiClientOptions;
+  private readonly pacer: { nextSlot: number };
 
   constructor(options: VapiClientOptions) {
     this.options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, "") };
+    // One pace per organisation in the process: the sync and the call placer share it.
+    const key = `${this.options.baseUrl} ${options.apiKey}`;
+    this.pacer = pacers.get(key) ?? { nextSlot: 0 };
+    pacers.set(key, this.pacer);
   }
 
   private async pace(): Promise<void> {
     const { requestsPerSecond } = this.options;
     if (!requestsPerSecond) return;
     const now = Date.now();
-    const slot = Math.max(now, this.nextSlot);
-    this.nextSlot = slot + 1000 / requestsPerSecond;
+    const slot = Math.max(now, this.pacer.nextSlot);
+    this.pacer.nextSlot = slot + 1000 / requestsPerSecond;
     if (slot > now) await sleep(slot - now);
   }
 
