@@ -13,29 +13,22 @@
 // change unseen). Then calls not ended yet, or ended in the last hour (VAPI
 // adds the analysis after the end), are fetched again one by one. A webhook
 // that never arrived is repaired here: its call lands in vapi_calls_raw like
-// any other (docs/sources/vapi.md).
+// any other (docs/sources/vapi.md). The windows and the refresh are in
+// ./calls.ts, the resume points in ./state.ts.
 import type { PoolClient } from "pg";
-import type { Config } from "../../../config.ts";
 import { LOCKS, withSessionLock } from "../../../database/locks.ts";
-import { inTransaction } from "../../../database/transaction.ts";
-import { sanitized } from "../../../database/jsonb.ts";
-import { VapiRequestError, type ListCallsFilters, type VapiClient } from "../api/client.ts";
-import { validateCalls } from "../api/schemas.ts";
-import { storeCalls } from "../raw.ts";
+import { VapiRequestError, type VapiClient } from "../api/client.ts";
+import { pass, refresh, type Counts, type RunContext, type SyncSettings } from "./calls.ts";
+import { scopes } from "./state.ts";
+
+export { PAGE_LIMIT } from "./calls.ts";
 
 export type TriggeredBy = "cron" | "cli" | "request";
-
-/** GET /call's largest page. */
-export const PAGE_LIMIT = 1000;
-/** How far behind the watermark each pass starts again. */
-const OVERLAP_MS = 5 * 60_000;
-/** Calls refreshed one by one per run, at most. */
-const MAX_REFRESH = 200;
 
 export interface SyncOptions {
   triggeredBy: TriggeredBy;
   requestId?: string;
-  settings: Pick<Config["vapi"], "syncSinceDays" | "assistantIds" | "phoneNumberIds">;
+  settings: SyncSettings;
   logger: { info(message: string): void; warn(message: string): void };
   /** GET /call's page size (tests make it small). */
   pageLimit?: number;
@@ -47,147 +40,12 @@ export interface SyncResult {
   status: string;
 }
 
-interface Counts {
-  windows: number;
-  received: number;
-  stored: number;
-  rejected: number;
-  refreshed: number;
-}
-
-/** Stores the valid calls, sets the others aside with the reason (./../api/schemas.ts). */
-async function storePage(client: PoolClient, runId: string, calls: unknown[], counts: Counts): Promise<void> {
-  const { valid, rejected } = validateCalls(calls);
-  for (const { raw, sourceId, reason } of rejected) {
-    counts.rejected++;
-    await client.query(
-      `insert into vapi_rejects (run_id, stage, resource, source_id, reason, raw_json) values ($1, 'fetch', 'call', $2, $3, $4)
-       on conflict (stage, resource, source_id) do update
-         set run_id = excluded.run_id, reason = excluded.reason, raw_json = excluded.raw_json, updated_at = now()`,
-      [runId, sourceId, reason, JSON.stringify(sanitized(raw ?? null))],
-    );
-  }
-  const { stored } = await storeCalls(client, valid, "api");
-  counts.stored += stored;
-  // A call that was refused before and is fine now is no longer set aside.
-  if (valid.length)
-    await client.query("delete from vapi_rejects where stage = 'fetch' and resource = 'call' and source_id = any($1)", [
-      valid.map((call) => (call as { id: string }).id),
-    ]);
-}
-
-/** GET /call's order is unspecified: oldest updatedAt first, then id, so a page is stored the same way every time. */
-function sortedByUpdatedAt(page: unknown[]): unknown[] {
-  const key = (call: unknown) => {
-    const c = (call ?? {}) as { updatedAt?: unknown; id?: unknown };
-    return `${String(c.updatedAt)}\u0000${String(c.id)}`;
-  };
-  return [...page].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
-/** The filters a pass runs once each: every call, or each configured assistant (else phone number). */
-function scopes(settings: SyncOptions["settings"]): { scope: string; filter: ListCallsFilters }[] {
-  if (settings.assistantIds.length) return settings.assistantIds.map((id) => ({ scope: `assistant:${id}`, filter: { assistantId: id } }));
-  if (settings.phoneNumberIds.length) return settings.phoneNumberIds.map((id) => ({ scope: `phone:${id}`, filter: { phoneNumberId: id } }));
-  return [{ scope: "", filter: {} }];
-}
-
 async function progress(client: PoolClient, runId: string, api: VapiClient, counts: Counts): Promise<void> {
   await client.query(
     `update vapi_sync_runs set requests_made = $2, rate_limited = $3, windows = $4, calls_received = $5, calls_stored = $6,
             calls_rejected = $7, calls_refreshed = $8 where id = $1`,
     [runId, api.requestsMade, api.rateLimited, counts.windows, counts.received, counts.stored, counts.rejected, counts.refreshed],
   );
-}
-
-/** One pass over one scope's windows, from its watermark to the pass's end. */
-async function pass(
-  client: PoolClient,
-  api: VapiClient,
-  runId: string,
-  scope: string,
-  filter: ListCallsFilters,
-  options: SyncOptions,
-  counts: Counts,
-) {
-  const limit = options.pageLimit ?? PAGE_LIMIT;
-  await client.query("insert into leadgraph_private.vapi_sync_state (scope) values ($1) on conflict (scope) do nothing", [scope]);
-  const { rows } = await client.query<{ watermark: Date | null; pass_upper: Date | null }>(
-    `update leadgraph_private.vapi_sync_state
-        set pass_started_at = coalesce(pass_started_at, now()), pass_upper = coalesce(pass_upper, now()),
-            backfill_before = coalesce(backfill_before, now() - make_interval(days => $2)), updated_at = now()
-      where scope = $1 returning watermark, pass_upper`,
-    [scope, options.settings.syncSinceDays],
-  );
-  const upper = rows[0]!.pass_upper!.getTime();
-  const lower = rows[0]!.watermark ? rows[0]!.watermark.getTime() - OVERLAP_MS : upper - options.settings.syncSinceDays * 86_400_000;
-  // Windows still to fetch, oldest first: (from, to], the last one open above
-  // (to null): VAPI's clock is not ours, and a call it stamped ahead of our
-  // clock must not wait for ours to catch up.
-  const windows: [number, number | null][] = [[Math.min(lower, upper), null]];
-  while (windows.length) {
-    const [from, to] = windows.shift()!;
-    const page = await api.listCalls({
-      ...filter,
-      limit,
-      updatedAtGt: new Date(from).toISOString(),
-      ...(to === null ? {} : { updatedAtLe: new Date(to).toISOString() }),
-    });
-    counts.windows++;
-    const stamps = page.map((call) => Date.parse(String((call as { updatedAt?: unknown } | null)?.updatedAt))).filter(Number.isFinite);
-    const newest = stamps.length ? Math.max(...stamps) : from;
-    if (page.length >= limit) {
-      // A full page may not be all of the window: split it and fetch both parts.
-      // VAPI returns no particular subset, so the split point is the middle, or
-      // for the open window the pass's upper bound, else the newest call seen.
-      const middle = to !== null ? Math.floor((from + to) / 2) : from < upper ? upper : newest;
-      if (middle > from && (to === null || middle < to)) {
-        windows.unshift([from, middle], [middle, to]);
-        continue;
-      }
-      options.logger.warn(
-        `VAPI sync: more than ${limit} calls with updatedAt in (${new Date(from).toISOString()}, ${to === null ? "…" : new Date(to).toISOString()}]; some may be missed until they change again`,
-      );
-    }
-    counts.received += page.length;
-    // Resume point: the end of the window, or for the open one the newest call in it.
-    const reached = to ?? Math.max(upper, newest);
-    await inTransaction(client, async () => {
-      await storePage(client, runId, sortedByUpdatedAt(page), counts);
-      await client.query(
-        "update leadgraph_private.vapi_sync_state set watermark = greatest(watermark, $2), updated_at = now() where scope = $1",
-        [scope, new Date(reached)],
-      );
-      await progress(client, runId, api, counts);
-    });
-  }
-  await client.query(
-    `update leadgraph_private.vapi_sync_state set pass_started_at = null, pass_upper = null, backfill_done = true, updated_at = now() where scope = $1`,
-    [scope],
-  );
-}
-
-/** Calls whose state may still change: fetched again one by one. */
-async function refresh(client: PoolClient, api: VapiClient, runId: string, options: SyncOptions, counts: Counts): Promise<void> {
-  const { assistantIds, phoneNumberIds } = options.settings;
-  // With filters, only those assistants' (else numbers') calls: a webhook may have brought others.
-  const { rows } = await client.query<{ vapi_call_id: string }>(
-    `select vapi_call_id from vapi_calls_raw
-      where fetched_at < (select started_at from vapi_sync_runs where id = $1)
-        and ((status is distinct from 'ended' and vapi_created_at > now() - interval '7 days')
-             or (status = 'ended'
-                 and coalesce(leadgraph_private.vapi_timestamp(raw_json ->> 'endedAt'), vapi_updated_at) > now() - interval '1 hour'))
-        and (cardinality($3::text[]) = 0 or assistant_id = any($3))
-        and (cardinality($3::text[]) > 0 or cardinality($4::text[]) = 0 or phone_number_id = any($4))
-      order by vapi_updated_at desc limit $2`,
-    [runId, MAX_REFRESH, assistantIds, phoneNumberIds],
-  );
-  for (const { vapi_call_id: id } of rows) {
-    const call = await api.getCall(id);
-    counts.refreshed++;
-    if (call) await inTransaction(client, () => storePage(client, runId, [call], counts));
-  }
-  await progress(client, runId, api, counts);
 }
 
 /** Runs a sync, or joins the one under way. `client` stays this run's connection (it holds the lock). */
@@ -207,8 +65,9 @@ export async function runVapiSync(client: PoolClient, api: VapiClient, options: 
     if (options.requestId) await client.query("update vapi_sync_requests set run_id = $2 where id = $1", [options.requestId, runId]);
     const counts: Counts = { windows: 0, received: 0, stored: 0, rejected: 0, refreshed: 0 };
     try {
-      for (const { scope, filter } of scopes(options.settings)) await pass(client, api, runId, scope, filter, options, counts);
-      await refresh(client, api, runId, options, counts);
+      const run: RunContext = { client, api, runId, counts, options, progress: () => progress(client, runId, api, counts) };
+      for (const { scope, filter } of scopes(options.settings)) await pass(run, scope, filter);
+      await refresh(run);
       const status = counts.rejected ? "completed_with_errors" : "completed";
       await client.query("update vapi_sync_runs set status = $2, finished_at = now() where id = $1", [runId, status]);
       result = { runId, joined: false, status };
