@@ -115,7 +115,7 @@ describe("leadgraph demo", () => {
       instantlySyncRuns { nodes { status resources { nodes { resource status rowsStored } } } }
       instantlyWebhooksRaws { totalCount }
     }`);
-      const [upload] = pages.csvImportsRaws.nodes;
+      const upload = pages.csvImportsRaws.nodes.find((i: any) => i.fileName === "apollo-contacts-export.csv");
       expect(upload).toMatchObject({ fileName: "apollo-contacts-export.csv", importStatus: "completed_with_errors", totalRows: 60 });
       expect(upload.failedRows).toBe(3);
       expect(upload.duplicateRows).toBe(2);

@@ -256,18 +256,16 @@ describe("VAPI client against a scripted server", () => {
     const server = await scripted((_req, res) => send(res, 200, []));
     try {
       const api = client(server.url, { requestsPerSecond: 20 });
-      const started = performance.now();
       await Promise.all(Array.from({ length: 6 }, () => api.listCalls({})));
-      // 6 requests at 20/s: the last starts 250 ms after the first.
-      expect(performance.now() - started).toBeGreaterThanOrEqual(240);
-      const gaps = server.seen.slice(1).map((s, i) => s.at - server.seen[i]!.at);
-      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(35);
+      // 6 requests at 20/s: the last starts 250 ms after the first. (Lower
+      // bounds only: a loaded machine makes timers late, never early.)
+      const span = (seen: { at: number }[]) => seen[seen.length - 1]!.at - seen[0]!.at;
+      expect(span(server.seen)).toBeGreaterThanOrEqual(240);
       // Two clients of one organisation (the sync and the call placer) share the pace.
       server.seen.length = 0;
       const other = client(server.url, { requestsPerSecond: 20 });
       await Promise.all([api.listCalls({}), other.listCalls({}), api.listCalls({}), other.listCalls({})]);
-      const shared = server.seen.slice(1).map((s, i) => s.at - server.seen[i]!.at);
-      for (const gap of shared) expect(gap).toBeGreaterThanOrEqual(35);
+      expect(span(server.seen)).toBeGreaterThanOrEqual(140);
     } finally {
       await server.close();
     }
