@@ -2,7 +2,7 @@
 // leadgraph places through VAPI, newest first, with its state, attempts and
 // error; a queued one can be canceled (cancelCallRequest). Polls while a
 // request is queued or being placed.
-import { Anchor, Badge, Button, Group, SegmentedControl, Text, Tooltip, VisuallyHidden } from "@mantine/core";
+import { Anchor, Badge, Box, Button, Group, SegmentedControl, Text, Tooltip, VisuallyHidden } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { DataTable } from "mantine-datatable";
 import { useEffect, useState } from "react";
@@ -148,19 +148,21 @@ export function CallOutbox({ leadId, refreshKey = 0, onChanged }: { leadId?: str
           Every call leadgraph places through VAPI: queued by the workflow (emailed, no reply after the campaign&apos;s delay) or by
           &quot;Call now&quot;. The worker places each once, inside the campaign&apos;s call hours.
         </Text>
-        <SegmentedControl
-          size="xs"
-          aria-label="Filter by state"
-          value={state}
-          onChange={(value) => {
-            setState(value);
-            setPage(1);
-          }}
-          data={[
-            { value: "all", label: `All ${formatNumber(all)}` },
-            ...CALL_REQUEST_STATES.map((s) => ({ value: s, label: `${STATE_LABEL[s]} ${formatNumber(counts.get(s) ?? 0)}` })),
-          ]}
-        />
+        <Box maw="100%" style={{ overflowX: "auto" }}>
+          <SegmentedControl
+            size="xs"
+            aria-label="Filter by state"
+            value={state}
+            onChange={(value) => {
+              setState(value);
+              setPage(1);
+            }}
+            data={[
+              { value: "all", label: `All ${formatNumber(all)}` },
+              ...CALL_REQUEST_STATES.map((s) => ({ value: s, label: `${STATE_LABEL[s]} ${formatNumber(counts.get(s) ?? 0)}` })),
+            ]}
+          />
+        </Box>
       </Group>
       {error && <ErrorNotice error={error} title="Could not load the call outbox" />}
       <DataTable<Row>

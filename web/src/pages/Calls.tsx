@@ -32,9 +32,6 @@ const CallsPageQuery = graphql(
       requests: vapiCallRequests {
         totalCount
       }
-      callingCampaigns: campaigns(condition: { usesCalls: true }) {
-        totalCount
-      }
       request: vapiSyncRequest(rowId: $requestId) @include(if: $withRequest) {
         rowId
         runId
@@ -125,9 +122,7 @@ export function CallsPage() {
       )}
       <SyncProgress polling={polling} started={Boolean(requestRun || running)} waitingForWorker={waitingForWorker} />
       {error && <ErrorNotice error={error} title="Could not load the calls" />}
-      {(notSetUp || keyProblem) && (
-        <SetupHint keyError={keyProblem ? (latest?.error ?? null) : null} callingCampaigns={data?.callingCampaigns?.totalCount ?? 0} />
-      )}
+      {(notSetUp || keyProblem) && <SetupHint keyError={keyProblem ? (latest?.error ?? null) : null} />}
       <section aria-labelledby="outbox-title">
         <Title order={3} id="outbox-title" mb="xs">
           Outbox
@@ -187,7 +182,7 @@ export function CallsPage() {
   );
 }
 
-function SetupHint({ keyError, callingCampaigns }: { keyError: string | null; callingCampaigns: number }) {
+function SetupHint({ keyError }: { keyError: string | null }) {
   return (
     <Alert color={keyError ? "red" : "blue"} title={keyError ? "VAPI refused the API key" : "Calls are not set up yet"}>
       {keyError && (
@@ -205,9 +200,8 @@ function SetupHint({ keyError, callingCampaigns }: { keyError: string | null; ca
           with a secret, and give leadgraph the same secret: <Code>VAPI_WEBHOOK_SECRET=…</Code>. Calls then show up as they end.
         </List.Item>
         <List.Item>
-          {callingCampaigns > 0
-            ? `${callingCampaigns} campaign${callingCampaigns === 1 ? " makes" : "s make"} calls: check each has a VAPI assistant and phone number.`
-            : "Turn calls on in a campaign and give it the VAPI assistant and phone number ids (updateCampaign: usesCalls, vapiAssistantId, vapiPhoneNumberId)."}{" "}
+          Turn calls on in a campaign and give it the ids of the VAPI assistant and phone number that call (updateCampaign: usesCalls,
+          vapiAssistantId, vapiPhoneNumberId); its dashboard shows its call settings.{" "}
           <Anchor component={Link} to="/campaigns" size="sm">
             Campaigns
           </Anchor>
