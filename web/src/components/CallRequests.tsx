@@ -205,8 +205,10 @@ export function CallOutbox({ leadId, refreshKey = 0, onChanged }: { leadId?: str
             title: "Campaign",
             render: (row) =>
               row.campaign ? (
-                <Anchor component={Link} to={`/campaigns/${row.campaign.rowId}`} size="sm">
-                  {row.campaign.campaignName}
+                <Anchor component={Link} to={`/campaigns/${row.campaign.rowId}`} size="sm" title={row.campaign.campaignName}>
+                  <Text span size="sm" inherit truncate="end" maw={200} display="inline-block" style={{ verticalAlign: "bottom" }}>
+                    {row.campaign.campaignName}
+                  </Text>
                 </Anchor>
               ) : (
                 "—"

@@ -38,6 +38,8 @@ const LeadCallsQuery = graphql(
     query LeadCalls($leadId: UUID!) {
       lead(rowId: $leadId) {
         rowId
+        phone
+        mobilePhone
         campaignLeads(first: 50) {
           nodes {
             rowId
@@ -221,6 +223,13 @@ export function LeadCall({ leadId, onChanged }: { leadId: string; onChanged: () 
             comboboxProps={{ withinPortal: true }}
             maw={420}
           />
+        )}
+        {lead && !latest && !noCallingCampaign && (
+          <Text size="sm" c="dimmed">
+            {lead.phone || lead.mobilePhone
+              ? `"Call now" has VAPI call ${lead.phone || lead.mobilePhone}${chosen ? ` with ${chosen.campaignName}'s assistant` : ""}, at once.`
+              : "No phone number on this lead: add one with its country code (+1 415 …) to call."}
+          </Text>
         )}
         {noCallingCampaign && (
           <Text size="sm" c="dimmed">
