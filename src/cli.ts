@@ -123,7 +123,12 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
     }
     if (parts.api) {
       const { startServer } = await import("./server.ts");
-      const server = await startServer({ ...config, databaseUrl: db.authUrl, instantlyWebhookSecret: config.instantly.webhookSecret });
+      const server = await startServer({
+        ...config,
+        databaseUrl: db.authUrl,
+        instantlyWebhookSecret: config.instantly.webhookSecret,
+        vapiWebhookSecret: config.vapi.webhookSecret,
+      });
       lifecycle.add("HTTP server", () => server.close());
       log(`GraphQL API at ${server.url}/graphql`);
       if (!server.webApp) log("the web app is not built (npm run build:web needs the devDependencies): serving the API only");
@@ -206,11 +211,15 @@ program
 program
   .command("sync")
   .description("Sync a source into leadgraph now (the worker also syncs on a schedule).")
-  .argument("<source>", 'what to sync: "instantly"')
+  .argument("<source>", 'what to sync: "instantly" or "vapi"')
   .option("--wait", "show progress until the sync and the normalisation of what it fetched are done, then a summary")
   .action((source: string, options: { wait?: boolean }) =>
     oneShot(async (db, config) => {
-      if (source !== "instantly") throw new Error(`unknown source "${source}": leadgraph syncs "instantly"`);
+      if (source === "vapi") {
+        const { runVapiSyncCommand } = await import("./sources/vapi/cli.ts");
+        return runVapiSyncCommand(options, db, config);
+      }
+      if (source !== "instantly") throw new Error(`unknown source "${source}": leadgraph syncs "instantly" or "vapi"`);
       const { runSync } = await import("./sources/instantly/cli.ts");
       return runSync(options, db, config);
     }),

@@ -35,6 +35,14 @@ function optional(env: Env, name: string): string | undefined {
   return raw === undefined || raw === "" ? undefined : raw;
 }
 
+/** A comma-separated list ("a, b" -> ["a", "b"]). */
+function list(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 export interface Config {
   /** A PostgreSQL given by the user; when absent an embedded one is started. */
   databaseUrl: string | undefined;
@@ -90,16 +98,29 @@ export interface Config {
     /** First backoff ceiling, doubling per retry (full jitter), at most 30 s; Retry-After wins when Instantly sends it. */
     retryBaseMs: number;
   };
-  /** The workflow "email -> no reply -> call" (docs/sources/vapi-calls.md). */
-  vapiCalls: {
-    // API: VAPI_API_URL / VAPI_API_KEY / VAPI_REQUEST_TIMEOUT_MS / VAPI_MAX_RETRIES / VAPI_RETRY_BASE_MS belong to
-    // the VAPI source's own settings (config.vapi) once it lands; read here until then.
+  /** VAPI: calls (docs/sources/vapi.md). */
+  vapi: {
+    /** VAPI_API_URL: VAPI's API, or the fake (npm run dev:vapi). */
     apiUrl: string;
-    /** The calls are placed only with a key. */
+    /** VAPI_API_KEY, the organisation's private key: without it nothing is synced or placed. */
     apiKey: string | undefined;
+    /** VAPI_WEBHOOK_SECRET: what POST /webhooks/vapi requires (Bearer or X-Vapi-Secret); unset, it answers 503. */
+    webhookSecret: string | undefined;
+    /** Cron schedule (UTC) of the sync. */
+    syncSchedule: string;
+    /** How far back the first sync reaches. */
+    syncSinceDays: number;
+    /** Only calls of these assistants / phone numbers (none: every call of the organisation). */
+    assistantIds: string[];
+    phoneNumberIds: string[];
     requestTimeoutMs: number;
     maxRetries: number;
     retryBaseMs: number;
+    /** VAPI publishes no rate limit: requests started per second. */
+    requestsPerSecond: number;
+  };
+  /** The workflow "email -> no reply -> call" (docs/sources/vapi-calls.md). */
+  vapiCalls: {
     /** Cron schedule (UTC) of the job that queues the due calls. */
     schedule: string;
     /** Most calls leadgraph has under way at VAPI at once (VAPI's default concurrency is 10). */
@@ -149,12 +170,20 @@ export function loadConfig(env: Env = process.env): Config {
       maxRetries: integer(env, "INSTANTLY_MAX_RETRIES", 6),
       retryBaseMs: integer(env, "INSTANTLY_RETRY_BASE_MS", 500),
     },
-    vapiCalls: {
+    vapi: {
       apiUrl: (optional(env, "VAPI_API_URL") ?? "https://api.vapi.ai").replace(/\/+$/, ""),
       apiKey: optional(env, "VAPI_API_KEY"),
+      webhookSecret: optional(env, "VAPI_WEBHOOK_SECRET"),
+      syncSchedule: optional(env, "VAPI_SYNC_SCHEDULE") ?? "*/10 * * * *",
+      syncSinceDays: integer(env, "VAPI_SYNC_SINCE_DAYS", 90),
+      assistantIds: list(optional(env, "VAPI_ASSISTANT_IDS")),
+      phoneNumberIds: list(optional(env, "VAPI_PHONE_NUMBER_IDS")),
       requestTimeoutMs: integer(env, "VAPI_REQUEST_TIMEOUT_MS", 30_000),
       maxRetries: integer(env, "VAPI_MAX_RETRIES", 6),
       retryBaseMs: integer(env, "VAPI_RETRY_BASE_MS", 500),
+      requestsPerSecond: integer(env, "VAPI_REQUESTS_PER_SECOND", 5),
+    },
+    vapiCalls: {
       schedule: optional(env, "VAPI_CALL_SCHEDULE") ?? "* * * * *",
       maxConcurrentCalls: integer(env, "VAPI_MAX_CONCURRENT_CALLS", 10) || 1,
       retryDelayMs: integer(env, "VAPI_CALL_RETRY_MS", 15_000),

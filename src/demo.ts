@@ -43,6 +43,10 @@ import { syncEmails } from "./sources/instantly/sync/emails.ts";
 import { syncLeads } from "./sources/instantly/sync/leads.ts";
 import type { ResourceWork } from "./sources/instantly/sync/resource.ts";
 import { failResource, failRun, finishRunIfDone, RESOURCES, type Db, type SyncResource } from "./sources/instantly/sync/run.ts";
+import { VapiClient } from "./sources/vapi/api/client.ts";
+import { placeCalls } from "./sources/vapi/calls/place.ts";
+import { scheduleDueCalls } from "./sources/vapi/calls/schedule.ts";
+import { runVapiSync } from "./sources/vapi/sync/run.ts";
 import { makeTasks, startWorker } from "./worker.ts";
 
 /** The example campaign of migration 000007: the CSV's people are enrolled in it. */
@@ -612,6 +616,7 @@ export async function runDemo(db: Pick<Database, "url">, config: Config, options
         taskList: {
           csv_imports_raw__normalize: tasks.csv_imports_raw__normalize!,
           instantly_raw__normalize: tasks.instantly_raw__normalize!,
+          vapi_raw__normalize: tasks.vapi_raw__normalize!,
         },
         quiet: true,
       });
@@ -710,7 +715,12 @@ export async function runDemo(db: Pick<Database, "url">, config: Config, options
       });
       log(`demo: ${mixed.length} notes and ${Math.min(2, mixed.length)} status changes by the default user`);
 
-      return await summary(pool, config, upload.importId, runId, payloads.length, started);
+      // 4. Calls: one campaign follows its emails up by phone, through the
+      // workflow against a fake VAPI; 5. LinkedIn touches, as a tool exports them.
+      const calls = await demoCalls(pool, size);
+      const linkedin = await demoLinkedin(pool, size);
+
+      return await summary(pool, config, upload.importId, runId, payloads.length, started, { ...calls, linkedin });
     } finally {
       await stopWorker();
       await stopFake();
@@ -720,7 +730,159 @@ export async function runDemo(db: Pick<Database, "url">, config: Config, options
   }
 }
 
-async function summary(pool: pg.Pool, config: Config, importId: string, runId: string, webhooks: number, started: number): Promise<number> {
+// ------------------------------------------------------- calls and LinkedIn
+
+const LINKEDIN_FILE_NAME = "heyreach-activity-export.csv";
+
+/**
+ * The workflow "email -> no reply -> call" for real, against a fake VAPI in
+ * this process: the Instantly campaign with the most emailed people who have
+ * a phone gets the fake's assistant and number; the due memberships are
+ * queued and placed (POST /call), the fake's clock is moved on until the calls
+ * ended, and the VAPI sync fetches them; the worker's normaliser makes the
+ * events. Every call takes the code path of the worker's jobs.
+ */
+async function demoCalls(pool: pg.Pool, size: DemoSize): Promise<{ placed: number; callEvents: number }> {
+  const { startFakeVapi, DEFAULT_ASSISTANT_ID, DEFAULT_PHONE_NUMBER_ID } = await import("../tools/fake-vapi/server.ts");
+  const fake = await startFakeVapi({ apiKey: FAKE_API_KEY, timeScale: 0, concurrencyLimit: 1000, seed: 1 });
+  try {
+    const { rows } = await pool.query<{ id: string; campaign_name: string }>(
+      `select c.id, c.campaign_name from campaigns c join campaign_leads cl on cl.campaign_id = c.id join leads l on l.id = cl.lead_id
+       where c.instantly_campaign_id is not null and cl.email_sent_at is not null and cl.email_replied_at is null
+         and leadgraph_rules.call_number(l.phone, l.mobile_phone, l.phones) is not null
+       group by c.id order by count(*) desc, c.id limit 1`,
+    );
+    if (!rows[0]) return { placed: 0, callEvents: 0 };
+    // Any hour of any day, an hour after the email: the demo places its calls now.
+    await pool.query(
+      `update campaigns set uses_calls = true, campaign_status = 'active', vapi_assistant_id = $2, vapi_phone_number_id = $3,
+              call_after = interval '1 hour', call_hours_start = '00:00', call_hours_end = '23:59:59', call_days = '{1,2,3,4,5,6,7}',
+              timezone = 'UTC'
+       where id = $1`,
+      [rows[0].id, DEFAULT_ASSISTANT_ID, DEFAULT_PHONE_NUMBER_ID],
+    );
+    const api = new VapiClient({
+      baseUrl: fake.url,
+      apiKey: FAKE_API_KEY,
+      timeoutMs: 10_000,
+      maxRetries: 2,
+      retryBaseMs: 100,
+      requestsPerSecond: 0,
+    });
+    const client = await pool.connect();
+    let placed = 0;
+    try {
+      await scheduleDueCalls(client, size === "small" ? 8 : 40);
+      await withSessionLock(client, LOCKS.vapiCallPlacer, async () => {
+        const quiet = { info() {}, warn: log, error: log };
+        placed = (await placeCalls(client, api, { maxConcurrentCalls: 1000, retryDelayMs: 1000, logger: quiet })).placed;
+      });
+      // The outbox's job: placed here, nothing left for a worker.
+      await client.query("select graphile_worker.remove_job('vapi_call_requests__place')");
+      // Every call rings, is answered or not, and ends; then the sync brings them.
+      fake.advance(30 * 60_000);
+      await runVapiSync(client, api, {
+        triggeredBy: "cli",
+        settings: { syncSinceDays: 1, assistantIds: [], phoneNumberIds: [] },
+        logger: { info() {}, warn: log },
+      });
+    } finally {
+      client.release();
+    }
+    await waitForJobs(pool, "vapi_raw__normalize", async () => {
+      const { rows } = await pool.query<{ n: number }>("select count(*)::int as n from leadgraph_private.vapi_pending");
+      return rows[0]!.n === 0;
+    });
+    const events = await pool.query<{ n: number }>("select count(*)::int as n from events where event_source = 'vapi'");
+    log(
+      `demo: "${rows[0].campaign_name}" follows up by phone: ${placed} calls placed with the fake VAPI, ${events.rows[0]!.n} call events`,
+    );
+    return { placed, callEvents: events.rows[0]!.n };
+  } finally {
+    await fake.close();
+  }
+}
+
+/** A HeyReach-like export of LinkedIn touches with people the CSV brought, imported as LinkedIn activity. */
+async function demoLinkedin(pool: pg.Pool, size: DemoSize): Promise<number> {
+  const { rows: people } = await pool.query<{ first_name: string; last_name: string; linkedin_url: string; email: string | null }>(
+    `select first_name, last_name, linkedin_url, email from leads
+     where linkedin_url like '%linkedin.com/in/%' and first_name is not null and last_name is not null
+     order by last_event_at desc nulls last, id limit $1`,
+    [size === "small" ? 6 : 30],
+  );
+  if (!people.length) return 0;
+  const rng = createRng(SEED + 11);
+  const day = 86_400_000;
+  const now = Date.now();
+  const header = [
+    "eventType",
+    "timestamp",
+    "firstName",
+    "lastName",
+    "linkedInUrl",
+    "emailAddress",
+    "campaignName",
+    "messageText",
+    "linkedInSenderFullName",
+  ];
+  const lines = [header.join(",")];
+  const quote = (value: string) => `"${value.replaceAll('"', '""')}"`;
+  for (const [i, person] of people.entries()) {
+    let at = now - (8 + (i % 5)) * day;
+    const row = (type: string, text = "") => {
+      at += Math.floor((0.5 + rng()) * day);
+      lines.push(
+        [
+          type,
+          new Date(at).toISOString(),
+          person.first_name,
+          person.last_name,
+          person.linkedin_url,
+          person.email ?? "",
+          "LinkedIn: founders Q4",
+          text,
+          "Alex Morgan",
+        ]
+          .map(quote)
+          .join(","),
+      );
+    };
+    row("CONNECTION_REQUEST_SENT");
+    if (rng() < 0.8) {
+      row("CONNECTION_REQUEST_ACCEPTED");
+      row(
+        "MESSAGE_SENT",
+        `Thanks for connecting, ${person.first_name}! We help teams like yours keep every prospect in one place. Open to a quick chat?`,
+      );
+      if (rng() < 0.5) row("MESSAGE_REPLY_RECEIVED", "Sounds interesting. Send me a few times for next week.");
+    }
+  }
+  const text = lines.join("\n") + "\n";
+  const upload = await uploadCsv(pool, Readable.from([Buffer.from(text)]), {
+    fileName: LINKEDIN_FILE_NAME,
+    fileSizeBytes: Buffer.byteLength(text),
+    uploadedBy: DEFAULT_USER_ID,
+    kind: "linkedin",
+  });
+  await waitForJobs(pool, "csv_imports_raw__normalize", async () => {
+    const { rows } = await pool.query("select import_status from csv_imports_raw where id = $1", [upload.importId]);
+    return ["completed", "completed_with_errors", "failed"].includes(rows[0]?.import_status);
+  });
+  const { rows } = await pool.query<{ n: number }>("select count(*)::int as n from events where event_source = 'linkedin'");
+  log(`demo: ${LINKEDIN_FILE_NAME}: ${lines.length - 1} LinkedIn touches of ${people.length} people, ${rows[0]!.n} LinkedIn events`);
+  return rows[0]!.n;
+}
+
+async function summary(
+  pool: pg.Pool,
+  config: Config,
+  importId: string,
+  runId: string,
+  webhooks: number,
+  started: number,
+  channels: { placed: number; callEvents: number; linkedin: number },
+): Promise<number> {
   const { rows } = await pool.query(
     `select (select count(*) from leads)::int as leads,
             (select count(*) from leads where lead_source = 'csv')::int as csv_leads,
@@ -734,6 +896,7 @@ async function summary(pool: pg.Pool, config: Config, importId: string, runId: s
             (select count(*) from events)::int as events,
             (select count(*) from events where event_source = 'instantly')::int as instantly_events,
             (select count(*) from events where event_source = 'manual')::int as manual_events,
+            (select count(*) from events where event_source in ('vapi', 'linkedin'))::int as other_events,
             (select status from instantly_sync_runs where id = $2) as sync_status,
             (select requests_made from instantly_sync_runs where id = $2) as requests,
             (select count(*) from instantly_rejects)::int as set_aside,
@@ -752,9 +915,11 @@ async function summary(pool: pg.Pool, config: Config, importId: string, runId: s
       `  leads        ${s.leads} (${s.csv_leads} from the CSV import, ${s.instantly_leads} found through Instantly; ${s.both_sources} in both, their timelines mix sources)`,
       `  companies    ${s.companies}`,
       `  campaigns    ${s.campaigns} (${s.instantly_campaigns} from Instantly), ${s.memberships} campaign memberships`,
-      `  events       ${s.events} (${s.instantly_events} from Instantly, ${s.manual_events} notes and status changes)`,
+      `  events       ${s.events} (${s.instantly_events} from Instantly, ${s.other_events} calls and LinkedIn touches, ${s.manual_events} notes and status changes)`,
       `  import       ${FILE_NAME}: ${s.import.total_rows} rows, ${s.import.failed_rows} rejected, ${s.import.duplicate_rows} duplicates (${s.import.import_status})`,
       `  Instantly    sync ${s.sync_status}, ${s.requests} requests to the fake workspace, ${webhooks} webhook deliveries, ${s.set_aside} records set aside`,
+      `  calls        ${channels.placed} follow-up calls placed by the workflow with a fake VAPI, ${channels.callEvents} call events`,
+      `  LinkedIn     ${channels.linkedin} touches imported from ${LINKEDIN_FILE_NAME}`,
       `Open the app (with \`npm start\` running): ${app}/`,
       ...(s.example_lead ? [`  a lead whose timeline mixes sources: ${app}/leads/${s.example_lead}`] : []),
       `  GraphiQL: ${app}/graphiql`,

@@ -12,12 +12,15 @@ import { anonymousIsDefaultUser } from "./auth.ts";
 import { makePreset } from "./graphile.config.ts";
 import { importsRouter } from "./sources/csv/http.ts";
 import { instantlyWebhookRouter } from "./sources/instantly/webhooks.ts";
+import { vapiWebhookRouter } from "./sources/vapi/webhooks.ts";
 import { webRouter } from "./web.ts";
 
 export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSecret" | "corsOrigins" | "graphql"> &
   Partial<Pick<Config, "importMaxBytes">> & {
     /** INSTANTLY_WEBHOOK_SECRET; webhooks answer 503 without it. */
     instantlyWebhookSecret?: string;
+    /** VAPI_WEBHOOK_SECRET; VAPI webhooks answer 503 without it. */
+    vapiWebhookSecret?: string;
     /** The API's connection (the authenticator role, or the owner). */
     databaseUrl: string;
     /** Use this pool instead of one from databaseUrl (tests count its queries). */
@@ -99,6 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   // Instantly webhooks: stored through the same pool (visitor role).
   app.use(instantlyWebhookRouter({ pool, secret: options.instantlyWebhookSecret }));
+  app.use(vapiWebhookRouter({ pool, secret: options.vapiWebhookSecret }));
   const web = webRouter(options.webDist);
   if (!web && !options.production) app.get("/", (_req, res) => res.redirect("/graphiql"));
 

@@ -49,7 +49,8 @@ export async function makeTasks(config: Config): Promise<TaskList> {
 /**
  * The crontab file, plus the Instantly sync on INSTANTLY_SYNC_SCHEDULE when an
  * API key is configured (without one there is nothing to sync), and the VAPI
- * call workflow on VAPI_CALL_SCHEDULE when a VAPI key is.
+ * sync on VAPI_SYNC_SCHEDULE and the call
+ * workflow on VAPI_CALL_SCHEDULE when a VAPI key is.
  */
 export function crontab(config: Config): string {
   const lines = [fs.readFileSync(path.join(projectRoot, "crontab"), "utf8").trimEnd()];
@@ -57,8 +58,9 @@ export function crontab(config: Config): string {
   if (apiKey) {
     lines.push(`${syncSchedule} instantly_sync ?jobKey=instantly_sync&jobKeyMode=preserve_run_at&max=3 {"triggeredBy":"cron"}`);
   }
-  // The VAPI call workflow: queues the due calls (docs/sources/vapi-calls.md).
-  if (config.vapiCalls.apiKey) {
+  if (config.vapi.apiKey) {
+    lines.push(`${config.vapi.syncSchedule} vapi_sync ?jobKey=vapi_sync&jobKeyMode=preserve_run_at&max=3 {"triggeredBy":"cron"}`);
+    // The VAPI call workflow: queues the due calls (docs/sources/vapi-calls.md).
     lines.push(`${config.vapiCalls.schedule} vapi_calls__schedule ?jobKey=vapi_calls__schedule&jobKeyMode=preserve_run_at&max=1`);
   }
   return lines.join("\n") + "\n";

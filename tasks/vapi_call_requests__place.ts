@@ -4,16 +4,16 @@
 // One placer at a time: a session advisory lock, which dies with a killed
 // worker (a request it left `placing` is reconciled by the next one).
 import { LOCKS, withSessionLock } from "../src/database/locks.ts";
-import { callsApi } from "../src/sources/vapi/calls/http.ts";
+import { vapiClient } from "../src/sources/vapi/api/client.ts";
 import { placeCalls, type PlaceSummary } from "../src/sources/vapi/calls/place.ts";
 import type { TaskFactory } from "../src/worker.ts";
 
 const task: TaskFactory = (config) => async (_payload, helpers) => {
-  if (!config.vapiCalls.apiKey) {
+  if (!config.vapi.apiKey) {
     helpers.logger.warn("VAPI calls not placed: VAPI_API_KEY is not set on the worker");
     return;
   }
-  const api = callsApi(config);
+  const api = vapiClient(config);
   let summary: PlaceSummary | undefined;
   await helpers.withPgClient(async (client) => {
     const ran = await withSessionLock(client, LOCKS.vapiCallPlacer, async () => {

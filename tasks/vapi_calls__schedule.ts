@@ -5,7 +5,7 @@ import { scheduleDueCalls } from "../src/sources/vapi/calls/schedule.ts";
 import type { TaskFactory } from "../src/worker.ts";
 
 const task: TaskFactory = (config) => async (_payload, helpers) => {
-  if (!config.vapiCalls.apiKey) {
+  if (!config.vapi.apiKey) {
     helpers.logger.warn("VAPI call workflow skipped: VAPI_API_KEY is not set");
     return;
   }

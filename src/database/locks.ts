@@ -17,8 +17,12 @@ export const LOCKS = {
   instantlySyncResource: { campaigns: 1, accounts: 2, daily_analytics: 3, emails: 4, leads: 5 },
   /** One Instantly normaliser at a time (tasks/instantly_raw__normalize.ts). */
   instantlyNormalizer: 100,
+  /** One VAPI normaliser at a time (tasks/vapi_raw__normalize.ts). */
+  vapiNormalizer: 110,
   /** One placer of VAPI calls at a time (tasks/vapi_call_requests__place.ts). */
   vapiCallPlacer: 200,
+  /** One VAPI sync at a time (tasks/vapi_sync.ts, held for the whole run: how a run shows it is alive). */
+  vapiSync: 201,
 } as const;
 
 /**

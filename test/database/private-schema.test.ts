@@ -37,6 +37,7 @@ describe("leadgraph_private", () => {
     );
     expect(rows.map((r) => r.name)).toEqual([
       "claim_instantly_pending",
+      "claim_vapi_pending",
       "enqueue_csv_import_normalization",
       "enqueue_instantly_normalization",
       "enqueue_instantly_sync",
@@ -54,6 +55,7 @@ describe("leadgraph_private", () => {
       "merge_leads",
       "store_vapi_calls",
       "tier",
+      "vapi_call_matches",
       "vapi_pending",
       "vapi_sync_state",
       "vapi_timestamp",

@@ -373,6 +373,7 @@ describe("catalogue rules", () => {
 
   it("has every table of both layers", async () => {
     expect((await tables()).map((t) => t.name)).toEqual([
+      "campaign_call_counts",
       "campaign_event_counts",
       "campaign_lead_counts",
       "campaign_leads",

@@ -59,6 +59,19 @@ describe("leadgraph demo", () => {
       expect(list.withPhone.totalCount).toBeGreaterThan(0);
       expect(list.recent.nodes[0].lastEventAt).not.toBeNull();
 
+      // Calls placed by the workflow and LinkedIn touches, in the same timelines.
+      const channels = await gql(`{
+      calls: events(filter: { eventSource: { equalTo: "vapi" } }) { totalCount }
+      answered: events(filter: { eventType: { equalTo: "call_completed" } }) { totalCount }
+      linkedin: events(filter: { eventSource: { equalTo: "linkedin" } }) { totalCount }
+      placed: vapiCallRequests(filter: { state: { equalTo: "placed" } }) { totalCount }
+    }`);
+      expect(first.stdout).toMatch(/follow-up calls placed by the workflow/);
+      expect(channels.placed.totalCount).toBeGreaterThan(0);
+      expect(channels.calls.totalCount).toBe(channels.placed.totalCount);
+      expect(channels.answered.totalCount).toBeGreaterThan(0);
+      expect(channels.linkedin.totalCount).toBeGreaterThan(0);
+
       // GraphiQL's example query (its default variables) finds its lead.
       const example = fs.readFileSync(new URL("../../docs/queries/lead-timeline.graphql", import.meta.url), "utf8");
       expect((await gql(example)).lead).toMatchObject({ fullName: "Jane Doe", email: "jane.doe@northwind-example.com" });
@@ -72,7 +85,7 @@ describe("leadgraph demo", () => {
     }`);
       expect(mixed.leads.totalCount).toBeGreaterThan(0);
       const sources = new Set(mixed.leads.nodes.flatMap((l: any) => l.events.nodes.map((e: any) => e.eventSource)));
-      expect([...sources].sort()).toEqual(["instantly", "manual"]);
+      expect([...sources].sort()).toEqual(["instantly", "linkedin", "manual", "vapi"]);
       expect(mixed.leads.nodes.every((l: any) => l.campaignLeads.totalCount >= 1)).toBe(true);
 
       // The campaigns and their dashboards; the companies.
@@ -131,7 +144,7 @@ describe("leadgraph demo", () => {
 
       const again = await demo(["--size", "small"]);
       expect(again.code).toBe(1);
-      expect(again.stderr).toMatch(/already has data \(leads: \d+, events: \d+, companies: \d+, imports: 1, .*--force/s);
+      expect(again.stderr).toMatch(/already has data \(leads: \d+, events: \d+, companies: \d+, imports: 2, .*--force/s);
       expect((await gql("{ leads { totalCount } }")).leads.totalCount).toBe(list.all.totalCount);
     },
   );

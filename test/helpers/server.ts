@@ -20,6 +20,7 @@ export async function startTestServer(
     graphql?: Partial<Config["graphql"]>;
     pool?: ServerOptions["pool"];
     instantlyWebhookSecret?: ServerOptions["instantlyWebhookSecret"];
+    vapiWebhookSecret?: ServerOptions["vapiWebhookSecret"];
     webDist?: ServerOptions["webDist"];
   } = {},
 ): Promise<TestServer> {

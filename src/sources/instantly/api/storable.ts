@@ -25,10 +25,4 @@ export function unstorable(raw: unknown): string | undefined {
   return reason;
 }
 
-/** The record with the characters jsonb refuses replaced (U+FFFD), so the reject itself can be stored. */
-export function sanitized(raw: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(raw, (_key, value) => (typeof value === "string" ? value.replaceAll("\u0000", "\ufffd").toWellFormed() : value)) ??
-      "null",
-  );
-}
+export { sanitized } from "../../../database/jsonb.ts";

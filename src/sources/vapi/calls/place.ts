@@ -10,7 +10,7 @@
 // customer.externalId (= the membership's id). Found: placed. Not found:
 // placed again. The caller runs one placer at a time (an advisory lock).
 import type { ClientBase } from "pg";
-import { VapiRequestError, type CallsApi, type CreateCallBody, type VapiCall } from "./http.ts";
+import { VapiRequestError, type CallsApi, type CreateCallBody, type VapiCall } from "../api/client.ts";
 
 type Db = Pick<ClientBase, "query">;
 
