@@ -87,15 +87,14 @@ beforeAll(async () => {
       ...extra,
     });
   await call("call_voicemail", "voicemail", 3, { call_duration_seconds: 21 });
+  await call("call_failed", null, 4, { raw_data: { id: "call-e2e-call_failed", endedReason: "call.in-progress.error-new-thing" } });
   await call("call_completed", "answered", 2, {
     call_duration_seconds: 154,
     call_recording_url: "https://recordings.example/call-e2e.wav",
     call_transcript: "AI: Hi Zoë, it's Sam from Acme about the email I sent.\nUser: Oh yes, send me the pricing please.",
-    raw_data: {
-      id: "call-e2e-call_completed",
-      endedReason: "customer-ended-call",
-      analysis: { summary: "Zoë wants the pricing sheet by Friday.", successEvaluation: "true" },
-    },
+    call_summary: "Zoë wants the pricing sheet by Friday.",
+    call_success_evaluation: "true",
+    raw_data: { id: "call-e2e-call_completed", endedReason: "customer-ended-call" },
   });
   await db.pool.query("update campaign_leads set call_status = 'completed', call_completed_at = $2 where id = $1", [
     zoe.membership,
@@ -144,6 +143,10 @@ describe.skipIf(chromiumMissing)("calls and LinkedIn in the app", () => {
     await transcript.waitFor({ state: "detached" });
 
     await timeline.locator('[data-event-type="call_voicemail"]').getByTestId("call-outcome").filter({ hasText: "Voicemail" }).waitFor();
+    // A failed call says VAPI's reason, also one leadgraph does not know.
+    const failed = timeline.locator('[data-event-type="call_failed"]');
+    await failed.getByTestId("call-outcome").filter({ hasText: "Failed" }).waitFor();
+    await failed.getByText("call.in-progress.error-new-thing").waitFor();
 
     // LinkedIn: one conversation, ours and theirs on their sides, touches as small lines.
     const conversation = timeline.getByTestId("linkedin-conversation");
@@ -263,10 +266,11 @@ describe.skipIf(chromiumMissing)("calls and LinkedIn in the app", () => {
     const calls = page.getByTestId("campaign-calls");
     await calls.waitFor();
     const value = async (testId: string) => Number(await page.getByTestId(testId).getAttribute("data-value"));
-    expect(await value("kpi-calls-placed")).toBe(2);
+    expect(await value("kpi-calls-placed")).toBe(3);
     expect(await value("kpi-calls-answered")).toBe(1);
     expect(await value("kpi-calls-voicemail")).toBe(1);
     expect(await value("kpi-calls-no-answer")).toBe(0);
+    expect(await value("kpi-calls-failed")).toBe(1);
     expect(await value("kpi-calls-logged")).toBe(1);
     const { rows } = await db.pool.query(
       `select count(*) filter (where email_status in ('sent','opened','clicked','replied'))::int as emailed,

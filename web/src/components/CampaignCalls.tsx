@@ -1,7 +1,8 @@
 // The dashboard's other channels. Calls: calls placed, answered, voicemail,
 // no answer, failed (the campaign_event_counts rollup by type), the flow
 // "emailed -> no reply -> due -> called -> answered" (the funnel, callsDue and
-// the memberships by call status), and the campaign's call settings.
+// the campaign_call_counts rollup of memberships by call status), and the
+// campaign's call settings.
 // LinkedIn: touches by type from the same rollup. Shown when the campaign
 // uses the channel or has events on it.
 import { Anchor, Badge, Code, DataList, Group, Paper, SimpleGrid, Stack, Text, Title, Tooltip } from "@mantine/core";
@@ -44,11 +45,11 @@ const CampaignChannelsQuery = graphql(`
           }
         }
       }
-      leadsByCallStatus: campaignLeads {
+      leadsByCallStatus: campaignCallCounts {
         groupedAggregates(groupBy: CALL_STATUS) {
           keys
-          distinctCount {
-            rowId
+          sum {
+            leadCount
           }
         }
       }
@@ -154,7 +155,7 @@ export function CampaignChannelsSections({ campaignId, funnel }: { campaignId: s
   const hasLinkedin = [...events.keys()].some((key) => key.startsWith("linkedin/"));
 
   const byCallStatus = new Map(
-    (campaign.leadsByCallStatus.groupedAggregates ?? []).map((g) => [g.keys?.[0] ?? "", Number(g.distinctCount?.rowId ?? 0)]),
+    (campaign.leadsByCallStatus.groupedAggregates ?? []).map((g) => [g.keys?.[0] ?? "", Number(g.sum?.leadCount ?? 0)]),
   );
   const callStatus = (statuses: string[]) => statuses.reduce((sum, s) => sum + (byCallStatus.get(s) ?? 0), 0);
 

@@ -26,6 +26,8 @@ export const TimelineEventFields = graphql(`
     callOutcome
     callRecordingUrl
     callTranscript
+    callSummary
+    callSuccessEvaluation
     vapiCallId
     linkedinMessageText
     linkedinProfileUrl
@@ -266,10 +268,11 @@ function EmailContent({ event }: { event: TimelineEventData }) {
   );
 }
 
-// API: Event.callSummary, Event.callSuccessEvaluation — VAPI's analysis is
-// only in rawData today; this per-call query goes once the API has the columns.
-const CallAnalysisQuery = graphql(`
-  query CallAnalysis($rowId: UUID!) {
+// A failed call's raw endedReason (an unknown one is kept as call_failed) is
+// only in rawData, which the timeline's query leaves out (an email's is
+// large); failed calls are few, so each asks for its own.
+const FailedCallQuery = graphql(`
+  query FailedCall($rowId: UUID!) {
     event(rowId: $rowId) {
       rowId
       rawData
@@ -277,16 +280,10 @@ const CallAnalysisQuery = graphql(`
   }
 `);
 
-function callAnalysis(rawData: unknown): { summary: string | null; successEvaluation: string | null; endedReason: string | null } {
-  const text = (value: unknown) =>
-    typeof value === "string" && value.trim() ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : null;
-  if (!rawData || typeof rawData !== "object") return { summary: null, successEvaluation: null, endedReason: null };
-  const data = rawData as { analysis?: { summary?: unknown; successEvaluation?: unknown }; summary?: unknown; endedReason?: unknown };
-  return {
-    summary: text(data.analysis?.summary ?? data.summary),
-    successEvaluation: text(data.analysis?.successEvaluation),
-    endedReason: text(data.endedReason),
-  };
+function endedReason(rawData: unknown): string | null {
+  if (!rawData || typeof rawData !== "object") return null;
+  const reason = (rawData as { endedReason?: unknown }).endedReason;
+  return typeof reason === "string" && reason.trim() ? reason : null;
 }
 
 /** Event.callOutcome (answered, voicemail, no_answer, busy, wrong_number), else what the event type says (failed, canceled). */
@@ -336,8 +333,11 @@ function SuccessEvaluation({ value }: { value: string }) {
 
 function CallContent({ event }: { event: TimelineEventData }) {
   const fromVapi = event.eventSource === "vapi";
-  const [{ data }] = useQuery({ query: CallAnalysisQuery, variables: { rowId: event.rowId }, pause: !fromVapi });
-  const { summary, successEvaluation, endedReason } = callAnalysis(data?.event?.rawData);
+  const failed = event.eventType === "call_failed";
+  const [{ data }] = useQuery({ query: FailedCallQuery, variables: { rowId: event.rowId }, pause: !failed });
+  const reason = failed ? endedReason(data?.event?.rawData) : null;
+  const summary = event.callSummary;
+  const successEvaluation = event.callSuccessEvaluation;
   const duration = formatDuration(event.callDurationSeconds);
   return (
     <Paper withBorder p="xs" radius="sm" data-testid="call">
@@ -355,9 +355,9 @@ function CallContent({ event }: { event: TimelineEventData }) {
               Logged by hand
             </Text>
           )}
-          {event.eventType === "call_failed" && endedReason && (
-            <Text size="xs" c="red.8" style={{ overflowWrap: "anywhere" }}>
-              {endedReason}
+          {reason && (
+            <Text size="xs" c="red.8" style={{ overflowWrap: "anywhere" }} title="VAPI's endedReason">
+              {reason}
             </Text>
           )}
         </Group>
