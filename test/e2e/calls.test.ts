@@ -274,12 +274,14 @@ describe.skipIf(chromiumMissing)("calls and LinkedIn in the app", () => {
     expect(await value("kpi-calls-logged")).toBe(1);
     const { rows } = await db.pool.query(
       `select count(*) filter (where email_status in ('sent','opened','clicked','replied'))::int as emailed,
-              count(*) filter (where call_status = 'completed')::int as answered
+              count(*) filter (where call_status = 'completed')::int as answered,
+              count(*) filter (where call_status in ('failed','no_answer','voicemail','wrong_number','completed','do_not_call'))::int as called
        from campaign_leads where campaign_id = $1`,
       [ids.campaign],
     );
     expect(await value("flow-emailed")).toBe(rows[0].emailed);
     expect(await value("flow-answered")).toBe(rows[0].answered);
+    expect(await value("flow-called")).toBe(rows[0].called);
     const due = await server.graphql(`query($id: UUID!) { callsDue(filter: {campaignId: {equalTo: $id}}) { totalCount } }`, {
       id: ids.campaign,
     });
