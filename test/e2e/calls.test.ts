@@ -295,6 +295,28 @@ describe.skipIf(chromiumMissing)("calls and LinkedIn in the app", () => {
     expect(await value("kpi-linkedin-connection-sent")).toBe(1);
     expect(await value("kpi-linkedin-message-replied")).toBe(1);
     await linkedin.getByText("100% of invitations").waitFor();
+
+    // Editing the call settings (updateCampaign).
+    await calls.getByRole("button", { name: "Edit call settings" }).click();
+    const form = page.getByRole("form", { name: "Call settings" });
+    await form.getByRole("textbox", { name: "Call after (days)" }).fill("1");
+    await form.getByLabel("Call hours from").fill("10:00");
+    await form.getByLabel("until").fill("16:00");
+    await form.getByText("Fri", { exact: true }).click();
+    expect(await form.getByRole("checkbox", { name: "Fri" }).isChecked()).toBe(false);
+    await form.getByRole("button", { name: "Save" }).click();
+    await calls.getByText("10:00–16:00, Mon–Thu (UTC)").waitFor();
+    await calls.getByText("1 day without a reply").waitFor();
+    const saved = await db.pool.query(
+      "select call_after::text, call_hours_start::text, call_hours_end::text, call_days from campaigns where id = $1",
+      [ids.campaign],
+    );
+    expect(saved.rows[0]).toEqual({
+      call_after: "1 day",
+      call_hours_start: "10:00:00",
+      call_hours_end: "16:00:00",
+      call_days: [1, 2, 3, 4],
+    });
     expect(errors).toEqual([]);
   });
 

@@ -12,6 +12,7 @@ import { Link } from "react-router";
 import { useQuery } from "urql";
 import { formatNumber, formatPercent } from "../format.ts";
 import { graphql, type ResultOf } from "../graphql.ts";
+import { CampaignCallSettingsButton } from "./CampaignCallSettings.tsx";
 import type { Funnel } from "./CampaignKpis.tsx";
 import { Field } from "./LeadProfile.tsx";
 import { ErrorNotice } from "./States.tsx";
@@ -138,7 +139,7 @@ function Stat({ name, label, value, hint, to }: { name: string; label: string; v
 }
 
 export function CampaignChannelsSections({ campaignId, funnel }: { campaignId: string; funnel: Funnel }) {
-  const [{ data, error }] = useQuery({ query: CampaignChannelsQuery, variables: { campaignId } });
+  const [{ data, error }, reexecute] = useQuery({ query: CampaignChannelsQuery, variables: { campaignId } });
   const campaign = data?.campaign;
   if (error && !data) return <ErrorNotice error={error} title="Could not load the calls and LinkedIn numbers" />;
   if (!campaign) return null;
@@ -164,6 +165,7 @@ export function CampaignChannelsSections({ campaignId, funnel }: { campaignId: s
       {(campaign.usesCalls || hasCalls) && (
         <CallsSection
           campaign={campaign}
+          onSettingsSaved={() => reexecute({ requestPolicy: "network-only" })}
           counts={{
             placed: vapi(Object.values(CALL_TYPES).flat()),
             answered: vapi(CALL_TYPES.answered),
@@ -226,8 +228,10 @@ function CallsSection({
   campaign,
   counts,
   flow,
+  onSettingsSaved,
 }: {
   campaign: Campaign;
+  onSettingsSaved: () => void;
   counts: { placed: number; answered: number; voicemail: number; noAnswer: number; failed: number; logged: number };
   flow: { emailed: number; noReply: number; due: number; queued: number; called: number; answered: number };
 }) {
@@ -322,6 +326,7 @@ function CallsSection({
             <Text fw={600} size="sm">
               Call settings
             </Text>
+            <CampaignCallSettingsButton settings={campaign} onSaved={onSettingsSaved} />
             {!campaign.usesCalls && (
               <Badge color="gray" variant="light" tt="none">
                 Calls are off
