@@ -51,11 +51,22 @@ const data = await graphql(`
         emailSubject
       }
     }
+    callLeads: leads(first: 1, filter: { events: { some: { eventSource: { equalTo: "vapi" } } } }, orderBy: EVENTS_COUNT_DESC) {
+      nodes {
+        rowId
+      }
+    }
+    callCampaigns: campaigns(first: 1, filter: { events: { some: { eventSource: { equalTo: "vapi" } } } }) {
+      nodes {
+        rowId
+      }
+    }
   }
 `);
 const lead = data.leads.nodes[0];
 const searchWord = (data.events.nodes[0]?.emailSubject ?? "meeting").split(/\s+/).find((w: string) => w.length > 4) ?? "meeting";
-const pages: [string, string | undefined][] = [
+/** Name, route, and optionally one part of the page to photograph (at 1280 px only). */
+const pages: [string, string | undefined, string?][] = [
   ["leads", "/leads"],
   ["lead", lead && `/leads/${lead.rowId}`],
   ["company", lead?.companyId && `/companies/${lead.companyId}`],
@@ -65,6 +76,9 @@ const pages: [string, string | undefined][] = [
   ["import", data.csvImportsRaws.nodes[0] && `/imports/${data.csvImportsRaws.nodes[0].rowId}`],
   ["instantly", "/instantly"],
   ["search", `/search?q=${encodeURIComponent(searchWord)}`],
+  ["calls-page", "/calls"],
+  ["lead-calls", data.callLeads.nodes[0] && `/leads/${data.callLeads.nodes[0].rowId}`],
+  ["calls-campaign", data.callCampaigns.nodes[0] && `/campaigns/${data.callCampaigns.nodes[0].rowId}`, '[data-testid="campaign-calls"]'],
 ];
 
 const out = path.resolve(values.out!);
@@ -78,15 +92,17 @@ try {
     const context = await browser.newContext({ viewport: size, deviceScaleFactor: 1 });
     if (values.token) await context.addInitScript((token) => localStorage.setItem("leadgraph.token", token), values.token);
     const page = await context.newPage();
-    for (const [name, route] of pages) {
+    for (const [name, route, part] of pages) {
       if (!route) {
         console.log(`skipped ${name}: no data for it`);
         continue;
       }
+      if (part && viewport === "phone") continue;
       await page.goto(`${base}${route}`, { waitUntil: "networkidle" });
       await page.waitForTimeout(600); // charts animate in
       const file = path.join(out, `${name}${viewport === "phone" ? "-phone" : ""}.png`);
-      await page.screenshot({ path: file, fullPage: viewport === "desktop" });
+      if (part) await page.locator(part).screenshot({ path: file });
+      else await page.screenshot({ path: file, fullPage: viewport === "desktop" });
       console.log(`${file}  (${route})`);
     }
     await context.close();

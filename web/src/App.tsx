@@ -24,6 +24,7 @@ const pages = {
   imports: () => import("./pages/Imports.tsx").then((m) => ({ default: m.ImportsPage })),
   import: () => import("./pages/Import.tsx").then((m) => ({ default: m.ImportPage })),
   instantly: () => import("./pages/Instantly.tsx").then((m) => ({ default: m.InstantlyPage })),
+  calls: () => import("./pages/Calls.tsx").then((m) => ({ default: m.CallsPage })),
   search: () => import("./pages/Search.tsx").then((m) => ({ default: m.SearchPage })),
   notFound: () => import("./pages/NotFound.tsx").then((m) => ({ default: m.NotFoundPage })),
 };
@@ -49,6 +50,7 @@ const CampaignPage = page("campaign");
 const ImportsPage = page("imports");
 const ImportPage = page("import");
 const InstantlyPage = page("instantly");
+const CallsPage = page("calls");
 const SearchPage = page("search");
 const NotFoundPage = page("notFound");
 
@@ -112,6 +114,7 @@ function Gate({ token, onSignIn, onSignOut }: { token: string | null; onSignIn: 
             <Route path="imports" element={<ImportsPage />} />
             <Route path="imports/:importId" element={<ImportPage />} />
             <Route path="instantly" element={<InstantlyPage />} />
+            <Route path="calls" element={<CallsPage />} />
             <Route path="search" element={<SearchPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>

@@ -2,7 +2,7 @@
 // over the timeline, who is signed in.
 import { AppShell, Burger, Button, Group, NavLink, Text, TextInput, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { IconBrandTelegram, IconFileImport, IconRefresh, IconSearch, IconSpeakerphone, IconUsers } from "@tabler/icons-react";
+import { IconBrandTelegram, IconFileImport, IconPhone, IconRefresh, IconSearch, IconSpeakerphone, IconUsers } from "@tabler/icons-react";
 import { useState, type FormEvent } from "react";
 import { NavLink as RouterLink, Outlet, useLocation, useNavigate } from "react-router";
 import { useViewer } from "./viewer.ts";
@@ -11,6 +11,7 @@ const NAV = [
   { to: "/leads", label: "Leads", icon: IconUsers },
   { to: "/campaigns", label: "Campaigns", icon: IconSpeakerphone },
   { to: "/imports", label: "Imports", icon: IconFileImport },
+  { to: "/calls", label: "Calls", icon: IconPhone },
   { to: "/instantly", label: "Instantly sync", icon: IconRefresh },
   { to: "/search", label: "Search timeline", icon: IconSearch },
 ];

@@ -9,6 +9,8 @@ export const graphql = initGraphQLTada<{
     UUID: string;
     Datetime: string;
     Date: string;
+    /** "09:00:00" */
+    Time: string;
     Cursor: string;
     BigInt: string;
     BigFloat: string;

@@ -11,6 +11,7 @@ import { formatDateTime, formatRelative } from "../format.ts";
 import { graphql, present, readFragment, type ResultOf, type VariablesOf } from "../graphql.ts";
 import { OVERALL_STATUSES, WorkflowStatusBadge, statusLabel } from "./CampaignBadges.tsx";
 import { ErrorNotice } from "./States.tsx";
+import { CALL_STATUS_LABEL, LINKEDIN_STATUS_LABEL, StatusBadge } from "./LeadStatus.tsx";
 
 const CampaignLeadFields = graphql(`
   fragment CampaignLeadRow on CampaignLead {
@@ -226,10 +227,22 @@ export function CampaignLeadsTable({
             render: (row) => <WorkflowStatusBadge status={row.emailStatus} />,
           },
           ...(usesCalls
-            ? [{ accessor: "callStatus", title: "Call", render: (row: Row) => <WorkflowStatusBadge status={row.callStatus} /> }]
+            ? [
+                {
+                  accessor: "callStatus",
+                  title: "Call",
+                  render: (row: Row) => <StatusBadge status={row.callStatus} label={CALL_STATUS_LABEL[row.callStatus]} />,
+                },
+              ]
             : []),
           ...(usesLinkedin
-            ? [{ accessor: "linkedinStatus", title: "LinkedIn", render: (row: Row) => <WorkflowStatusBadge status={row.linkedinStatus} /> }]
+            ? [
+                {
+                  accessor: "linkedinStatus",
+                  title: "LinkedIn",
+                  render: (row: Row) => <StatusBadge status={row.linkedinStatus} label={LINKEDIN_STATUS_LABEL[row.linkedinStatus]} />,
+                },
+              ]
             : []),
           { accessor: "sequenceStep", title: "Step", sortable: true, textAlign: "right", render: (row) => row.sequenceStep ?? "—" },
           {

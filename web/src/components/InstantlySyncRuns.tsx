@@ -1,12 +1,12 @@
 // Instantly sync runs, newest first, each with its parts (resources):
 // status, requests, 429s, rows received / stored / rejected and errors
 // (instantly_sync_runs and instantly_sync_run_resources, docs/sources/instantly.md).
-import { Badge, Code, Table, Text, Tooltip } from "@mantine/core";
+import { Code, Table, Text, Tooltip } from "@mantine/core";
 import { DataTable } from "mantine-datatable";
 import { useState } from "react";
 import { formatDateTime, formatNumber, formatRelative } from "../format.ts";
 import { graphql, present, type ResultOf } from "../graphql.ts";
-import { NO_ELLIPSIS } from "./CampaignBadges.tsx";
+import { runDuration as duration, SYNC_TRIGGER as TRIGGER, SyncStatusBadge } from "./SyncStatus.tsx";
 
 export const SyncRunFields = graphql(`
   fragment SyncRunFields on InstantlySyncRun {
@@ -40,32 +40,7 @@ export const SyncRunFields = graphql(`
 
 export type SyncRun = ResultOf<typeof SyncRunFields>;
 
-const STATUS_COLOR: Record<string, string> = {
-  pending: "gray",
-  running: "blue",
-  completed: "green",
-  completed_with_errors: "orange",
-  failed: "red",
-  interrupted: "yellow",
-};
 const RESOURCE_ORDER = ["campaigns", "accounts", "daily_analytics", "emails", "leads"];
-const TRIGGER: Record<string, string> = { cron: "schedule", cli: "leadgraph sync", request: "Sync now / API" };
-
-export function SyncStatusBadge({ status }: { status: string }) {
-  return (
-    <Badge color={STATUS_COLOR[status] ?? "gray"} variant="light" styles={NO_ELLIPSIS} data-testid="sync-status" data-value={status}>
-      {status.replace(/_/g, " ")}
-    </Badge>
-  );
-}
-
-function duration(from: string | null | undefined, to: string | null | undefined): string {
-  if (!from) return "—";
-  const seconds = ((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
-}
 
 const sum = (run: SyncRun, key: "rowsStored" | "rowsRejected" | "rowsReceived") =>
   present(run.resources.nodes).reduce((total, r) => total + r[key], 0);

@@ -5,7 +5,7 @@ import { Link } from "react-router";
 import { formatDateTime, formatRelative } from "../format.ts";
 import { graphql, present, type ResultOf } from "../graphql.ts";
 import { Field } from "./LeadProfile.tsx";
-import { humanize, StatusBadge } from "./LeadStatus.tsx";
+import { CALL_STATUS_LABEL, humanize, LINKEDIN_STATUS_LABEL, StatusBadge } from "./LeadStatus.tsx";
 
 export const LeadCampaignsFields = graphql(`
   fragment LeadCampaignsFields on Lead @_unmask {
@@ -24,6 +24,8 @@ export const LeadCampaignsFields = graphql(`
         overallStatus
         emailStatus
         callStatus
+        callScheduledAt
+        callCompletedAt
         linkedinStatus
         sequenceStep
         emailSentAt
@@ -75,12 +77,22 @@ function MembershipCard({ membership }: { membership: Membership }) {
         )}
         {showCall && (
           <Field label="Call">
-            <StatusBadge status={membership.callStatus} size="sm" />
+            <StatusBadge status={membership.callStatus} label={CALL_STATUS_LABEL[membership.callStatus]} size="sm" />
+          </Field>
+        )}
+        {showCall && membership.callStatus === "scheduled" && membership.callScheduledAt && (
+          <Field label="Call at">
+            <When at={membership.callScheduledAt} />
+          </Field>
+        )}
+        {showCall && membership.callCompletedAt && (
+          <Field label="Called">
+            <When at={membership.callCompletedAt} />
           </Field>
         )}
         {showLinkedin && (
           <Field label="LinkedIn">
-            <StatusBadge status={membership.linkedinStatus} size="sm" />
+            <StatusBadge status={membership.linkedinStatus} label={LINKEDIN_STATUS_LABEL[membership.linkedinStatus]} size="sm" />
           </Field>
         )}
         <Field label="Sequence step">{membership.sequenceStep != null ? String(membership.sequenceStep) : null}</Field>

@@ -54,6 +54,27 @@ export const LEAD_SOURCES = [
 export const sourceLabel = (value: string | null | undefined) =>
   LEAD_SOURCES.find((source) => source.value === value)?.label ?? humanize(value);
 
+/** How a membership's call status reads (CampaignLead.callStatus): "completed" is an answered call. */
+export const CALL_STATUS_LABEL: Record<string, string> = {
+  not_scheduled: "Not called yet",
+  scheduled: "Call scheduled",
+  completed: "Answered",
+  no_answer: "No answer",
+  voicemail: "Voicemail",
+  wrong_number: "Wrong number",
+  do_not_call: "Do not call",
+  failed: "Call failed",
+};
+
+/** How a membership's LinkedIn status reads (CampaignLead.linkedinStatus). */
+export const LINKEDIN_STATUS_LABEL: Record<string, string> = {
+  not_started: "Not started",
+  connection_sent: "Invitation sent",
+  connected: "Connected",
+  message_sent: "Message sent",
+  replied: "Replied",
+};
+
 const COLORS: Record<string, string> = {
   new: "gray",
   qualified: "cyan",
@@ -88,7 +109,7 @@ const COLORS: Record<string, string> = {
 };
 
 /** A status as a coloured badge; the text is the humanised status, so tests can find it by text. */
-export function StatusBadge({ status, ...props }: { status: string | null | undefined } & BadgeProps) {
+export function StatusBadge({ status, label, ...props }: { status: string | null | undefined; label?: string } & BadgeProps) {
   if (!status) return null;
   return (
     // Whole words even in a narrow table cell: the cell grows (and the table scrolls) instead.
@@ -101,7 +122,7 @@ export function StatusBadge({ status, ...props }: { status: string | null | unde
       styles={{ label: { overflow: "visible" } }}
       {...props}
     >
-      {humanize(status)}
+      {label ?? humanize(status)}
     </Badge>
   );
 }

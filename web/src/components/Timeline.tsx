@@ -8,7 +8,7 @@ import { errorText } from "../client.ts";
 import { formatNumber } from "../format.ts";
 import { graphql, present, readFragment, type VariablesOf } from "../graphql.ts";
 import { Empty, ErrorNotice, Loading } from "./States.tsx";
-import { TIMELINE_SOURCES, TimelineEvent, TimelineEventFields, type TimelineEventData } from "./TimelineEvent.tsx";
+import { LinkedinConversation, TIMELINE_SOURCES, TimelineEvent, TimelineEventFields, type TimelineEventData } from "./TimelineEvent.tsx";
 
 const PAGE_SIZE = 25;
 const POLL_MS = 30_000;
@@ -173,13 +173,38 @@ function useTimelineEvents(filter: EventFilter, withLead: boolean) {
 
 const monthFormat = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric" });
 
-function groupByMonth(events: TimelineEventData[]) {
-  const groups: { key: string; label: string; events: TimelineEventData[] }[] = [];
+/** A row of the timeline: one event, or consecutive LinkedIn touches shown as one conversation. */
+type TimelineItem = { key: string; at: string; event: TimelineEventData } | { key: string; at: string; conversation: TimelineEventData[] };
+
+function toItems(events: TimelineEventData[]): TimelineItem[] {
+  const items: TimelineItem[] = [];
+  let run: TimelineEventData[] = [];
+  const flush = () => {
+    if (run.length > 1) items.push({ key: `linkedin-${run[0]!.rowId}`, at: run[0]!.eventTimestamp, conversation: run });
+    else if (run.length === 1) items.push({ key: run[0]!.rowId, at: run[0]!.eventTimestamp, event: run[0]! });
+    run = [];
+  };
   for (const event of events) {
-    const date = new Date(event.eventTimestamp);
+    // A company's timeline mixes leads: a conversation is one lead's.
+    if (event.eventSource === "linkedin" && (run.length === 0 || run[0]!.lead?.rowId === event.lead?.rowId)) {
+      run.push(event);
+      continue;
+    }
+    flush();
+    if (event.eventSource === "linkedin") run.push(event);
+    else items.push({ key: event.rowId, at: event.eventTimestamp, event });
+  }
+  flush();
+  return items;
+}
+
+function groupByMonth(events: TimelineEventData[]) {
+  const groups: { key: string; label: string; items: TimelineItem[] }[] = [];
+  for (const item of toItems(events)) {
+    const date = new Date(item.at);
     const key = `${date.getFullYear()}-${date.getMonth()}`;
-    if (groups.at(-1)?.key !== key) groups.push({ key, label: monthFormat.format(date), events: [] });
-    groups.at(-1)!.events.push(event);
+    if (groups.at(-1)?.key !== key) groups.push({ key, label: monthFormat.format(date), items: [] });
+    groups.at(-1)!.items.push(item);
   }
   return groups;
 }
@@ -277,11 +302,17 @@ export function Timeline({ filter, showLead = false, reloadSignal = 0, emptyText
               {group.label}
             </Text>
             <Stack component="ul" aria-label={group.label} gap="md" m={0} p={0} style={{ listStyle: "none" }}>
-              {group.events.map((event) => (
-                <li key={event.rowId} data-event-source={event.eventSource} data-event-type={event.eventType}>
-                  <TimelineEvent event={event} showLead={showLead} />
-                </li>
-              ))}
+              {group.items.map((item) =>
+                "event" in item ? (
+                  <li key={item.key} data-event-source={item.event.eventSource} data-event-type={item.event.eventType}>
+                    <TimelineEvent event={item.event} showLead={showLead} />
+                  </li>
+                ) : (
+                  <li key={item.key} data-event-source="linkedin" data-event-type="linkedin_conversation">
+                    <LinkedinConversation events={item.conversation} showLead={showLead} />
+                  </li>
+                ),
+              )}
             </Stack>
           </Box>
         ))}

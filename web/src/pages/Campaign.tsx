@@ -1,5 +1,6 @@
 // A campaign's dashboard (docs/queries/campaign-dashboard.graphql): KPIs and
-// funnel, activity per day, replies by step, leads by status and the leads.
+// funnel, calls and LinkedIn (when the campaign uses them), activity per day,
+// replies by step, leads by status and the leads.
 // Everything but the leads table reads the rollups (campaign_lead_counts,
 // campaign_event_counts) or one grouped count, so it costs the same for 100 or
 // 100,000 leads; the charts load in their own chunk.
@@ -7,6 +8,7 @@ import { Anchor, Breadcrumbs, Group, SimpleGrid, Stack, Text } from "@mantine/co
 import { Link, useParams } from "react-router";
 import { useQuery } from "urql";
 import { CampaignChannels, CampaignStatusBadge, EMAIL_STATUSES, OVERALL_STATUSES } from "../components/CampaignBadges.tsx";
+import { CampaignChannelsSections } from "../components/CampaignCalls.tsx";
 import { CampaignDaily } from "../components/CampaignDaily.tsx";
 import { CampaignKpis } from "../components/CampaignKpis.tsx";
 import { CampaignLeadsTable } from "../components/CampaignLeadsTable.tsx";
@@ -166,6 +168,7 @@ export function CampaignPage() {
       </div>
       {error && <ErrorNotice error={error} />}
       <CampaignKpis campaignId={campaign.rowId} funnel={funnel} byOverallStatus={byOverallStatus} />
+      <CampaignChannelsSections campaignId={campaign.rowId} funnel={funnel} />
       <CampaignDaily campaignId={campaign.rowId} />
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
         <CampaignStatusBreakdown

@@ -3,13 +3,14 @@
 // aside and the webhook deliveries. Polls while a run is running.
 import { Alert, Button, Code, List, Stack, Text, Title } from "@mantine/core";
 import { IconRefresh } from "@tabler/icons-react";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { errorText } from "../client.ts";
 import { InstantlyRejects } from "../components/InstantlyRejects.tsx";
 import { InstantlySyncRuns, SyncRunFields } from "../components/InstantlySyncRuns.tsx";
 import { InstantlyWebhooks } from "../components/InstantlyWebhooks.tsx";
 import { ErrorNotice, Loading, PageTitle } from "../components/States.tsx";
+import { NIL_UUID, SyncProgress, useSyncRequest } from "../components/SyncStatus.tsx";
 import { graphql, present, readFragment } from "../graphql.ts";
 
 const InstantlySyncQuery = graphql(
@@ -46,43 +47,24 @@ const SyncNowMutation = graphql(`
 `);
 
 const PAGE_SIZE = 10;
-/** A well-formed id for the skipped request lookup (the variable must be a UUID even when @include is false). */
-const NIL_UUID = "00000000-0000-0000-0000-000000000000";
-const POLL_MS = 1500;
-/** How long a request may wait for a worker before we say so. */
-const WORKER_WAIT_MS = 20_000;
 
 export function InstantlyPage() {
   const [page, setPage] = useState(1);
-  const [request, setRequest] = useState<{ id: string; at: number } | null>(null);
-  const [refreshKey, setRefreshKey] = useState(0);
+  const [requestId, setRequestId] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [{ data, fetching, error }, reexecute] = useQuery({
     query: InstantlySyncQuery,
-    variables: { first: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, requestId: request?.id ?? NIL_UUID, withRequest: request != null },
+    variables: { first: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, requestId: requestId ?? NIL_UUID, withRequest: requestId != null },
   });
   const [{ fetching: requesting }, syncNow] = useMutation(SyncNowMutation);
 
   const runs = readFragment(SyncRunFields, present(data?.instantlySyncRuns?.nodes));
   const running = runs.some((run) => run.status === "running");
   const requestRun = data?.request?.run;
-  const waitingForWorker = request != null && !requestRun && Date.now() - request.at > WORKER_WAIT_MS;
-  const polling = running || (request != null && (!requestRun || requestRun.status === "running"));
-
-  useEffect(() => {
-    if (!polling) return;
-    const timer = setInterval(() => reexecute({ requestPolicy: "network-only" }), POLL_MS);
-    return () => clearInterval(timer);
-  }, [polling, reexecute]);
-  // When a run ends: the rejects and webhooks may have changed too.
-  const wasPolling = useRef(polling);
-  useEffect(() => {
-    if (wasPolling.current && !polling) {
-      setRefreshKey((key) => key + 1);
-      setRequest(null);
-    }
-    wasPolling.current = polling;
-  }, [polling]);
+  const sync = useSyncRequest({ running, requestRunStatus: requestRun?.status, reexecute });
+  const { polling, waitingForWorker, refreshKey } = sync;
+  // The hook forgets the request when its run ends: so does the query.
+  useEffect(() => setRequestId(sync.requestId), [sync.requestId]);
 
   const start = async () => {
     setActionError(null);
@@ -91,7 +73,7 @@ export function InstantlyPage() {
     if (result.error || !created) setActionError(`Could not ask for a sync: ${errorText(result.error) ?? "no answer"}`);
     else {
       setPage(1);
-      setRequest({ id: created.rowId, at: Date.now() });
+      sync.requested(created.rowId);
     }
   };
 
@@ -121,16 +103,7 @@ export function InstantlyPage() {
           {actionError}
         </Alert>
       )}
-      {polling && (
-        <Alert color="blue" role="status" title={requestRun || running ? "Syncing…" : "Sync requested"}>
-          {requestRun || running ? "The numbers below update as the parts finish." : "Waiting for the worker to pick up the request."}
-        </Alert>
-      )}
-      {waitingForWorker && (
-        <Alert color="yellow" title="No worker has picked up the request">
-          A sync runs in the worker: is <Code>npm start</Code> (or <Code>npx leadgraph worker</Code>) running against this database?
-        </Alert>
-      )}
+      <SyncProgress polling={polling} started={Boolean(requestRun || running)} waitingForWorker={waitingForWorker} />
       {error && <ErrorNotice error={error} title="Could not load the sync runs" />}
       {(keyProblem || (data && total === 0)) && <SetupHint noRuns={total === 0} error={latest?.error ?? null} />}
       <section aria-labelledby="sync-runs-title">

@@ -4,10 +4,11 @@
 import { Anchor, Grid, Group, Select, Stack, Text, Title } from "@mantine/core";
 import { useDocumentTitle, useInterval } from "@mantine/hooks";
 import { notifications } from "@mantine/notifications";
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { errorText } from "../client.ts";
+import { LeadCall } from "../components/LeadCall.tsx";
 import { LeadCampaigns, LeadCampaignsFields } from "../components/LeadCampaigns.tsx";
 import { LeadNoteComposer } from "../components/LeadNote.tsx";
 import { LeadCompanyCard, LeadProfileCard, LeadProfileFields } from "../components/LeadProfile.tsx";
@@ -88,6 +89,11 @@ function LeadView({ leadId }: { leadId: string }) {
 
   const [timelineVersion, setTimelineVersion] = useState(0);
   const reloadTimeline = () => setTimelineVersion((version) => version + 1);
+  // A call queued or logged changes the memberships' call status and the timeline.
+  const callChanged = useCallback(() => {
+    setTimelineVersion((version) => version + 1);
+    reexecute({ requestPolicy: "network-only" });
+  }, [reexecute]);
 
   const lead = data?.lead;
   const name = lead ? lead.fullName || lead.email || "Unnamed lead" : "Lead";
@@ -129,6 +135,7 @@ function LeadView({ leadId }: { leadId: string }) {
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 8 }}>
           <Stack gap="md">
+            <LeadCall leadId={lead.rowId} onChanged={callChanged} />
             <LeadNoteComposer leadId={lead.rowId} onAdded={reloadTimeline} />
             <Timeline
               filter={{ leadId: { equalTo: lead.rowId } }}
