@@ -159,7 +159,11 @@ describe.skipIf(chromiumMissing)("calls and LinkedIn in the app", () => {
       "https://www.linkedin.com/in/zoe-calloway",
     );
     // Oldest first inside the conversation, like a chat.
-    const order = await conversation.locator("[data-event-type]").evaluateAll((els) => els.map((el) => el.getAttribute("data-event-type")));
+    const order = await conversation
+      .locator("[data-event-type]")
+      .evaluateAll((els) =>
+        els.map((el) => (el as unknown as { getAttribute(name: string): string | null }).getAttribute("data-event-type")),
+      );
     expect(order).toEqual(["connection_sent", "connection_accepted", "message_sent", "message_replied"]);
 
     // The membership's statuses read in words.
@@ -329,7 +333,8 @@ describe.skipIf(chromiumMissing)("calls and LinkedIn in the app", () => {
     await hint.waitFor();
     await page.getByText("VAPI_API_KEY=… npm start").waitFor();
     await page.getByText("VAPI_WEBHOOK_SECRET=…").waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    // (A string: the page's DOM types are not in this project's lib.)
+    const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
     expect(overflow).toBeLessThanOrEqual(1);
     expect(errors).toEqual([]);
   });

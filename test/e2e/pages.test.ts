@@ -193,6 +193,7 @@ describe.skipIf(chromiumMissing)("pages with the demo workspace", () => {
       "/imports",
       `/imports/${ids.import}`,
       "/instantly",
+      "/calls",
       "/search?q=pricing",
       "/no-such-page",
     ];
