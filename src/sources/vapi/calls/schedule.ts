@@ -1,5 +1,5 @@
 // The workflow's queueing step: the memberships calls_due() lists (the one
-// definition of "due", migration 000022) go into the outbox, to be placed
+// definition of "due", migration 000023) go into the outbox, to be placed
 // inside their campaign's next call hours, and their call_status becomes
 // scheduled. Safe to run twice or at once: the outbox takes a membership
 // once from the workflow (a unique index), `on conflict do nothing`.
