@@ -105,6 +105,9 @@ async function oneShot(command: (db: Database, config: Config, lifecycle: Lifecy
 
 async function serve(parts: { api: boolean; worker: boolean; migrate: boolean }) {
   const config = loadConfig();
+  const { isHttpProcess, runHttpProcess } = await import("./http-processes.ts");
+  // One of the primary's HTTP processes (WEB_CONCURRENCY): only the server.
+  if (isHttpProcess()) return runHttpProcess(config);
   const lifecycle = new Lifecycle();
   await lifecycle.run(async () => {
     if (parts.api) checkJwtSecret(config);
@@ -121,7 +124,12 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
       lifecycle.add("worker", () => worker.stop());
       log(`worker running (${config.workerConcurrency} concurrent jobs)`);
     }
-    if (parts.api) {
+    if (parts.api && config.webConcurrency > 1) {
+      const { startHttpProcesses } = await import("./http-processes.ts");
+      const processes = await startHttpProcesses(config.webConcurrency, db.authUrl, log);
+      lifecycle.add("HTTP processes", () => processes.stop());
+      printReady(config, processes.url, processes.webApp, ` (${config.webConcurrency} HTTP processes, WEB_CONCURRENCY)`);
+    } else if (parts.api) {
       const { startServer } = await import("./server.ts");
       const server = await startServer({
         ...config,
@@ -130,14 +138,18 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
         vapiWebhookSecret: config.vapi.webhookSecret,
       });
       lifecycle.add("HTTP server", () => server.close());
-      log(`GraphQL API at ${server.url}/graphql`);
-      if (!server.webApp) log("the web app is not built (npm run build:web needs the devDependencies): serving the API only");
-      else if (config.graphql.persistedOnly)
-        log("GRAPHQL_PERSISTED_ONLY=true: the web app's queries are not on the allowlist, so the app will not work");
-      if (!config.production) log(`GraphiQL at ${server.url}/graphiql`);
-      log(server.webApp ? `ready: open the app at ${server.url}/` : "ready");
+      printReady(config, server.url, server.webApp, "");
     }
   });
+}
+
+function printReady(config: Config, url: string, webApp: boolean, processes: string) {
+  log(`GraphQL API at ${url}/graphql${processes}`);
+  if (!webApp) log("the web app is not built (npm run build:web needs the devDependencies): serving the API only");
+  else if (config.graphql.persistedOnly)
+    log("GRAPHQL_PERSISTED_ONLY=true: the web app's queries are not on the allowlist, so the app will not work");
+  if (!config.production) log(`GraphiQL at ${url}/graphiql`);
+  log(webApp ? `ready: open the app at ${url}/` : "ready");
 }
 
 const program = new Command()

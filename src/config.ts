@@ -1,6 +1,7 @@
 // Every setting leadgraph reads from the environment, in one place: read once
 // per process and passed to what needs it (the server, the worker and its
 // tasks). README.md's configuration table documents each of these.
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -59,6 +60,8 @@ export interface Config {
   host: string;
   production: boolean;
   workerConcurrency: number;
+  /** WEB_CONCURRENCY: HTTP processes `server` and `start` run, sharing the port (default: one per core). */
+  webConcurrency: number;
   /** How long shutdown waits for running jobs before aborting them. */
   shutdownTimeoutMs: number;
   /** HS256 secret for Bearer tokens; required in production. */
@@ -143,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: optional(env, "HOST") ?? "127.0.0.1",
     production: env.NODE_ENV === "production",
     workerConcurrency: integer(env, "WORKER_CONCURRENCY", 4),
+    webConcurrency: integer(env, "WEB_CONCURRENCY", os.availableParallelism()) || 1,
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 20_000),
     jwtSecret: optional(env, "JWT_SECRET"),
     importMaxBytes: integer(env, "LEADGRAPH_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES),

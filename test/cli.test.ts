@@ -163,6 +163,36 @@ describe("leadgraph CLI", () => {
     expect(result.stderr).toMatch(/JWT_SECRET must be set when NODE_ENV=production/);
   });
 
+  it("server with WEB_CONCURRENCY serves from that many processes on one port, replaces one that dies, and stops them all", async () => {
+    const db = await createTestDatabase();
+    const app = start(["server", "--no-migrate"], cleanEnv({ DATABASE_URL: db.url, PORT: "0", WEB_CONCURRENCY: "3" }));
+    const url = await app.ready;
+    expect(app.output()).toMatch(/3 HTTP processes, WEB_CONCURRENCY/);
+    const httpProcesses = () =>
+      fs
+        .readdirSync("/proc")
+        .filter((entry) => /^\d+$/.test(entry))
+        .filter((pid) => {
+          try {
+            return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(app.child.pid);
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    expect(httpProcesses()).toHaveLength(3);
+    const answers = await Promise.all(Array.from({ length: 12 }, () => listOffers(url)));
+    expect(answers.every((offers) => offers.length === 1)).toBe(true);
+    // One dies: the others serve, the primary starts another.
+    process.kill(httpProcesses()[0]!, "SIGKILL");
+    expect(await listOffers(url)).toHaveLength(1);
+    for (let i = 0; i < 200 && !/starting another/.test(app.output()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(app.output()).toMatch(/exited \(SIGKILL\); starting another/);
+    app.child.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+    expect(httpProcesses()).toEqual([]);
+  });
+
   it("start with DATABASE_URL serves GraphQL and runs the worker, and stops cleanly on SIGTERM", async () => {
     const db = await createTestDatabase({ empty: true });
     const app = start(["start"], cleanEnv({ DATABASE_URL: db.url, PORT: "0" }));
