@@ -3,14 +3,16 @@
 // Seeds a realistic volume into a scratch database (100k leads, 20k
 // companies, 10 campaigns, 300k campaign_leads, 1M events over 90 days), then
 // drives the lead-timeline and campaign-dashboard operations over HTTP with
-// autocannon at fixed concurrency, side by side with the floor: the very same
+// autocannon at fixed concurrency, leadgraph with one HTTP process and with
+// WEB_CONCURRENCY of them, side by side with the floor: the very same
 // SQL statements (captured from PostGraphile) run through `pg` by a minimal
 // HTTP handler. Prints one table with req/s, p50, p99 and the ratios.
 //
 // Options (environment): BENCH_DATABASE_URL (a server to create the scratch
 // database on; default: an embedded PostgreSQL in a temporary folder),
 // BENCH_DATA_DIR (keep the embedded cluster there and reuse its data next
-// time), BENCH_CONNECTIONS (32), BENCH_SECONDS (10).
+// time), BENCH_CONNECTIONS (32), BENCH_SECONDS (10), BENCH_WEB_CONCURRENCY
+// (the second leadgraph server's HTTP processes; default one per core).
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -26,6 +28,7 @@ import { startServer } from "../src/server.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WEB_CONCURRENCY = Number(process.env.BENCH_WEB_CONCURRENCY ?? os.availableParallelism());
 const AUTH_PASSWORD = "bench-authenticator";
 const DATABASE = "leadgraph_bench";
 
@@ -244,30 +247,38 @@ async function main() {
     const capturedFile = path.join(os.tmpdir(), `leadgraph-bench-sql-${process.pid}.json`);
     fs.writeFileSync(capturedFile, JSON.stringify(captured));
 
-    // The two servers under test, each in its own process.
+    // The servers under test, each in its own processes: leadgraph with one
+    // HTTP process and with WEB_CONCURRENCY of them, and the floor.
     const node = process.execPath;
-    const graphqlPort = await freePort();
-    const graphql = spawn(node, [path.join(projectRoot, "bin", "leadgraph.js"), "server", "--no-migrate"], {
-      env: {
-        ...process.env,
-        DATABASE_URL: ownerUrl,
-        AUTH_DATABASE_URL: authUrl,
-        PORT: String(graphqlPort),
-        NODE_ENV: "production",
-        JWT_SECRET: "bench",
-      },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    children.push(graphql);
+    const startGraphql = async (concurrency: number) => {
+      const port = await freePort();
+      const child = spawn(node, [path.join(projectRoot, "bin", "leadgraph.js"), "server", "--no-migrate"], {
+        env: {
+          ...process.env,
+          DATABASE_URL: ownerUrl,
+          AUTH_DATABASE_URL: authUrl,
+          PORT: String(port),
+          NODE_ENV: "production",
+          JWT_SECRET: "bench",
+          WEB_CONCURRENCY: String(concurrency),
+        },
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHealth(url, child);
+      return url;
+    };
+    const servers = [{ label: "GraphQL, 1 HTTP process", url: await startGraphql(1) }];
+    if (WEB_CONCURRENCY > 1)
+      servers.push({ label: `GraphQL, ${WEB_CONCURRENCY} HTTP processes`, url: await startGraphql(WEB_CONCURRENCY) });
     const floorPort = await freePort();
     const floor = spawn(node, [path.join(projectRoot, "bench", "floor-server.ts")], {
       env: { ...process.env, DATABASE_URL: authUrl, PORT: String(floorPort), CAPTURED_SQL: capturedFile },
       stdio: ["ignore", "ignore", "inherit"],
     });
     children.push(floor);
-    const graphqlUrl = `http://127.0.0.1:${graphqlPort}`;
     const floorUrl = `http://127.0.0.1:${floorPort}`;
-    await waitForHealth(graphqlUrl, graphql);
     await waitForHealth(floorUrl, floor);
 
     const { signToken } = await import("../src/auth.ts");
@@ -277,16 +288,26 @@ async function main() {
     for (const op of operations) {
       const graphqlBody = (n: number) => ({ query: op.query, variables: op.variables(n) });
       const floorBody = (n: number) => ({ op: op.name, value: op.variables(n)[op.parameter] });
-      // Warm both up briefly, then measure each back to back.
-      await load(`${graphqlUrl}/graphql`, auth, graphqlBody, `${op.name} warm-up`);
+      // Warm each up briefly, then measure each back to back.
       await load(`${floorUrl}/`, {}, floorBody, `${op.name} floor warm-up`);
-      const gql = await load(`${graphqlUrl}/graphql`, auth, graphqlBody, `${op.name} GraphQL`);
       const base = await load(`${floorUrl}/`, {}, floorBody, `${op.name} floor`);
-      rows.push([op.name, "GraphQL (PostGraphile)", gql.rps.toFixed(0), `${gql.p50}`, `${gql.p99}`, `${(gql.rps / base.rps).toFixed(2)}`]);
-      rows.push([op.name, "floor: same SQL via pg", base.rps.toFixed(0), `${base.p50}`, `${base.p99}`, "1.00"]);
+      for (const server of servers) {
+        await load(`${server.url}/graphql`, auth, graphqlBody, `${op.name} ${server.label} warm-up`);
+        const gql = await load(`${server.url}/graphql`, auth, graphqlBody, `${op.name} ${server.label}`);
+        rows.push([
+          op.name,
+          server.label,
+          gql.rps.toFixed(0),
+          `${gql.p50}`,
+          `${gql.p99}`,
+          `${(gql.rps / base.rps).toFixed(2)}`,
+          `${(gql.p99 / base.p99).toFixed(2)}`,
+        ]);
+      }
+      rows.push([op.name, "floor: same SQL via pg", base.rps.toFixed(0), `${base.p50}`, `${base.p99}`, "1.00", "1.00"]);
     }
 
-    const header = ["operation", "server", "req/s", "p50 ms", "p99 ms", "req/s vs floor"];
+    const header = ["operation", "server", "req/s", "p50 ms", "p99 ms", "req/s vs floor", "p99 vs floor"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
     console.log(`\nleadgraph bench:graphql: ${CONNECTIONS} connections, ${SECONDS} s each`);
