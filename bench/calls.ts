@@ -300,7 +300,7 @@ async function normalisation(ownerUrl: string, table: string[][], notes: string[
           .map(([name, s]) => `${name} ${(s.ms / 1000).toFixed(1)} s (${((100 * s.ms) / (seconds * 1000)).toFixed(0)}%)`)
           .join(", ") +
         `; vapi_without_presigned alone takes ${(presignedMsPerCall * 1000).toFixed(0)} µs a call (timed on ${sample}), ` +
-        `${((presignedMsPerCall * counts.taken) / 1000).toFixed(1)} s for all: ${((100 * presignedMsPerCall * counts.taken) / (seconds * 1000)).toFixed(0)}% of the normalisation if stage-calls runs it once a call`,
+        `about ${((presignedMsPerCall * counts.taken) / 1000).toFixed(0)} s for every call once (stage-calls took ${((steps.get("stage-calls")?.ms ?? 0) / 1000).toFixed(0)} s)`,
     );
   } finally {
     await pool.end();
@@ -388,8 +388,12 @@ function sampleWaits(ownerUrl: string) {
          where state = 'active' and usename = $1 and pid <> pg_backend_pid() group by 1`,
         [AUTHENTICATOR_ROLE],
       );
+      // A session waiting on another's transaction holds the row's tuple lock: which table the queue is on.
+      const { rows: tuples } = await client.query(
+        "select 'row of ' || relation::regclass as w, count(*)::int as n from pg_locks where locktype = 'tuple' group by 1",
+      );
       samples++;
-      for (const row of rows) counts.set(row.w, (counts.get(row.w) ?? 0) + row.n);
+      for (const row of [...rows, ...tuples]) counts.set(row.w, (counts.get(row.w) ?? 0) + row.n);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await client.end();
@@ -399,7 +403,7 @@ function sampleWaits(ownerUrl: string) {
     await done;
     return [...counts.entries()]
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 4)
+      .slice(0, 5)
       .map(([w, n]) => `${w} ${(n / Math.max(1, samples)).toFixed(1)}`)
       .join(", ");
   };
@@ -494,7 +498,7 @@ async function webhooks(ownerUrl: string, authUrl: string, table: string[][], no
         `vapi_webhooks_raw: ${rows[0].n} rows (${rows[0].reports} end-of-call-reports, ${rows[0].deliveries} deliveries) for ${answered} answered 200 ` +
         `(warm-up included): ${rows[0].n >= answered ? "nothing lost" : `${answered - rows[0].n} LOST`}` +
         (rows[0].n > answered ? ` (${rows[0].n - answered} stored while autocannon stopped, unanswered)` : ""),
-      `webhooks, what the API's database sessions did (mean active sessions by wait, sampled every 50 ms): server ${realWaits || "-"}; floor ${floorWaits || "-"}`,
+      `webhooks, what the API's database sessions did (mean active sessions by wait, and tuple locks held by table, sampled every 50 ms): server ${realWaits || "-"}; floor ${floorWaits || "-"}`,
     );
   } finally {
     await owner.end();
