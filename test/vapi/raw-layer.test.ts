@@ -45,6 +45,27 @@ describe("vapi_calls_raw", () => {
   });
 });
 
+describe("leadgraph_rules.vapi_without_presigned", () => {
+  it("removes every presigned key at any depth and leaves everything else as it was", async () => {
+    const value = {
+      id: "c",
+      artifact: {
+        presignedMonoUrl: "x",
+        recording: { mono: { combinedUrl: "r", presignedUrl: "y" } },
+        messages: [{ presignedA: 1, role: "bot" }, 2],
+      },
+      analysis: { summary: "presigned is a word here, not a key" },
+      presignedUrlsExpiresAt: "t",
+    };
+    const { rows } = await db.pool.query("select leadgraph_rules.vapi_without_presigned($1::jsonb) as v", [JSON.stringify(value)]);
+    expect(rows[0].v).toEqual({
+      id: "c",
+      artifact: { recording: { mono: { combinedUrl: "r" } }, messages: [{ role: "bot" }, 2] },
+      analysis: { summary: "presigned is a word here, not a key" },
+    });
+  });
+});
+
 describe("receive_vapi_webhook", () => {
   it("counts a repeated delivery, even with new presigned URLs, and queues only the messages the normaliser reads", async () => {
     await rollback(db.pool, async (client) => {
