@@ -11,6 +11,7 @@
 // placed again. The caller runs one placer at a time (an advisory lock).
 import type { ClientBase } from "pg";
 import { VapiRequestError, type CallsApi, type CreateCallBody, type VapiCall } from "../api/client.ts";
+import { storeCalls } from "../raw.ts";
 
 type Db = Pick<ClientBase, "query">;
 
@@ -200,7 +201,7 @@ async function refreshInFlight(db: Db, api: CallsApi): Promise<void> {
   if (!since) return;
   const wanted = new Set(ids);
   const calls = (await listCreatedSince(api, new Date(since.getTime() - 60_000))).filter((c) => wanted.has(c.id));
-  if (calls.length) await store(db, calls);
+  await storeCalls(db, calls, "api");
 }
 
 /** The next request due (unreconciled attempts first); a queued one becomes `placing` with attempts + 1. */
@@ -309,13 +310,9 @@ export async function listCreatedSince(api: CallsApi, since: Date, until?: Date)
   return [...(await listCreatedSince(api, since, middle)), ...(await listCreatedSince(api, middle, until))];
 }
 
-async function store(db: Db, calls: VapiCall[]): Promise<void> {
-  await db.query("select * from leadgraph_private.store_vapi_calls($1::jsonb, 'api')", [JSON.stringify(calls)]);
-}
-
 async function markPlaced(db: Db, request: Request, call: VapiCall): Promise<void> {
   // The raw layer first: a crash between the two is reconciled to the same call.
-  await store(db, [call]);
+  await storeCalls(db, [call], "api");
   await db.query(
     "update vapi_call_requests set state = 'placed', vapi_call_id = $2, placed_at = now(), error = null where id = $1 and state = 'placing'",
     [request.id, call.id],

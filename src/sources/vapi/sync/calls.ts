@@ -40,15 +40,21 @@ export interface RunContext {
 /** Stores the valid calls, sets the others aside with the reason (./../api/schemas.ts). */
 async function storePage(client: PoolClient, runId: string, calls: unknown[], counts: Counts): Promise<void> {
   const { valid, rejected } = validateCalls(calls);
-  for (const { raw, sourceId, reason } of rejected) {
-    counts.rejected++;
+  counts.rejected += rejected.length;
+  if (rejected.length)
     await client.query(
-      `insert into vapi_rejects (run_id, stage, resource, source_id, reason, raw_json) values ($1, 'fetch', 'call', $2, $3, $4)
+      `insert into vapi_rejects (run_id, stage, resource, source_id, reason, raw_json)
+       select $1, 'fetch', 'call', r ->> 'sourceId', r ->> 'reason', r -> 'raw' from jsonb_array_elements($2::jsonb) r
        on conflict (stage, resource, source_id) do update
          set run_id = excluded.run_id, reason = excluded.reason, raw_json = excluded.raw_json, updated_at = now()`,
-      [runId, sourceId, reason, JSON.stringify(sanitized(raw ?? null))],
+      // (one row per id: a page may repeat a record)
+      [
+        runId,
+        JSON.stringify([
+          ...new Map(rejected.map(({ raw, sourceId, reason }) => [sourceId, { sourceId, reason, raw: sanitized(raw ?? null) }])).values(),
+        ]),
+      ],
     );
-  }
   const { stored } = await storeCalls(client, valid, "api");
   counts.stored += stored;
   // A call that was refused before and is fine now is no longer set aside.
