@@ -1,11 +1,11 @@
 // Instantly records set aside (instantly_rejects): what failed validation
 // when fetched, or could not be normalised, with the reason and the record.
-import { Code, Group, Select, Text } from "@mantine/core";
-import { DataTable } from "mantine-datatable";
+import { Group, Select, Text } from "@mantine/core";
 import { useEffect, useState } from "react";
 import { useQuery } from "urql";
-import { formatDateTime, formatNumber, formatRelative } from "../format.ts";
-import { graphql, present, type ResultOf } from "../graphql.ts";
+import { formatNumber } from "../format.ts";
+import { graphql, present } from "../graphql.ts";
+import { RejectsTable } from "./RejectsTable.tsx";
 import { ErrorNotice } from "./States.tsx";
 
 const InstantlyRejectsQuery = graphql(`
@@ -25,7 +25,6 @@ const InstantlyRejectsQuery = graphql(`
   }
 `);
 
-type Row = NonNullable<NonNullable<ResultOf<typeof InstantlyRejectsQuery>["instantlyRejects"]>["nodes"][number]>;
 const PAGE_SIZE = 15;
 const RESOURCES = ["campaign", "campaign_analytics", "daily_analytics", "account", "email", "lead", "webhook"];
 
@@ -63,55 +62,17 @@ export function InstantlyRejects({ refreshKey }: { refreshKey: number }) {
         />
       </Group>
       {error && <ErrorNotice error={error} title="Could not load the records set aside" />}
-      <DataTable<Row>
-        aria-label="Records set aside"
-        withTableBorder
-        borderRadius="md"
-        horizontalSpacing="xs"
-        minHeight={rows.length ? undefined : 140}
-        fetching={fetching && !data}
-        records={rows}
-        idAccessor="rowId"
-        totalRecords={total}
-        recordsPerPage={PAGE_SIZE}
+      <RejectsTable
+        label="Records set aside"
+        idTitle="Instantly id"
+        rows={rows}
+        total={total}
         page={page}
+        pageSize={PAGE_SIZE}
         onPageChange={setPage}
+        fetching={fetching && !data}
         noRecordsText={resource ? "None of this kind" : "Nothing set aside"}
-        rowExpansion={{
-          content: ({ record }) => (
-            <Code block m="xs" style={{ maxHeight: 320, overflow: "auto" }}>
-              {JSON.stringify(record.rawJson, null, 2) ?? "(no record kept)"}
-            </Code>
-          ),
-        }}
-        columns={[
-          { accessor: "resource", title: "Kind", noWrap: true, render: (row) => <Code>{row.resource}</Code> },
-          { accessor: "stage", title: "Stage", noWrap: true },
-          {
-            accessor: "sourceId",
-            title: "Instantly id",
-            render: (row) => (
-              <Text size="sm" ff="monospace" truncate maw={220} title={row.sourceId}>
-                {row.sourceId}
-              </Text>
-            ),
-          },
-          {
-            accessor: "reason",
-            title: "Reason",
-            render: (row) => (
-              <Text size="sm" c="red.8" data-testid="reject-reason" miw={220} style={{ overflowWrap: "anywhere" }}>
-                {row.reason}
-              </Text>
-            ),
-          },
-          {
-            accessor: "updatedAt",
-            title: "Seen",
-            noWrap: true,
-            render: (row) => <span title={formatDateTime(row.updatedAt)}>{formatRelative(row.updatedAt)}</span>,
-          },
-        ]}
+        minHeight={140}
       />
       {total > 0 && (
         <Text size="xs" c="dimmed" mt={4}>

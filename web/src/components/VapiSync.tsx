@@ -7,6 +7,7 @@ import { useEffect, useState } from "react";
 import { useQuery } from "urql";
 import { formatDateTime, formatNumber, formatRelative } from "../format.ts";
 import { graphql, present, type ResultOf } from "../graphql.ts";
+import { RejectsTable } from "./RejectsTable.tsx";
 import { ErrorNotice } from "./States.tsx";
 import { runDuration, SYNC_TRIGGER, SyncStatusBadge } from "./SyncStatus.tsx";
 
@@ -140,7 +141,6 @@ const VapiRejectsQuery = graphql(`
   }
 `);
 
-type Reject = NonNullable<NonNullable<ResultOf<typeof VapiRejectsQuery>["vapiRejects"]>["nodes"][number]>;
 const REJECTS_PAGE = 10;
 
 export function VapiRejects({ refreshKey }: { refreshKey: number }) {
@@ -161,55 +161,17 @@ export function VapiRejects({ refreshKey }: { refreshKey: number }) {
         (no lead has its number, and its externalId is not a membership). A later version that can be used removes them.
       </Text>
       {error && <ErrorNotice error={error} title="Could not load the records set aside" />}
-      <DataTable<Reject>
-        aria-label="VAPI records set aside"
-        withTableBorder
-        borderRadius="md"
-        horizontalSpacing="xs"
-        minHeight={rows.length ? undefined : 120}
-        fetching={fetching && !data}
-        records={rows}
-        idAccessor="rowId"
-        totalRecords={total}
-        recordsPerPage={REJECTS_PAGE}
+      <RejectsTable
+        label="VAPI records set aside"
+        idTitle="VAPI id"
+        rows={rows}
+        total={total}
         page={page}
+        pageSize={REJECTS_PAGE}
         onPageChange={setPage}
+        fetching={fetching && !data}
         noRecordsText="Nothing set aside"
-        rowExpansion={{
-          content: ({ record }) => (
-            <Code block m="xs" style={{ maxHeight: 320, overflow: "auto" }}>
-              {JSON.stringify(record.rawJson, null, 2) ?? "(no record kept)"}
-            </Code>
-          ),
-        }}
-        columns={[
-          { accessor: "resource", title: "Kind", noWrap: true, render: (row) => <Code>{row.resource}</Code> },
-          { accessor: "stage", title: "Stage", noWrap: true },
-          {
-            accessor: "sourceId",
-            title: "VAPI id",
-            render: (row) => (
-              <Text size="sm" ff="monospace" truncate maw={220} title={row.sourceId}>
-                {row.sourceId}
-              </Text>
-            ),
-          },
-          {
-            accessor: "reason",
-            title: "Reason",
-            render: (row) => (
-              <Text size="sm" c="red.8" data-testid="reject-reason" miw={220} style={{ overflowWrap: "anywhere" }}>
-                {row.reason}
-              </Text>
-            ),
-          },
-          {
-            accessor: "updatedAt",
-            title: "Seen",
-            noWrap: true,
-            render: (row) => <span title={formatDateTime(row.updatedAt)}>{formatRelative(row.updatedAt)}</span>,
-          },
-        ]}
+        minHeight={120}
       />
     </>
   );
