@@ -83,8 +83,8 @@ select 'call', m.vapi_call_id, m.vapi_call_id, m.ended_reason, m.started_at, m.e
        coalesce(m.created_at, m.started_at, m.first_seen), m.summary, m.success_evaluation, m.structured_data,
        m.transcript, m.recording_url, btrim(m.customer_number), btrim(m.external_id), m.vapi_campaign_id,
        -- The merged call without presigned URLs (they expire; the stable
-       -- URLs are kept). The rule walks the whole JSON: only where one is.
-       case when x.merged::text ilike '%"presigned%' then leadgraph_rules.vapi_without_presigned(x.merged) else x.merged end,
+       -- URLs are kept; the rule itself skips a call that has none).
+       leadgraph_rules.vapi_without_presigned(x.merged),
        leadgraph_rules.vapi_call_event_type(m.ended_reason),
        leadgraph_rules.vapi_call_outcome(m.ended_reason),
        case when m.ended_at >= m.started_at then round(extract(epoch from m.ended_at - m.started_at))::integer end,
