@@ -196,6 +196,21 @@ describe("CSV import normalisation", () => {
     expect((await outcomes(importId)).map((o) => o[1])).toEqual(["inserted", "inserted"]);
   });
 
+  it("stores nothing of a file that turns out invalid after its first rows, and keeps backslashes and quotes as read", async () => {
+    const before = (await db.pool.query("select count(*)::int as n from csv_imports_raw")).rows[0].n;
+    const rows = Array.from({ length: 3000 }, (_, i) => `row${i}@stream.example,"back\\slash \\t ""quoted"" tab\tend"`).join("\n");
+    await expect(upload(`Email,First Name\n${rows}\nlast@stream.example,"${"x".repeat(2000)}"\n`, {})).resolves.toBeDefined();
+    const limited = csv.upload(db, `Email,First Name\n${rows}\nlast@stream.example,"${"x".repeat(2000)}"\n`, {
+      limits: { maxFileBytes: 1e7, maxRecordBytes: 1000 },
+    });
+    await expect(limited).rejects.toThrow(/larger than 1000 bytes/);
+    expect((await db.pool.query("select count(*)::int as n from csv_imports_raw")).rows[0].n).toBe(before + 1);
+    const { rows: stored } = await db.pool.query(
+      "select r.raw_row from csv_import_rows r join csv_imports_raw i on i.id = r.csv_import_id where r.row_number = 1 order by i.uploaded_at desc limit 1",
+    );
+    expect(stored[0].raw_row).toEqual({ Email: "row0@stream.example", "First Name": 'back\\slash \\t "quoted" tab\tend' });
+  });
+
   it("fails an import with no identity columns or no data rows, saying why", async () => {
     const noColumns = await upload("Company,Website\nAcme,https://acme.example\n");
     expect(await normalize(noColumns.importId)).toBe("failed");
