@@ -5,8 +5,9 @@
 // moment (a killed job is retried): every step is an upsert or a
 // recomputation, and "inserted" means "this import created the lead".
 //
-// Who is who is decided for the whole file first (14-key-rows), so any batch
-// size gives the same result. When imports disagree about a person or a
+// The cells are parsed out of the stored JSON once for the whole file
+// (15-stage-import), and who is who is decided for the whole file first
+// (17-key-rows), so any batch size gives the same result. When imports disagree about a person or a
 // company, the newer one wins: imports are ordered by upload time
 // (csv_imports_raw.uploaded_at, then id), not by when they were processed,
 // so reprocessing an old export never undoes a newer one. A newer import's
@@ -92,11 +93,10 @@ export async function normalizeImport(
   await run(client, "index-import-keys-by-batch");
   await run(client, "index-import-keys-by-lead");
   await run(client, "clear-import-keys");
-  await run(client, "key-rows", {
-    import_id: importId,
-    email_header: mapping.fields.email ?? null,
-    linkedin_header: mapping.fields.linkedin_url ?? null,
-  });
+  await run(client, "drop-import-cells");
+  await run(client, "stage-import", { import_id: importId, mapping: mapping.fields, phone_headers: mapping.phones });
+  await run(client, "index-import-cells");
+  await run(client, "key-rows");
   await run(client, "analyze-import-keys");
 
   for (let from = 1; from <= (lastRowNumber ?? 0); from += batchSize) {
@@ -104,8 +104,6 @@ export async function normalizeImport(
       import_id: importId,
       from_row: from,
       to_row: from + batchSize - 1,
-      mapping: mapping.fields,
-      phone_headers: mapping.phones,
       campaign_id: campaignId,
     };
     await inTransaction(client, async () => {
@@ -114,6 +112,7 @@ export async function normalizeImport(
       await run(client, "count-progress", values);
     });
   }
+  await run(client, "drop-import-cells");
   const { rows } = await run<{ import_status: NormalizeOutcome }>(client, "finish-import", { import_id: importId });
   return rows[0].import_status;
 }

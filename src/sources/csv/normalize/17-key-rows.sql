@@ -3,16 +3,8 @@
 -- profile is on a row with one is that person (Apollo exports a person by
 -- LinkedIn before revealing their email); rows without either are rejected.
 insert into import_keys (row_number, person, has_email, linkedin_key, reject_reason, winner, batch_row)
-with cells as (
-  select row_number,
-         leadgraph_rules.normalize_email(raw_row ->> :email_header::text) as email,
-         leadgraph_rules.normalize_linkedin_url(raw_row ->> :linkedin_header::text) as linkedin_key
-  from csv_import_rows
-  where csv_import_id = :import_id
-),
--- (materialized: is_email runs once per row, not once per use)
-checked as materialized (
-  select row_number, email, linkedin_key, leadgraph_rules.is_email(email) as valid from cells
+with checked as (
+  select row_number, email, linkedin_key, email_is_valid as valid from import_cells
 ),
 keyed as (
   select row_number, linkedin_key,

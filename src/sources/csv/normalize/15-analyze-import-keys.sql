@@ -1,2 +1,0 @@
--- (Temp tables are never analysed by autovacuum: the batches' plans need the row count.)
-analyze import_keys
