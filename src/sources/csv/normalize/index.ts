@@ -36,7 +36,6 @@ const BATCH_STEPS = [
   "match-leads",
   "give-email-to-linkedin-leads",
   "insert-leads",
-  "link-new-leads",
   // Again, for the rows whose lead another writer created meanwhile.
   "match-leads",
   "mark-same-lead",
