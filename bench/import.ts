@@ -6,7 +6,9 @@
 //   parse only      openCsv over the file (the streaming reader)
 //   COPY ceiling    PostgreSQL's COPY of the same file into an unlogged table
 //   end-to-end      leadgraph's upload + the worker's normalisation (dedup)
-// in rows/s, with the peak RSS of this node process during each phase.
+// in rows/s, with the peak RSS of this node process during each phase, the
+// ratio to COPY measured in the same run, and where the end-to-end time went
+// (upload, waiting for the worker, normalisation and its slowest SQL steps).
 // BENCH_DATABASE_URL: a server to use (default: an embedded PostgreSQL in a
 // temporary folder); BENCH_SIZES: e.g. "100000,1000000".
 import fs from "node:fs";
@@ -19,6 +21,7 @@ import { loadConfig } from "../src/config.ts";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
+import { collectSqlStepTimes } from "../src/database/sql-steps.ts";
 import { openCsv } from "../src/sources/csv/reader.ts";
 import { uploadCsv } from "../src/sources/csv/upload.ts";
 import { startWorker } from "../src/worker.ts";
@@ -107,6 +110,7 @@ async function main() {
     const worker = await startWorker({ databaseUrl: dbUrl, config: loadConfig(), concurrency: 1, shutdownTimeoutMs: 60_000, quiet: true });
 
     const table: string[][] = [];
+    const splits: string[] = [];
     for (const size of SIZES) {
       const file = path.join(os.tmpdir(), `leadgraph-bench-apollo-${size}.csv`);
       log(`generating ${file}`);
@@ -135,21 +139,35 @@ async function main() {
       });
       log(`COPY: ${copy.result} rows in ${copy.seconds.toFixed(1)} s`);
 
+      const steps = collectSqlStepTimes();
+      let uploadSeconds = 0;
       const endToEnd = await measure(async () => {
+        const started = performance.now();
         const { importId } = await uploadCsv(pool, fs.createReadStream(file), {
           fileName: path.basename(file),
           limits: { maxFileBytes: 2 ** 34, maxRecordBytes: 2 ** 20 },
         });
+        uploadSeconds = (performance.now() - started) / 1000;
         for (;;) {
           const { rows } = await pool.query(
-            "select import_status, leads_inserted, duplicate_rows, failed_rows, companies_inserted from csv_imports_raw where id = $1",
+            `select import_status, leads_inserted, duplicate_rows, failed_rows, companies_inserted,
+                    extract(epoch from processing_completed_at - processing_started_at)::float8 as normalise_seconds
+               from csv_imports_raw where id = $1`,
             [importId],
           );
           if (["completed", "completed_with_errors", "failed"].includes(rows[0].import_status)) return rows[0];
           await new Promise((r) => setTimeout(r, 100));
         }
       });
-      log(`end-to-end: ${JSON.stringify(endToEnd.result)} in ${endToEnd.seconds.toFixed(1)} s`);
+      const { normalise_seconds: normaliseSeconds, ...counts } = endToEnd.result;
+      const top = [...steps.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+      splits.push(
+        `${size} rows: upload ${uploadSeconds.toFixed(1)} s (COPY while parsing), ` +
+          `waiting for the worker ${(endToEnd.seconds - uploadSeconds - normaliseSeconds).toFixed(1)} s, ` +
+          `normalisation ${normaliseSeconds.toFixed(1)} s; its top SQL steps (seconds, calls): ` +
+          top.map(([name, t]) => `${name} ${(t.ms / 1000).toFixed(1)} (${t.calls})`).join(", "),
+      );
+      log(`end-to-end: ${JSON.stringify(counts)} in ${endToEnd.seconds.toFixed(1)} s`);
       const rate = (seconds: number) => Math.round(size / seconds);
       table.push(
         [String(size), "parse only (openCsv)", parse.seconds.toFixed(1), String(rate(parse.seconds)), "-", String(parse.peakMb)],
@@ -178,6 +196,8 @@ async function main() {
     console.log(line(header));
     console.log(widths.map((w) => "-".repeat(w)).join("  "));
     for (const row of table) console.log(line(row));
+    console.log("\nWhere the end-to-end time went:");
+    for (const split of splits) console.log(`  ${split}`);
     console.log(
       "\nGoals: 100k rows end-to-end <= 10 s; >= 25% of the COPY ceiling; peak RSS <= 300 MB on 1M rows. (Peak RSS is this process: reader, uploader and worker.)",
     );

@@ -1,7 +1,8 @@
 // Long SQL pipelines (the normalisers) as named steps: one .sql file per
 // statement beside the code that runs it, with named parameters (:import_id)
 // instead of positions, so a step says what it needs and reordering steps is
-// a rename. LEADGRAPH_PROFILE_SQL=1 prints each step's time on stderr.
+// a rename. LEADGRAPH_PROFILE_SQL=1 prints each step's time on stderr;
+// collectSqlStepTimes() sums them.
 import fs from "node:fs";
 import path from "node:path";
 import type { QueryResult, QueryResultRow } from "pg";
@@ -47,6 +48,18 @@ export function loadSqlSteps(folder: string): Record<string, SqlStep> {
 
 const profiling = () => Boolean(process.env.LEADGRAPH_PROFILE_SQL);
 
+export interface SqlStepTime {
+  ms: number;
+  calls: number;
+}
+let collected: Map<string, SqlStepTime> | undefined;
+
+/** From now on, sums each step's time by name in the map returned (bench/import.ts reports where the time went). */
+export function collectSqlStepTimes(): Map<string, SqlStepTime> {
+  collected = new Map();
+  return collected;
+}
+
 /** Runs one step with its named values (extra values are ignored; a missing one is an error). */
 export async function runSqlStep<R extends QueryResultRow = QueryResultRow>(
   client: Queryable,
@@ -61,7 +74,12 @@ export async function runSqlStep<R extends QueryResultRow = QueryResultRow>(
   try {
     return await client.query<R>(step.text, params);
   } finally {
-    if (profiling()) console.error(`[sql] ${(performance.now() - started).toFixed(0).padStart(6)} ms  ${step.name}`);
+    const ms = performance.now() - started;
+    if (profiling()) console.error(`[sql] ${ms.toFixed(0).padStart(6)} ms  ${step.name}`);
+    if (collected) {
+      const total = collected.get(step.name) ?? { ms: 0, calls: 0 };
+      collected.set(step.name, { ms: total.ms + ms, calls: total.calls + 1 });
+    }
   }
 }
 
