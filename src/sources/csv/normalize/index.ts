@@ -7,12 +7,13 @@
 //
 // The cells are parsed out of the stored JSON once for the whole file
 // (15-stage-import), and who is who is decided for the whole file first
-// (17-key-rows), so any batch size gives the same result. When imports disagree about a person or a
-// company, the newer one wins: imports are ordered by upload time
-// (csv_imports_raw.uploaded_at, then id), not by when they were processed,
-// so reprocessing an old export never undoes a newer one. A newer import's
-// non-empty values replace what a lead has; an older one only fills empty
-// fields. Every value any import gave stays in its raw rows.
+// (17-key-rows), so any batch size gives the same result. When imports
+// disagree about a person or a company, the newer one wins: imports are
+// ordered by upload time (csv_imports_raw.uploaded_at, then id), not by when
+// they were processed, so reprocessing an old export never undoes a newer
+// one. A newer import's non-empty values replace what a lead has; an older
+// one only fills empty fields. Every value any import gave stays in its raw
+// rows.
 import type { PoolClient } from "pg";
 import { sqlStepRunner } from "../../../database/sql-steps.ts";
 import { inTransaction } from "../../../database/transaction.ts";
