@@ -11,7 +11,8 @@ with parsed as materialized (
          c.company_address, c.company_city, c.company_state, c.company_country, c.company_phone, c.apollo_account_id
   from import_keys k
   join import_cells c on c.row_number = k.row_number
-  where k.batch_row between :from_row and :to_row
+  -- (a row is written with or after its own batch: no cell past :to_row is read)
+  where k.batch_row between :from_row and :to_row and c.row_number <= :to_row
 ),
 -- A company's domain depends on the website and the email's domain only:
 -- worked out once for each pair in the batch (several people per company).
