@@ -1,6 +1,6 @@
 --! Previous: sha1:cf9b0ec1a2adeba4ddeea4b3b95dd18c35580c5d
---! Hash: sha1:17a1200e60bec02dc14216dd381583f681741c07
---! Message: Instantly normaliser: leads.last_event_at and the campaign_leads workflow once per drain (leads_last_event_at_stale, instantly_workflow_stale, leadgraph.defer_last_event_at); events_instantly_email_id_idx dropped (the unique key is the same index)
+--! Hash: sha1:d9b40bd2300332ae77f6b5171fbd7f8987e1d1ce
+--! Message: Instantly normaliser: leads.last_event_at and the campaign_leads workflow once per drain (leads_last_event_at_stale, instantly_workflow_stale, leadgraph.defer_last_event_at, instantly_left_to_normalize); events_instantly_email_id_idx dropped (the unique key is the same index)
 
 -- Instantly normaliser, faster drains (issue 12). Two recomputations read
 -- every event of what a batch touched and rewrite wide rows: leads'
@@ -10,9 +10,12 @@
 -- tables written in each batch's transaction, so a job killed mid-drain leaves
 -- them for its retry. Other writers of events (VAPI, the LinkedIn import) keep
 -- the immediate update: the deferral is asked for per transaction.
+-- instantly_left_to_normalize is what waiters read now: instantly_pending
+-- empties before a drain's last step.
 -- And events_instantly_email_id_idx goes: events_instantly_email_id_key
 -- (000016) is the same index, unique.
 
+drop view if exists leadgraph_private.instantly_left_to_normalize;
 drop function if exists leadgraph_private.refresh_stale_last_event_at();
 drop table if exists leadgraph_private.leads_last_event_at_stale;
 drop table if exists leadgraph_private.instantly_workflow_stale;
@@ -117,5 +120,16 @@ end;
 $$;
 comment on function leadgraph_private.refresh_stale_last_event_at() is E'Sets last_event_at of the leads in leadgraph_private.leads_last_event_at_stale from their events and empties it; returns how many changed.';
 revoke all on function leadgraph_private.refresh_stale_last_event_at() from public;
+
+-- What the normaliser has still to do, for whoever waits for it (leadgraph
+-- sync --wait, the demo, the tests, bench:sync): instantly_pending empties
+-- before a drain's last step.
+create view leadgraph_private.instantly_left_to_normalize as
+  select resource as what from leadgraph_private.instantly_pending
+  union all
+  select 'membership workflow' from leadgraph_private.instantly_workflow_stale
+  union all
+  select 'lead last_event_at' from leadgraph_private.leads_last_event_at_stale;
+comment on view leadgraph_private.instantly_left_to_normalize is E'One row per thing the Instantly normaliser has still to do: queued raw rows (instantly_pending), then the workflow and last_event_at of what its drains touched. Empty: normalised.';
 
 drop index if exists events_instantly_email_id_idx;
