@@ -1,5 +1,5 @@
 --! Previous: sha1:cf9b0ec1a2adeba4ddeea4b3b95dd18c35580c5d
---! Hash: sha1:d9b40bd2300332ae77f6b5171fbd7f8987e1d1ce
+--! Hash: sha1:742a3cdcd1eb3d978101dec8a1ad10b215407f5b
 --! Message: Instantly normaliser: leads.last_event_at and the campaign_leads workflow once per drain (leads_last_event_at_stale, instantly_workflow_stale, leadgraph.defer_last_event_at, instantly_left_to_normalize); events_instantly_email_id_idx dropped (the unique key is the same index)
 
 -- Instantly normaliser, faster drains (issue 12). Two recomputations read
@@ -16,7 +16,7 @@
 -- (000016) is the same index, unique.
 
 drop view if exists leadgraph_private.instantly_left_to_normalize;
-drop function if exists leadgraph_private.refresh_stale_last_event_at();
+drop function if exists leadgraph_private.refresh_stale_last_event_at(integer);
 drop table if exists leadgraph_private.leads_last_event_at_stale;
 drop table if exists leadgraph_private.instantly_workflow_stale;
 
@@ -92,34 +92,32 @@ end;
 $$;
 comment on function leadgraph_private.tg_events__last_event_at() is E'Trigger function: keeps leads.last_event_at equal to the newest event_timestamp of the lead''s events; in a transaction with leadgraph.defer_last_event_at = on, marks the leads in leadgraph_private.leads_last_event_at_stale instead.';
 
-create function leadgraph_private.refresh_stale_last_event_at() returns integer
+create function leadgraph_private.refresh_stale_last_event_at(max_leads integer) returns integer
   language plpgsql volatile
   set search_path to pg_catalog, public, pg_temp
 as $$
 declare
-  refreshed integer;
+  taken integer;
 begin
-  -- The leads are locked first, and their newest event read after (a new
-  -- statement, so a new snapshot): an event another transaction adds
-  -- meanwhile either is seen here, or its own trigger runs after this and
-  -- only moves last_event_at forward.
-  perform 1 from leads l where l.id in (select lead_id from leadgraph_private.leads_last_event_at_stale)
-  order by l.id for update of l;
-  with stale as (
-    delete from leadgraph_private.leads_last_event_at_stale returning lead_id
-  ),
-  updated as (
-    update leads l set last_event_at = m.newest
-    from (select s.lead_id, (select max(e.event_timestamp) from events e where e.lead_id = s.lead_id) as newest from stale s) m
-    where l.id = m.lead_id and l.last_event_at is distinct from m.newest
-    returning 1
-  )
-  select count(*) into refreshed from updated;
-  return refreshed;
+  -- Up to max_leads of them (the lowest ids), so a long drain's leads are
+  -- locked a slice at a time. The leads are locked first and their newest
+  -- event read after (a new statement, so a new snapshot): an event another
+  -- transaction adds meanwhile either is seen here, or its own trigger runs
+  -- after this and only moves last_event_at forward.
+  create temp table refreshed_leads on commit drop as
+    select lead_id from leadgraph_private.leads_last_event_at_stale order by lead_id limit max_leads;
+  get diagnostics taken = row_count;
+  perform 1 from leads l where l.id in (select lead_id from refreshed_leads) order by l.id for update of l;
+  delete from leadgraph_private.leads_last_event_at_stale s using refreshed_leads r where s.lead_id = r.lead_id;
+  update leads l set last_event_at = m.newest
+  from (select r.lead_id, (select max(e.event_timestamp) from events e where e.lead_id = r.lead_id) as newest from refreshed_leads r) m
+  where l.id = m.lead_id and l.last_event_at is distinct from m.newest;
+  drop table refreshed_leads;
+  return taken;
 end;
 $$;
-comment on function leadgraph_private.refresh_stale_last_event_at() is E'Sets last_event_at of the leads in leadgraph_private.leads_last_event_at_stale from their events and empties it; returns how many changed.';
-revoke all on function leadgraph_private.refresh_stale_last_event_at() from public;
+comment on function leadgraph_private.refresh_stale_last_event_at(integer) is E'Sets last_event_at of up to max_leads leads of leadgraph_private.leads_last_event_at_stale from their events and takes them off it; returns how many it took (fewer than max_leads: none left).';
+revoke all on function leadgraph_private.refresh_stale_last_event_at(integer) from public;
 
 -- What the normaliser has still to do, for whoever waits for it (leadgraph
 -- sync --wait, the demo, the tests, bench:sync): instantly_pending empties

@@ -177,7 +177,10 @@ async function finishDrain(client: PoolClient, batchSize: number): Promise<void>
     });
     if (taken < batchSize) break;
   }
-  await inTransaction(client, () => run(client, "refresh-last-event-at"));
+  for (;;) {
+    const { rows } = await inTransaction(client, () => run<{ taken: number }>(client, "refresh-last-event-at", { batch_size: batchSize }));
+    if (rows[0]!.taken < batchSize) break;
+  }
 }
 
 /**
