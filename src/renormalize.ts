@@ -91,9 +91,17 @@ async function progressOf(pool: pg.Pool, queued: Queued): Promise<Progress> {
     const r = rows[0]!;
     return { done: Number(r.done), finished: Number(r.unfinished) === 0, failedImports: Number(r.failed) };
   }
-  const table = queued.source === "instantly" ? "leadgraph_private.instantly_pending" : "leadgraph_private.vapi_pending";
-  const left = Number((await pool.query<{ n: string }>(`select count(*) as n from ${table}`)).rows[0]!.n);
-  return { done: Math.max(queued.total - left, 0), finished: left === 0, failedImports: 0 };
+  // The raw rows still queued; and what the normaliser has still to do, which
+  // for Instantly includes the work a drain does last (its workflow).
+  const [queue, left] =
+    queued.source === "instantly"
+      ? ["leadgraph_private.instantly_pending", "leadgraph_private.instantly_left_to_normalize"]
+      : ["leadgraph_private.vapi_pending", "leadgraph_private.vapi_pending"];
+  const { rows } = await pool.query<{ queued: string; left: boolean }>(
+    `select (select count(*) from ${queue}) as queued, exists (select 1 from ${left}) as left`,
+  );
+  const stillQueued = Number(rows[0]!.queued);
+  return { done: Math.max(queued.total - stillQueued, 0), finished: !rows[0]!.left, failedImports: 0 };
 }
 
 function what(queued: Queued): string {
