@@ -14,6 +14,9 @@
 //                    ratio to the fetch floor and to the raw layer alone, and
 //                    where the normaliser's time went (LEADGRAPH_PROFILE_SQL
 //                    in the worker: its SQL steps by time)
+//      renormalize then `leadgraph renormalize instantly --wait` on that
+//                    workspace: every raw row back through the normaliser,
+//                    its events rebuilt (docs/renormalize.md)
 //   2. Instantly's real limits on, time-compressed (BENCH_TIME_SCALE, default
 //      60: a minute lasts a second), a smaller workspace: the share of the
 //      /emails ceiling (20 requests x 100 emails a minute) the sync reaches,
@@ -149,6 +152,53 @@ async function waitNormalised(pool: pg.Pool): Promise<number> {
     if (rows[0].left === 0) return (performance.now() - started) / 1000;
     await sleep(100);
   }
+}
+
+/** Each step's time, copied (the profile goes on adding up). */
+const snapshot = (profile: StepTimes): StepTimes => new Map([...profile].map(([name, t]) => [name, { ...t }]));
+
+/** What `after` adds to `before`, step by step. */
+function since(before: StepTimes, after: StepTimes): StepTimes {
+  const out: StepTimes = new Map();
+  for (const [name, t] of after) {
+    const was = before.get(name) ?? { ms: 0, runs: 0 };
+    if (t.runs > was.runs) out.set(name, { ms: t.ms - was.ms, runs: t.runs - was.runs });
+  }
+  return out;
+}
+
+function topSteps(profile: StepTimes, n = 8): string {
+  const steps = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const total = steps.reduce((sum, [, t]) => sum + t.ms, 0);
+  return (
+    `${(total / 1000).toFixed(1)} s in all: ` +
+    steps
+      .slice(0, n)
+      .map(([name, t]) => `${name} ${(t.ms / 1000).toFixed(1)} s (${((t.ms / total) * 100).toFixed(0)}%, ${t.runs}x)`)
+      .join(", ")
+  );
+}
+
+/**
+ * `leadgraph renormalize <source> --wait` against `dbUrl`, as a user runs it
+ * (the worker process does the work); its seconds, or undefined on code that
+ * has no such command (the bench also measures older code).
+ */
+async function renormalize(pool: pg.Pool, dbUrl: string, source: string): Promise<number | undefined> {
+  const { rows } = await pool.query("select to_regproc('leadgraph_private.renormalize_instantly') is not null as known");
+  if (!rows[0].known) return undefined;
+  const started = performance.now();
+  const child = spawn(
+    path.join(projectRoot, "node_modules/.bin/node"),
+    [path.join(projectRoot, "bin/leadgraph.js"), "renormalize", source, "--wait"],
+    {
+      env: { ...process.env, DATABASE_URL: dbUrl, GRAPHILE_ENV: "production", NODE_ENV: "production" },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`leadgraph renormalize ${source} exited with ${String(code)}`);
+  return (performance.now() - started) / 1000;
 }
 
 /**
@@ -292,6 +342,13 @@ async function main() {
     fake.resetStats();
     const sync = await runSync(pool);
     log(`sync: ${JSON.stringify(sync)}`);
+    const syncSteps = snapshot(profile);
+    const eventsBefore = (await pool.query("select count(*)::int as n from events where event_source = 'instantly'")).rows[0].n;
+    const renormalizeSeconds = await renormalize(pool, dbUrl, "instantly");
+    const eventsAfter = (await pool.query("select count(*)::int as n from events where event_source = 'instantly'")).rows[0].n;
+    const renormalizeSteps = since(syncSteps, profile);
+    if (renormalizeSeconds !== undefined)
+      log(`renormalize instantly: ${renormalizeSeconds.toFixed(1)} s, events ${eventsBefore} -> ${eventsAfter}`);
     await stopWorkerProcess(worker);
     await pool.end();
     await fake.close();
@@ -345,6 +402,20 @@ async function main() {
         (sync.events / sync.seconds / rawAloneRate).toFixed(2),
       ],
     );
+    if (renormalizeSeconds !== undefined) {
+      table.push([
+        "limits off",
+        "renormalize instantly (every raw row again)",
+        String(sync.emails),
+        renormalizeSeconds.toFixed(1),
+        rate(sync.emails, renormalizeSeconds),
+        (sync.emails / renormalizeSeconds / floorRate).toFixed(2),
+        (sync.emails / renormalizeSeconds / rawAloneRate).toFixed(2),
+      ]);
+      notes.push(
+        `renormalize instantly: ${eventsBefore} Instantly events before, ${eventsAfter} after (rebuilt); its normaliser steps: ${topSteps(renormalizeSteps)}`,
+      );
+    }
     // Where the time went: the three stages one at a time, then the
     // normaliser's steps in the end-to-end run (they overlap the fetch).
     const storeSeconds = Math.max(0, rawAlone.rawSeconds - floor.seconds);
@@ -353,14 +424,8 @@ async function main() {
         `normalise ${normaliseSeconds.toFixed(1)} s; together ${(floor.seconds + storeSeconds + normaliseSeconds).toFixed(1)} s, ` +
         `end-to-end with the three overlapping ${sync.seconds.toFixed(1)} s`,
     );
-    const steps = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
-    const stepTotal = steps.reduce((sum, [, t]) => sum + t.ms, 0);
     notes.push(
-      `the normaliser's steps in the end-to-end run (${(stepTotal / 1000).toFixed(1)} s in all; (js) runs while the SQL steps after bodies-to-convert do): ` +
-        steps
-          .slice(0, 8)
-          .map(([name, t]) => `${name} ${(t.ms / 1000).toFixed(1)} s (${((t.ms / stepTotal) * 100).toFixed(0)}%, ${t.runs}x)`)
-          .join(", "),
+      `the normaliser's steps in the end-to-end run ((js) runs while the SQL steps after bodies-to-convert do): ${topSteps(syncSteps)}`,
     );
     notes.push(
       `limits off: run ${sync.status}, ${sync.requests} requests, ${sync.rateLimited} answered 429; ${sync.events} email events from ${sync.emails} emails stored ` +
