@@ -6,7 +6,9 @@
 // autocannon at fixed concurrency, leadgraph with one HTTP process and with
 // WEB_CONCURRENCY of them, side by side with the floor: the very same
 // SQL statements (captured from PostGraphile) run through `pg` by a minimal
-// HTTP handler. Prints one table with req/s, p50, p99 and the ratios.
+// HTTP handler. Prints one table with req/s, p50, p99, the server CPU per
+// request and the ratios, then where the time went: pg_stat_statements and a
+// CPU profile of the one-process server (bench/report.ts).
 //
 // Options (environment): BENCH_DATABASE_URL (a server to create the scratch
 // database on; default: an embedded PostgreSQL in a temporary folder),
@@ -32,6 +34,7 @@ import {
   formatTable,
   inspectorAddress,
   machineLine,
+  processTreeCpuMs,
   profileProcess,
   resetStatementStats,
   STATEMENT_STATS_SETTINGS,
@@ -189,8 +192,16 @@ async function waitForHealth(url: string, child: ChildProcess) {
 }
 
 /** Drives `url` for SECONDS at CONNECTIONS concurrency; each request gets its own variables. */
-async function load(url: string, headers: Record<string, string>, makeBody: (n: number) => unknown, label: string, seconds = SECONDS) {
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  makeBody: (n: number) => unknown,
+  label: string,
+  seconds = SECONDS,
+  pid?: number,
+) {
   let n = 0;
+  const cpuBefore = pid ? processTreeCpuMs(pid) : NaN;
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -204,7 +215,14 @@ async function load(url: string, headers: Record<string, string>, makeBody: (n: 
     ],
   });
   if (result.non2xx || result.errors) log(`${label}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
+  const cpuMsPerRequest = (processTreeCpuMs(pid ?? 0) - cpuBefore) / result.requests.total;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    cpuMsPerRequest,
+  };
 }
 
 async function main() {
@@ -304,11 +322,11 @@ async function main() {
       children.push(child);
       const url = `http://127.0.0.1:${port}`;
       await waitForHealth(url, child);
-      return url;
+      return { url, pid: child.pid! };
     };
-    const servers = [{ label: "GraphQL, 1 HTTP process", url: await startGraphql(1) }];
+    const servers = [{ label: "GraphQL, 1 HTTP process", ...(await startGraphql(1)) }];
     if (WEB_CONCURRENCY > 1)
-      servers.push({ label: `GraphQL, ${WEB_CONCURRENCY} HTTP processes`, url: await startGraphql(WEB_CONCURRENCY) });
+      servers.push({ label: `GraphQL, ${WEB_CONCURRENCY} HTTP processes`, ...(await startGraphql(WEB_CONCURRENCY)) });
     const floorPort = await freePort();
     const floor = spawn(node, [path.join(projectRoot, "bench", "floor-server.ts")], {
       env: { ...process.env, DATABASE_URL: authUrl, PORT: String(floorPort), CAPTURED_SQL: capturedFile },
@@ -337,12 +355,12 @@ async function main() {
       // Warm each up briefly, then measure each back to back.
       await load(`${floorUrl}/`, {}, floorBody, `${op.name} floor warm-up`);
       if (haveStats) await resetStatementStats(stats);
-      const base = await load(`${floorUrl}/`, {}, floorBody, `${op.name} floor`);
+      const base = await load(`${floorUrl}/`, {}, floorBody, `${op.name} floor`, SECONDS, floor.pid);
       const floorDbMs = haveStats ? (await databaseMs()) / base.requests : NaN;
       for (const [i, server] of servers.entries()) {
         await load(`${server.url}/graphql`, auth, graphqlBody, `${op.name} ${server.label} warm-up`);
         if (haveStats) await resetStatementStats(stats);
-        const gql = await load(`${server.url}/graphql`, auth, graphqlBody, `${op.name} ${server.label}`);
+        const gql = await load(`${server.url}/graphql`, auth, graphqlBody, `${op.name} ${server.label}`, SECONDS, server.pid);
         if (i === 0) {
           // Where the one process's time went: the database's statements
           // during the measurement, then a CPU profile of a further run.
@@ -361,16 +379,29 @@ async function main() {
           `${gql.p99}`,
           `${(gql.rps / base.rps).toFixed(2)}`,
           `${(gql.p99 / base.p99).toFixed(2)}`,
+          gql.cpuMsPerRequest.toFixed(2),
+          (gql.cpuMsPerRequest / base.cpuMsPerRequest).toFixed(2),
         ]);
       }
-      rows.push([op.name, "floor: same SQL via pg", base.rps.toFixed(0), `${base.p50}`, `${base.p99}`, "1.00", "1.00"]);
+      rows.push([
+        op.name,
+        "floor: same SQL via pg",
+        base.rps.toFixed(0),
+        `${base.p50}`,
+        `${base.p99}`,
+        "1.00",
+        "1.00",
+        base.cpuMsPerRequest.toFixed(2),
+        "1.00",
+      ]);
     }
 
-    const header = ["operation", "server", "req/s", "p50 ms", "p99 ms", "req/s vs floor", "p99 vs floor"];
+    const header = ["operation", "server", "req/s", "p50 ms", "p99 ms", "req/s vs floor", "p99 vs floor", "CPU ms/req", "CPU vs floor"];
     console.log(`\nleadgraph bench:graphql: ${CONNECTIONS} connections, ${SECONDS} s each`);
     console.log(machine);
     console.log("data: 100k leads, 20k companies, 10 campaigns, 300k campaign_leads, 1M events over 90 days\n");
     for (const line of formatTable(header, rows)) console.log(line);
+    console.log("(CPU ms/req: the server's processes' CPU time over the requests served, steadier than req/s on a shared machine.)");
     console.log(
       "\nGoals (issue 12): lead-timeline >= 0.8 of the floor's req/s with p99 <= 1.5x its p99; campaign-dashboard >= 0.6, p99 <= 2x.",
     );

@@ -24,6 +24,42 @@ export function machineLine(postgresVersion?: string): string {
   );
 }
 
+/**
+ * CPU time (user + system, ms) used so far by process `pid` and its
+ * descendants (a cluster's workers), from /proc; NaN where there is no /proc.
+ * On a shared machine CPU per request is steadier than req/s.
+ */
+export function processTreeCpuMs(pid: number): number {
+  try {
+    const stats = fs
+      .readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .flatMap((d) => {
+        try {
+          // Fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15).
+          const text = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+          const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+          return [{ pid: Number(d), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }];
+        } catch {
+          return []; // exited meanwhile
+        }
+      });
+    const tree = new Set([pid]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const s of stats)
+        if (!tree.has(s.pid) && tree.has(s.ppid)) {
+          tree.add(s.pid);
+          grew = true;
+        }
+    }
+    // Linux reports in USER_HZ, 100 per second on every common platform.
+    return stats.filter((s) => tree.has(s.pid)).reduce((sum, s) => sum + s.ticks * 10, 0);
+  } catch {
+    return NaN;
+  }
+}
+
 /** Left-aligned columns under a header and a rule. */
 export function formatTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -216,4 +252,37 @@ export function inspectorAddress(stderr: NodeJS.ReadableStream): Promise<string>
       if (match) resolve(match[1]!);
     });
   });
+}
+
+interface PlanNode {
+  "Node Type": string;
+  "Actual Total Time": number;
+  "Actual Loops": number;
+  Plans?: PlanNode[];
+}
+
+/**
+ * Where one statement's time went: EXPLAIN ANALYZE's plan nodes by their own
+ * time (a node's time less its children's), largest first. Timing each node
+ * adds some overhead: compare the shares, not the sum with an untimed run.
+ */
+export async function planBreakdown(client: pg.Client, sql: string, limit = 3) {
+  const { rows } = await client.query(`explain (analyze, format json) ${sql}`);
+  const [top] = rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode; "Execution Time": number }>;
+  const steps: Array<{ node: string; selfMs: number }> = [];
+  const walk = (node: PlanNode) => {
+    const total = (n: PlanNode) => n["Actual Total Time"] * n["Actual Loops"];
+    const children = node.Plans ?? [];
+    steps.push({ node: node["Node Type"], selfMs: Math.max(0, total(node) - children.reduce((sum, c) => sum + total(c), 0)) });
+    children.forEach(walk);
+  };
+  walk(top!.Plan);
+  return { totalMs: top!["Execution Time"], steps: steps.sort((a, b) => b.selfMs - a.selfMs).slice(0, limit) };
+}
+
+/** "Sort 812 ms (80%), Seq Scan 150 ms (15%)". */
+export function formatPlanBreakdown(breakdown: Awaited<ReturnType<typeof planBreakdown>>): string {
+  return breakdown.steps
+    .map((s) => `${s.node} ${s.selfMs.toFixed(0)} ms (${((100 * s.selfMs) / (breakdown.totalMs || 1)).toFixed(0)}%)`)
+    .join(", ");
 }
