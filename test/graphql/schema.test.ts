@@ -111,6 +111,7 @@ describe("coverage of the database catalogue", () => {
     );
     expect(rows.map((r) => r.name).sort()).toEqual([
       "calls_due",
+      "campaigns_email_activity_per_day",
       "campaigns_funnel",
       "cancel_call_request",
       "get_campaign_event_stats",
