@@ -244,7 +244,7 @@ export function inspectorAddress(stderr: NodeJS.ReadableStream): Promise<string>
       // The inspector's own chatter is noise in a benchmark's output.
       const rest = text
         .split("\n")
-        .filter((l) => !/^(Debugger listening on|For help, see|Debugger attached|Waiting for the debugger)/.test(l))
+        .filter((l) => !/^(Debugger listening on|Debugger ending on|For help, see|Debugger attached|Waiting for the debugger)/.test(l))
         .join("\n");
       if (rest.trim()) process.stderr.write(rest.endsWith("\n") ? rest : `${rest}\n`);
       seen += text;
