@@ -9,10 +9,11 @@ import { IDS, seed } from "../helpers/seed.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 let server: TestServer;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
 const operation = (name: string) => fs.readFileSync(path.join(QUERIES_DIR, `${name}.graphql`), "utf8");
 
 beforeAll(async () => {
-  const db = await createTestDatabase();
+  db = await createTestDatabase();
   await seed(db.pool);
   server = await startTestServer(db);
 });
@@ -119,6 +120,21 @@ describe("docs/queries", () => {
     );
     expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
     expect(body.data.campaign.emailActivityPerDay).toEqual([{ eventDate: "2025-10-24", sent: 1 }]);
+  });
+
+  it("leadsByOverallStatus: the campaign's memberships counted by workflow status, most first", async () => {
+    const { body } = await server.graphql(
+      `query($id: UUID!) { campaign(rowId: $id) { leadsByOverallStatus { overallStatus leadCount } } }`,
+      { id: IDS.campaign },
+    );
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    const { rows } = await db.pool.query(
+      `select overall_status as "overallStatus", count(*)::int as "leadCount" from campaign_leads
+        where campaign_id = $1 group by 1 order by 2 desc, 1`,
+      [IDS.campaign],
+    );
+    expect(rows.length).toBeGreaterThan(1);
+    expect(body.data.campaign.leadsByOverallStatus).toEqual(rows);
   });
 
   it("company: the company, its first import and its leads with their campaigns", async () => {
