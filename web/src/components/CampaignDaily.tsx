@@ -1,6 +1,6 @@
 // Sends, opens, replies and bounces per day (UTC) over a date range: one row
 // per day from emailActivityPerDay (which event types each series counts is
-// decided there, migration 000028). The range lives in the URL
+// decided there, migration 000030). The range lives in the URL
 // (?range=7|30|90|all, or ?from=YYYY-MM-DD&to=YYYY-MM-DD).
 import { Group, Paper, SegmentedControl, SimpleGrid, Skeleton, Text, TextInput } from "@mantine/core";
 import { useEffect, useRef } from "react";

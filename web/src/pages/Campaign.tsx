@@ -4,7 +4,7 @@
 // Everything but the leads table reads the rollups (campaign_lead_counts,
 // campaign_event_counts), which cost the same for 100 or 100,000 leads, or
 // one count of the memberships by status (leadsByOverallStatus, migration
-// 000029: tens of milliseconds for 100,000); the charts load in their own chunk.
+// 000031: tens of milliseconds for 100,000); the charts load in their own chunk.
 import { Anchor, Breadcrumbs, Group, SimpleGrid, Stack, Text } from "@mantine/core";
 import { Link, useParams } from "react-router";
 import { useQuery } from "urql";
