@@ -137,7 +137,7 @@ interface SyncTimes {
   status: string;
 }
 
-/** What the normaliser has still to do (before migration 000028 only its queue: the bench also measures older code). */
+/** What the normaliser has still to do (before migration 000029 only its queue: the bench also measures older code). */
 let LEFT_TO_NORMALISE = "(select count(*) from leadgraph_private.instantly_pending)";
 async function findDrainQueues(pool: pg.Pool): Promise<void> {
   const { rows } = await pool.query("select to_regclass('leadgraph_private.instantly_left_to_normalize') is not null as known");
