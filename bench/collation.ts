@@ -15,6 +15,7 @@ import pg from "pg";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
+import { formatPlanBreakdown, formatTable, machineLine, planBreakdown } from "./report.ts";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const COLLATIONS = ["C", "pg_c_utf8", "und-x-icu"] as const;
@@ -46,7 +47,7 @@ async function main() {
     await root.connect();
     await root.query("drop database if exists leadgraph_bench_collation with (force)");
     await root.query("create database leadgraph_bench_collation");
-    const version = (await root.query("show server_version")).rows[0].server_version;
+    const machine = machineLine((await root.query("show server_version")).rows[0].server_version);
     await root.end();
     const url = databaseUrl(rootUrl, "leadgraph_bench_collation");
     await applyMigrations({ url, rootUrl, shadowUrl: undefined, authenticatorPassword: undefined }, { quiet: true });
@@ -66,6 +67,9 @@ async function main() {
     await client.query("analyze people");
 
     const rows: string[][] = [];
+    // Where the time went: each measure is one statement, so its plan's
+    // nodes by their own time, under C and under the slowest collation.
+    const breakdowns: string[] = [];
     const measures = {
       "lower() of every address": (c: string) => `select count(distinct lower(email collate "${c}")) from people`,
       "ILIKE '%müller%' over every name": (c: string) => `select count(*) from people where (name collate "${c}") ilike '%müller%'`,
@@ -81,7 +85,16 @@ async function main() {
         const matches = what.startsWith("ILIKE") ? String((await client.query(sql(collation))).rows[0].count) : "-";
         rows.push([what, collation, ms.toFixed(0), (ms / baseline).toFixed(2), matches]);
       }
+      if (!what.startsWith("build")) {
+        // (CREATE INDEX has no plan to explain.)
+        const slowest = rows.filter((r) => r[0] === what).sort((a, b) => Number(b[2]) - Number(a[2]))[0]![1]!;
+        for (const collation of new Set(["C", slowest]))
+          breakdowns.push(`${what}, ${collation}: ${formatPlanBreakdown(await planBreakdown(client, sql(collation)))}`);
+      }
     }
+    breakdowns.push(
+      `email key, normalize_email: ${formatPlanBreakdown(await planBreakdown(client, "select count(distinct leadgraph_rules.normalize_email(email)) from people"))}`,
+    );
     const plain = await best(client, "select count(distinct nullif(lower(btrim(email)), '')) from people");
     const rule = await best(client, "select count(distinct leadgraph_rules.normalize_email(email)) from people");
     rows.push(["email key: nullif(lower(btrim(x)), '') (old)", "default", plain.toFixed(0), "1.00", "-"]);
@@ -91,21 +104,17 @@ async function main() {
     );
     await client.end();
 
-    const cpu = os.cpus()[0]?.model ?? "unknown CPU";
     console.log(`\nleadgraph bench:collation (${ROWS.toLocaleString("en")} rows, best of 3)`);
-    console.log(
-      `machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}\n`,
-    );
-    const header = ["operation", "collation", "ms", "vs C", "matches"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
-    console.log(line(header));
-    console.log(widths.map((w) => "-".repeat(w)).join("  "));
-    for (const row of rows) console.log(line(row));
+    console.log(`${machine}\n`);
+    for (const line of formatTable(["operation", "collation", "ms", "vs C", "matches"], rows)) console.log(line);
     console.log(
       `\n- distinct address keys: ${keys[0].c} with a C lower() (folds ASCII only), ${keys[0].rule} with normalize_email (every script)`,
     );
     console.log("- ILIKE under C finds only the names already written in lower case; the others fold every script.");
+    console.log(
+      "\nWhere the time went (EXPLAIN ANALYZE: plan nodes by their own time, share of the statement; a node's time includes the expressions it evaluates, e.g. a Seq Scan's ILIKE):",
+    );
+    for (const b of breakdowns) console.log(`- ${b}`);
   } finally {
     if (embedded) await embedded.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -6,7 +6,9 @@
 // autocannon at fixed concurrency, leadgraph with one HTTP process and with
 // WEB_CONCURRENCY of them, side by side with the floor: the very same
 // SQL statements (captured from PostGraphile) run through `pg` by a minimal
-// HTTP handler. Prints one table with req/s, p50, p99 and the ratios.
+// HTTP handler. Prints one table with req/s, p50, p99, the server CPU per
+// request and the ratios, then where the time went: pg_stat_statements and a
+// CPU profile of the one-process server (bench/report.ts).
 //
 // Options (environment): BENCH_DATABASE_URL (a server to create the scratch
 // database on; default: an embedded PostgreSQL in a temporary folder),
@@ -25,9 +27,25 @@ import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { AUTHENTICATOR_ROLE } from "../src/database/roles.ts";
 import { startServer } from "../src/server.ts";
+import {
+  enableStatementStats,
+  formatProfile,
+  formatStatements,
+  formatTable,
+  inspectorAddress,
+  machineLine,
+  processTreeCpuMs,
+  profileProcess,
+  resetStatementStats,
+  STATEMENT_STATS_SETTINGS,
+  topStatements,
+  type ProfileSummary,
+  type StatementStat,
+} from "./report.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const PROFILE_SECONDS = Math.min(SECONDS, 5);
 const WEB_CONCURRENCY = Number(process.env.BENCH_WEB_CONCURRENCY ?? os.availableParallelism());
 const AUTH_PASSWORD = "bench-authenticator";
 const DATABASE = "leadgraph_bench";
@@ -174,12 +192,20 @@ async function waitForHealth(url: string, child: ChildProcess) {
 }
 
 /** Drives `url` for SECONDS at CONNECTIONS concurrency; each request gets its own variables. */
-async function load(url: string, headers: Record<string, string>, makeBody: (n: number) => unknown, label: string) {
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  makeBody: (n: number) => unknown,
+  label: string,
+  seconds = SECONDS,
+  pid?: number,
+) {
   let n = 0;
+  const cpuBefore = pid ? processTreeCpuMs(pid) : NaN;
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     requests: [
       {
         method: "POST",
@@ -189,7 +215,14 @@ async function load(url: string, headers: Record<string, string>, makeBody: (n: 
     ],
   });
   if (result.non2xx || result.errors) log(`${label}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  const cpuMsPerRequest = (processTreeCpuMs(pid ?? 0) - cpuBefore) / result.requests.total;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    cpuMsPerRequest,
+  };
 }
 
 async function main() {
@@ -202,7 +235,14 @@ async function main() {
       dataDir = process.env.BENCH_DATA_DIR ?? path.join(os.tmpdir(), `leadgraph-bench-${process.pid}`);
       embedded = await startEmbedded({
         dataDir,
-        settings: { fsync: "off", synchronous_commit: "off", full_page_writes: "off", shared_buffers: "512MB", max_wal_size: "4GB" },
+        settings: {
+          ...STATEMENT_STATS_SETTINGS,
+          fsync: "off",
+          synchronous_commit: "off",
+          full_page_writes: "off",
+          shared_buffers: "512MB",
+          max_wal_size: "4GB",
+        },
         log,
       });
       rootUrl = embedded.url("postgres");
@@ -211,12 +251,16 @@ async function main() {
     await root.connect();
     const exists = await root.query("select 1 from pg_database where datname = $1", [DATABASE]);
     if (!exists.rowCount) await root.query(`create database ${DATABASE}`);
-    const version = (await root.query("show server_version")).rows[0].server_version;
+    const machine = machineLine((await root.query("show server_version")).rows[0].server_version);
     await root.end();
     const ownerUrl = databaseUrl(rootUrl, DATABASE);
     const authUrl = databaseUrl(rootUrl, DATABASE, { user: AUTHENTICATOR_ROLE, password: AUTH_PASSWORD });
     await applyMigrations({ url: ownerUrl, rootUrl, shadowUrl: undefined, authenticatorPassword: AUTH_PASSWORD }, { quiet: true });
     await seed(ownerUrl);
+    // Statement times (as the superuser: the extension is not trusted).
+    const stats = new pg.Client({ connectionString: ownerUrl });
+    await stats.connect();
+    const haveStats = await enableStatementStats(stats, log);
 
     const sample = new pg.Client({ connectionString: ownerUrl });
     await sample.connect();
@@ -250,9 +294,19 @@ async function main() {
     // The servers under test, each in its own processes: leadgraph with one
     // HTTP process and with WEB_CONCURRENCY of them, and the floor.
     const node = process.execPath;
+    // The one-process server listens for an inspector, so that its CPU can be
+    // profiled after its measurement (an idle inspector costs nothing).
+    let inspector: Promise<string> | undefined;
     const startGraphql = async (concurrency: number) => {
       const port = await freePort();
-      const child = spawn(node, [path.join(projectRoot, "bin", "leadgraph.js"), "server", "--no-migrate"], {
+      const profiled = concurrency === 1;
+      const args = [
+        ...(profiled ? ["--inspect=127.0.0.1:0"] : []),
+        path.join(projectRoot, "bin", "leadgraph.js"),
+        "server",
+        "--no-migrate",
+      ];
+      const child = spawn(node, args, {
         env: {
           ...process.env,
           DATABASE_URL: ownerUrl,
@@ -262,16 +316,17 @@ async function main() {
           JWT_SECRET: "bench",
           WEB_CONCURRENCY: String(concurrency),
         },
-        stdio: ["ignore", "ignore", "inherit"],
+        stdio: ["ignore", "ignore", profiled ? "pipe" : "inherit"],
       });
+      if (profiled) inspector = inspectorAddress(child.stderr!);
       children.push(child);
       const url = `http://127.0.0.1:${port}`;
       await waitForHealth(url, child);
-      return url;
+      return { url, pid: child.pid! };
     };
-    const servers = [{ label: "GraphQL, 1 HTTP process", url: await startGraphql(1) }];
+    const servers = [{ label: "GraphQL, 1 HTTP process", ...(await startGraphql(1)) }];
     if (WEB_CONCURRENCY > 1)
-      servers.push({ label: `GraphQL, ${WEB_CONCURRENCY} HTTP processes`, url: await startGraphql(WEB_CONCURRENCY) });
+      servers.push({ label: `GraphQL, ${WEB_CONCURRENCY} HTTP processes`, ...(await startGraphql(WEB_CONCURRENCY)) });
     const floorPort = await freePort();
     const floor = spawn(node, [path.join(projectRoot, "bench", "floor-server.ts")], {
       env: { ...process.env, DATABASE_URL: authUrl, PORT: String(floorPort), CAPTURED_SQL: capturedFile },
@@ -285,15 +340,37 @@ async function main() {
     const token = signToken("00000000-0000-0000-0000-000000000001", "bench", "1h");
     const auth = { authorization: `Bearer ${token}` };
     const rows: string[][] = [];
+    const breakdowns: Array<{
+      op: string;
+      floorDbMs: number;
+      graphqlDbMs: number;
+      statements: StatementStat[];
+      profile: ProfileSummary;
+      rps: number;
+    }> = [];
+    const databaseMs = async () => (await topStatements(stats, 1000)).reduce((sum, s) => sum + s.totalMs, 0);
     for (const op of operations) {
       const graphqlBody = (n: number) => ({ query: op.query, variables: op.variables(n) });
       const floorBody = (n: number) => ({ op: op.name, value: op.variables(n)[op.parameter] });
       // Warm each up briefly, then measure each back to back.
       await load(`${floorUrl}/`, {}, floorBody, `${op.name} floor warm-up`);
-      const base = await load(`${floorUrl}/`, {}, floorBody, `${op.name} floor`);
-      for (const server of servers) {
+      if (haveStats) await resetStatementStats(stats);
+      const base = await load(`${floorUrl}/`, {}, floorBody, `${op.name} floor`, SECONDS, floor.pid);
+      const floorDbMs = haveStats ? (await databaseMs()) / base.requests : NaN;
+      for (const [i, server] of servers.entries()) {
         await load(`${server.url}/graphql`, auth, graphqlBody, `${op.name} ${server.label} warm-up`);
-        const gql = await load(`${server.url}/graphql`, auth, graphqlBody, `${op.name} ${server.label}`);
+        if (haveStats) await resetStatementStats(stats);
+        const gql = await load(`${server.url}/graphql`, auth, graphqlBody, `${op.name} ${server.label}`, SECONDS, server.pid);
+        if (i === 0) {
+          // Where the one process's time went: the database's statements
+          // during the measurement, then a CPU profile of a further run.
+          const statements = haveStats ? await topStatements(stats, 5) : [];
+          const graphqlDbMs = haveStats ? (await databaseMs()) / gql.requests : NaN;
+          const { result, profile } = await profileProcess(await inspector!, () =>
+            load(`${server.url}/graphql`, auth, graphqlBody, `${op.name} profiled`, PROFILE_SECONDS),
+          );
+          breakdowns.push({ op: op.name, floorDbMs, graphqlDbMs, statements, profile, rps: result.rps });
+        }
         rows.push([
           op.name,
           server.label,
@@ -302,23 +379,49 @@ async function main() {
           `${gql.p99}`,
           `${(gql.rps / base.rps).toFixed(2)}`,
           `${(gql.p99 / base.p99).toFixed(2)}`,
+          gql.cpuMsPerRequest.toFixed(2),
+          (gql.cpuMsPerRequest / base.cpuMsPerRequest).toFixed(2),
         ]);
       }
-      rows.push([op.name, "floor: same SQL via pg", base.rps.toFixed(0), `${base.p50}`, `${base.p99}`, "1.00", "1.00"]);
+      rows.push([
+        op.name,
+        "floor: same SQL via pg",
+        base.rps.toFixed(0),
+        `${base.p50}`,
+        `${base.p99}`,
+        "1.00",
+        "1.00",
+        base.cpuMsPerRequest.toFixed(2),
+        "1.00",
+      ]);
     }
 
-    const header = ["operation", "server", "req/s", "p50 ms", "p99 ms", "req/s vs floor", "p99 vs floor"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
+    const header = ["operation", "server", "req/s", "p50 ms", "p99 ms", "req/s vs floor", "p99 vs floor", "CPU ms/req", "CPU vs floor"];
     console.log(`\nleadgraph bench:graphql: ${CONNECTIONS} connections, ${SECONDS} s each`);
-    console.log(
-      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}`,
-    );
+    console.log(machine);
     console.log("data: 100k leads, 20k companies, 10 campaigns, 300k campaign_leads, 1M events over 90 days\n");
-    console.log(line(header));
-    console.log(widths.map((w) => "-".repeat(w)).join("  "));
-    for (const row of rows) console.log(line(row));
-    console.log("\nGoals: lead-timeline p99 <= 25 ms; GraphQL req/s >= 50% of the floor; campaign-dashboard p99 <= 100 ms.");
+    for (const line of formatTable(header, rows)) console.log(line);
+    console.log("(CPU ms/req: the server's processes' CPU time over the requests served, steadier than req/s on a shared machine.)");
+    console.log(
+      "\nGoals (issue 12): lead-timeline >= 0.8 of the floor's req/s with p99 <= 1.5x its p99; campaign-dashboard >= 0.6, p99 <= 2x.",
+    );
+    console.log("\nWhere the time went (GraphQL, 1 HTTP process):");
+    for (const b of breakdowns) {
+      const perRequest = (1000 / b.rps).toFixed(2);
+      console.log(`\n${b.op}:`);
+      if (b.statements.length) {
+        console.log(
+          `  database time per request: ${b.graphqlDbMs.toFixed(2)} ms (the floor's: ${b.floorDbMs.toFixed(2)} ms); top statements (pg_stat_statements):`,
+        );
+        for (const line of formatStatements(b.statements, 80)) console.log(`    ${line}`);
+      }
+      console.log(
+        `  Node CPU, profiled for ${PROFILE_SECONDS} s at ${b.rps.toFixed(0)} req/s (${perRequest} ms of wall time per request); ` +
+          `${b.profile.busyMs.toFixed(0)} ms busy, top self time:`,
+      );
+      for (const line of formatProfile(b.profile)) console.log(`    ${line}`);
+    }
+    await stats.end();
   } finally {
     await Promise.all(
       children.map((child) =>

@@ -6,8 +6,17 @@
 //   1. limits off (50 campaigns, 200 accounts, 200k emails by default):
 //      fetch floor   every /emails page of every campaign with plain fetch,
 //                    4 campaigns at once, nothing stored: what HTTP + JSON cost
-//      sync          leadgraph sync from the request to the last event:
-//                    emails/s into the raw layer and into events (end-to-end)
+//      raw alone     a sync with the normaliser held off (the bench holds its
+//                    advisory lock): fetch + store into the raw layer only
+//      normalise     then the normaliser let go on that stored backlog alone
+//      sync          a second sync (fresh database) from the request to the
+//                    last event, everything at once: emails/s end-to-end, its
+//                    ratio to the fetch floor and to the raw layer alone, and
+//                    where the normaliser's time went (LEADGRAPH_PROFILE_SQL
+//                    in the worker: its SQL steps by time)
+//      renormalize then `leadgraph renormalize instantly --wait` on that
+//                    workspace: every raw row back through the normaliser,
+//                    its events rebuilt (docs/renormalize.md)
 //   2. Instantly's real limits on, time-compressed (BENCH_TIME_SCALE, default
 //      60: a minute lasts a second), a smaller workspace: the share of the
 //      /emails ceiling (20 requests x 100 emails a minute) the sync reaches,
@@ -23,6 +32,7 @@ import pg from "pg";
 import { projectRoot } from "../src/config.ts";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
+import { LOCK_CLASS, LOCKS } from "../src/database/locks.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { startFakeInstantly, type FakeInstantly } from "../tools/fake-instantly/server.ts";
 
@@ -63,7 +73,10 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-function startWorkerProcess(dbUrl: string, fake: FakeInstantly, limits: boolean): ChildProcess {
+/** The normaliser's "[sql] N ms  step" / "[js] N ms  ..." lines (LEADGRAPH_PROFILE_SQL), summed per step. */
+type StepTimes = Map<string, { ms: number; runs: number }>;
+
+function startWorkerProcess(dbUrl: string, fake: FakeInstantly, limits: boolean, profile?: StepTimes): ChildProcess {
   const child = spawn(
     path.join(projectRoot, "node_modules/.bin/node"),
     [path.join(projectRoot, "bin/leadgraph.js"), "worker", "--no-migrate"],
@@ -79,11 +92,32 @@ function startWorkerProcess(dbUrl: string, fake: FakeInstantly, limits: boolean)
         INSTANTLY_RATE_LIMIT_TIME_SCALE: String(TIME_SCALE),
         // No cron run in the middle of the measurement.
         INSTANTLY_SYNC_SCHEDULE: "0 0 1 1 *",
+        LEADGRAPH_PROFILE_SQL: profile ? "1" : "",
       },
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: ["ignore", "ignore", profile ? "pipe" : "inherit"],
     },
   );
   workers.add(child);
+  if (profile) {
+    let rest = "";
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop()!;
+      for (const line of lines) {
+        const step = /^\[(sql|js)\]\s+(\d+) ms {2}(.*)$/.exec(line);
+        if (!step) {
+          process.stderr.write(`${line}\n`);
+          continue;
+        }
+        // "[js] body text of 2648 emails": one name for every batch.
+        const name = step[1] === "js" ? `(js) ${step[3]!.replace(/\d+/g, "N")}` : step[3]!;
+        const sum = profile.get(name) ?? { ms: 0, runs: 0 };
+        sum.ms += Number(step[2]);
+        sum.runs += 1;
+        profile.set(name, sum);
+      }
+    });
+  }
   return child;
 }
 
@@ -103,13 +137,80 @@ interface SyncTimes {
   status: string;
 }
 
-/** Asks for a sync; waits for the run and for the normalisation of everything it fetched. */
-async function runSync(pool: pg.Pool): Promise<SyncTimes> {
+/** What the normaliser has still to do (before migration 000029 only its queue: the bench also measures older code). */
+let LEFT_TO_NORMALISE = "(select count(*) from leadgraph_private.instantly_pending)";
+async function findDrainQueues(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query("select to_regclass('leadgraph_private.instantly_left_to_normalize') is not null as known");
+  if (rows[0].known) LEFT_TO_NORMALISE = "(select count(*) from leadgraph_private.instantly_left_to_normalize)";
+}
+
+/** Waits until the normaliser has nothing left to do; returns the seconds it took. */
+async function waitNormalised(pool: pg.Pool): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const { rows } = await pool.query(`select (${LEFT_TO_NORMALISE})::int as left`);
+    if (rows[0].left === 0) return (performance.now() - started) / 1000;
+    await sleep(100);
+  }
+}
+
+/** Each step's time, copied (the profile goes on adding up). */
+const snapshot = (profile: StepTimes): StepTimes => new Map([...profile].map(([name, t]) => [name, { ...t }]));
+
+/** What `after` adds to `before`, step by step. */
+function since(before: StepTimes, after: StepTimes): StepTimes {
+  const out: StepTimes = new Map();
+  for (const [name, t] of after) {
+    const was = before.get(name) ?? { ms: 0, runs: 0 };
+    if (t.runs > was.runs) out.set(name, { ms: t.ms - was.ms, runs: t.runs - was.runs });
+  }
+  return out;
+}
+
+function topSteps(profile: StepTimes, n = 8): string {
+  const steps = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const total = steps.reduce((sum, [, t]) => sum + t.ms, 0);
+  return (
+    `${(total / 1000).toFixed(1)} s in all: ` +
+    steps
+      .slice(0, n)
+      .map(([name, t]) => `${name} ${(t.ms / 1000).toFixed(1)} s (${((t.ms / total) * 100).toFixed(0)}%, ${t.runs}x)`)
+      .join(", ")
+  );
+}
+
+/**
+ * `leadgraph renormalize <source> --wait` against `dbUrl`, as a user runs it
+ * (the worker process does the work); its seconds, or undefined on code that
+ * has no such command (the bench also measures older code).
+ */
+async function renormalize(pool: pg.Pool, dbUrl: string, source: string): Promise<number | undefined> {
+  const { rows } = await pool.query("select to_regproc('leadgraph_private.renormalize_instantly') is not null as known");
+  if (!rows[0].known) return undefined;
+  const started = performance.now();
+  const child = spawn(
+    path.join(projectRoot, "node_modules/.bin/node"),
+    [path.join(projectRoot, "bin/leadgraph.js"), "renormalize", source, "--wait"],
+    {
+      env: { ...process.env, DATABASE_URL: dbUrl, GRAPHILE_ENV: "production", NODE_ENV: "production" },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`leadgraph renormalize ${source} exited with ${String(code)}`);
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * Asks for a sync; waits for the run and for the normalisation of everything
+ * it fetched (with `rawOnly`, for the run alone: the normaliser is held off).
+ */
+async function runSync(pool: pg.Pool, options: { rawOnly?: boolean } = {}): Promise<SyncTimes> {
   const started = performance.now();
   const { rows } = await pool.query<{ id: string }>("insert into instantly_sync_requests (triggered_by) values ('cli') returning id");
   for (;;) {
     const { rows: run } = await pool.query(
-      `select r.status, r.requests_made, r.rate_limited, (select count(*) from leadgraph_private.instantly_pending)::int as pending
+      `select r.status, r.requests_made, r.rate_limited, ${options.rawOnly ? "0" : `(${LEFT_TO_NORMALISE})::int`} as pending
        from instantly_sync_requests q join instantly_sync_runs r on r.id = q.run_id where q.id = $1`,
       [rows[0]!.id],
     );
@@ -214,17 +315,46 @@ async function main() {
     log(`generated in ${((performance.now() - generation) / 1000).toFixed(1)} s`);
     const floor = await fetchFloor(fake, 4);
     log(`fetch floor: ${floor.emails} emails in ${floor.seconds.toFixed(1)} s`);
+
+    // The raw layer alone, then the normaliser alone on what it stored.
+    const aloneUrl = await freshDatabase(rootUrl, "leadgraph_bench_sync_alone");
+    const alonePool = new pg.Pool({ connectionString: aloneUrl, max: 2 });
+    await findDrainQueues(alonePool);
+    const holder = await alonePool.connect();
+    await holder.query("select pg_advisory_lock($1, $2)", [LOCK_CLASS, LOCKS.instantlyNormalizer]);
+    const aloneWorker = startWorkerProcess(aloneUrl, fake, false);
+    fake.resetStats();
+    const rawAlone = await runSync(alonePool, { rawOnly: true });
+    log(`raw layer alone: ${JSON.stringify(rawAlone)}`);
+    await holder.query("select pg_advisory_unlock($1, $2)", [LOCK_CLASS, LOCKS.instantlyNormalizer]);
+    holder.release();
+    await alonePool.query("select leadgraph_private.enqueue_instantly_normalization()");
+    const normaliseSeconds = await waitNormalised(alonePool);
+    log(`normaliser alone: ${normaliseSeconds.toFixed(1)} s`);
+    await stopWorkerProcess(aloneWorker);
+    await alonePool.end();
+
+    // Everything at once, the normaliser profiled.
     const dbUrl = await freshDatabase(rootUrl, "leadgraph_bench_sync");
     const pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
-    const worker = startWorkerProcess(dbUrl, fake, false);
+    const profile: StepTimes = new Map();
+    const worker = startWorkerProcess(dbUrl, fake, false, profile);
     fake.resetStats();
     const sync = await runSync(pool);
     log(`sync: ${JSON.stringify(sync)}`);
+    const syncSteps = snapshot(profile);
+    const eventsBefore = (await pool.query("select count(*)::int as n from events where event_source = 'instantly'")).rows[0].n;
+    const renormalizeSeconds = await renormalize(pool, dbUrl, "instantly");
+    const eventsAfter = (await pool.query("select count(*)::int as n from events where event_source = 'instantly'")).rows[0].n;
+    const renormalizeSteps = since(syncSteps, profile);
+    if (renormalizeSeconds !== undefined)
+      log(`renormalize instantly: ${renormalizeSeconds.toFixed(1)} s, events ${eventsBefore} -> ${eventsAfter}`);
     await stopWorkerProcess(worker);
     await pool.end();
     await fake.close();
     const rate = (n: number, s: number) => String(Math.round(n / s));
     const floorRate = floor.emails / floor.seconds;
+    const rawAloneRate = rawAlone.emails / rawAlone.rawSeconds;
     table.push(
       [
         "limits off",
@@ -233,14 +363,34 @@ async function main() {
         floor.seconds.toFixed(1),
         rate(floor.emails, floor.seconds),
         "1.00",
+        "-",
       ],
       [
         "limits off",
-        "sync into the raw layer",
+        "raw layer alone (normaliser held off)",
+        String(rawAlone.emails),
+        rawAlone.rawSeconds.toFixed(1),
+        rate(rawAlone.emails, rawAlone.rawSeconds),
+        (rawAloneRate / floorRate).toFixed(2),
+        "1.00",
+      ],
+      [
+        "limits off",
+        "normaliser alone (the stored backlog)",
+        String(rawAlone.emails),
+        normaliseSeconds.toFixed(1),
+        rate(rawAlone.emails, normaliseSeconds),
+        (rawAlone.emails / normaliseSeconds / floorRate).toFixed(2),
+        (rawAlone.emails / normaliseSeconds / rawAloneRate).toFixed(2),
+      ],
+      [
+        "limits off",
+        "sync into the raw layer (normaliser running)",
         String(sync.emails),
         sync.rawSeconds.toFixed(1),
         rate(sync.emails, sync.rawSeconds),
         (sync.emails / sync.rawSeconds / floorRate).toFixed(2),
+        (sync.emails / sync.rawSeconds / rawAloneRate).toFixed(2),
       ],
       [
         "limits off",
@@ -249,7 +399,33 @@ async function main() {
         sync.seconds.toFixed(1),
         rate(sync.events, sync.seconds),
         (sync.events / sync.seconds / floorRate).toFixed(2),
+        (sync.events / sync.seconds / rawAloneRate).toFixed(2),
       ],
+    );
+    if (renormalizeSeconds !== undefined) {
+      table.push([
+        "limits off",
+        "renormalize instantly (every raw row again)",
+        String(sync.emails),
+        renormalizeSeconds.toFixed(1),
+        rate(sync.emails, renormalizeSeconds),
+        (sync.emails / renormalizeSeconds / floorRate).toFixed(2),
+        (sync.emails / renormalizeSeconds / rawAloneRate).toFixed(2),
+      ]);
+      notes.push(
+        `renormalize instantly: ${eventsBefore} Instantly events before, ${eventsAfter} after (rebuilt); its normaliser steps: ${topSteps(renormalizeSteps)}`,
+      );
+    }
+    // Where the time went: the three stages one at a time, then the
+    // normaliser's steps in the end-to-end run (they overlap the fetch).
+    const storeSeconds = Math.max(0, rawAlone.rawSeconds - floor.seconds);
+    notes.push(
+      `one stage at a time: fetch ${floor.seconds.toFixed(1)} s (the floor), store ${storeSeconds.toFixed(1)} s (raw layer alone minus the floor), ` +
+        `normalise ${normaliseSeconds.toFixed(1)} s; together ${(floor.seconds + storeSeconds + normaliseSeconds).toFixed(1)} s, ` +
+        `end-to-end with the three overlapping ${sync.seconds.toFixed(1)} s`,
+    );
+    notes.push(
+      `the normaliser's steps in the end-to-end run ((js) runs while the SQL steps after bodies-to-convert do): ${topSteps(syncSteps)}`,
     );
     notes.push(
       `limits off: run ${sync.status}, ${sync.requests} requests, ${sync.rateLimited} answered 429; ${sync.events} email events from ${sync.emails} emails stored ` +
@@ -268,6 +444,7 @@ async function main() {
     });
     const limitedUrl = await freshDatabase(rootUrl, "leadgraph_bench_sync_limited");
     const limitedPool = new pg.Pool({ connectionString: limitedUrl, max: 2 });
+    await findDrainQueues(limitedPool);
     const limitedWorker = startWorkerProcess(limitedUrl, limited, true);
     limited.resetStats();
     const watch = watchEmailRequests(limited);
@@ -283,7 +460,7 @@ async function main() {
     const requestShare = (emailsPhase.requests - 1) / emailsPhase.seconds / ceilingRequestsPerSecond;
     const emailShare = paced.emails / emailsPhase.seconds / (ceilingRequestsPerSecond * 100);
     table.push(
-      ["limits on", "/emails ceiling (20 req/min x 100)", "-", "-", String(Math.round(ceilingRequestsPerSecond * 100)), "1.00"],
+      ["limits on", "/emails ceiling (20 req/min x 100)", "-", "-", String(Math.round(ceilingRequestsPerSecond * 100)), "1.00", "-"],
       [
         "limits on",
         "sync /emails requests",
@@ -291,6 +468,7 @@ async function main() {
         emailsPhase.seconds.toFixed(1),
         `${((emailsPhase.requests - 1) / emailsPhase.seconds).toFixed(1)} req/s`,
         requestShare.toFixed(2),
+        "-",
       ],
       [
         "limits on",
@@ -299,6 +477,7 @@ async function main() {
         emailsPhase.seconds.toFixed(1),
         rate(paced.emails, emailsPhase.seconds),
         emailShare.toFixed(2),
+        "-",
       ],
     );
     notes.push(
@@ -308,7 +487,7 @@ async function main() {
         `(goal: >= 90% and zero 429s: ${requestShare >= 0.9 && fake429 === 0 ? "MET" : "NOT MET"} by requests, ${emailShare >= 0.9 && fake429 === 0 ? "MET" : "NOT MET"} by emails)`,
     );
 
-    const header = ["limits", "what", "emails", "seconds", "emails/s", "vs baseline"];
+    const header = ["limits", "what", "emails", "seconds", "emails/s", "vs baseline", "vs raw alone"];
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
     console.log(`\nleadgraph bench:sync (fake Instantly in the bench process, worker in its own process, deterministic data)`);

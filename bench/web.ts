@@ -26,6 +26,15 @@ import { applyMigrations } from "../src/database/migrations.ts";
 import { AUTHENTICATOR_ROLE } from "../src/database/roles.ts";
 import { WEB_DIST } from "../src/web.ts";
 import { CHROMIUM_PATH, launchChromium } from "../web/chromium.ts";
+import {
+  enableStatementStats,
+  formatStatements,
+  machineLine,
+  resetStatementStats,
+  STATEMENT_STATS_SETTINGS,
+  topStatements,
+  type StatementStat,
+} from "./report.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const AUTH_PASSWORD = "bench-authenticator";
@@ -125,14 +134,18 @@ async function main() {
   try {
     if (!rootUrl) {
       dataDir = process.env.BENCH_DATA_DIR ?? path.join(os.tmpdir(), `leadgraph-bench-web-${process.pid}`);
-      embedded = await startEmbedded({ dataDir, settings: { fsync: "off", synchronous_commit: "off", full_page_writes: "off" }, log });
+      embedded = await startEmbedded({
+        dataDir,
+        settings: { ...STATEMENT_STATS_SETTINGS, fsync: "off", synchronous_commit: "off", full_page_writes: "off" },
+        log,
+      });
       rootUrl = embedded.url("postgres");
     }
     const root = new pg.Client({ connectionString: rootUrl });
     await root.connect();
     if (!(await root.query("select 1 from pg_database where datname = $1", [DATABASE])).rowCount)
       await root.query(`create database ${DATABASE}`);
-    const version = (await root.query("show server_version")).rows[0].server_version;
+    const machine = machineLine((await root.query("show server_version")).rows[0].server_version);
     await root.end();
     const ownerUrl = databaseUrl(rootUrl, DATABASE);
     const authUrl = databaseUrl(rootUrl, DATABASE, { user: AUTHENTICATOR_ROLE, password: AUTH_PASSWORD });
@@ -144,6 +157,11 @@ async function main() {
     const campaignId = (await client.query("select id from campaigns where campaign_name = 'Bench web campaign'")).rows[0].id;
     const leadEvents = (await client.query("select count(*)::int as n from events where lead_id = $1", [leadId])).rows[0].n;
     await client.end();
+    // The database's share: statements per page (as the superuser: the extension is not trusted).
+    const stats = new pg.Client({ connectionString: ownerUrl });
+    await stats.connect();
+    const haveStats = await enableStatementStats(stats, log);
+    const statementsOf: Record<string, StatementStat[]> = {};
 
     // The app as users get it: `leadgraph server` in development mode on loopback (no token).
     const port = await freePort();
@@ -198,6 +216,7 @@ async function main() {
     }
     const results: Array<{ name: string; mode: string; times: number[]; graphql: number[]; goal: number; requests: string[] }> = [];
     for (const target of pages) {
+      if (haveStats) await resetStatementStats(stats);
       for (const mode of ["cold", "warm"] as const) {
         const times: number[] = [];
         const graphql: number[] = [];
@@ -235,13 +254,13 @@ async function main() {
         await context?.close();
         results.push({ name: target.name, mode, times, graphql, goal: target.goal, requests });
       }
+      if (haveStats) statementsOf[target.name] = await topStatements(stats, 5);
     }
     await browser.close();
+    await stats.end();
 
-    const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-    console.log(
-      `\nmachine: ${os.cpus().length} cores, ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; PostgreSQL ${version}; ${RUNS} runs each`,
-    );
+    console.log(`\nleadgraph bench:web: ${RUNS} runs each`);
+    console.log(machine);
     console.log(`data: 100k leads, a campaign with 100k memberships, a lead with ${leadEvents} events\n`);
     const files = bundle();
     const initialJs = files.filter((f) => f.initial && f.name.endsWith(".js")).reduce((s, f) => s + f.gzip, 0);
@@ -263,6 +282,10 @@ async function main() {
     console.log("where the time goes: 'GraphQL alone' is the page's own requests replayed from Node (server + database);");
     console.log("the rest is loading and parsing the bundle (cold), React rendering and, on the dashboard, drawing the chart.");
     for (const r of results.filter((x) => x.mode === "cold")) console.log(`  ${r.name} requests: ${r.requests.join(", ")}`);
+    for (const [name, statements] of Object.entries(statementsOf)) {
+      console.log(`\n${name}: the database's top statements over its runs, both modes and the replays (pg_stat_statements):`);
+      for (const line of formatStatements(statements, 80)) console.log(`  ${line}`);
+    }
   } finally {
     server?.kill("SIGTERM");
     if (embedded) await embedded.stop();

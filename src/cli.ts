@@ -238,6 +238,20 @@ program
   );
 
 program
+  .command("renormalize")
+  .description(
+    "Rebuild what a source put in the normalised layer from its raw layer (after a change of logic or schema): its raw rows go through its normaliser again. Notes, statuses set by users and other sources' data are kept.",
+  )
+  .argument("<source>", 'what to rebuild: "csv", "instantly", "vapi" or "all"')
+  .option("--wait", "show progress until the normalisation is done, then a summary")
+  .action((source: string, options: { wait?: boolean }) =>
+    oneShot(async (db, config) => {
+      const { runRenormalize } = await import("./renormalize.ts");
+      return runRenormalize(source, options, db, config);
+    }),
+  );
+
+program
   .command("demo")
   .description(
     "Fill an empty database with a demo workspace through the real paths: an Apollo-like CSV import and a sync of a fake Instantly workspace (started and stopped here), so every page of the web app has data.",

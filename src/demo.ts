@@ -686,7 +686,7 @@ export async function runDemo(db: Pick<Database, "url">, config: Config, options
       }
       log(`demo: ${payloads.length} webhook deliveries stored; normalising`);
       await waitForJobs(pool, "instantly_raw__normalize", async () => {
-        const { rows } = await pool.query<{ n: number }>("select count(*)::int as n from leadgraph_private.instantly_pending");
+        const { rows } = await pool.query<{ n: number }>("select count(*)::int as n from leadgraph_private.instantly_left_to_normalize");
         return rows[0]!.n === 0;
       });
 

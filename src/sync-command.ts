@@ -26,7 +26,7 @@ export interface SyncSource<Run extends SyncRun> {
   /** The request and run tables, e.g. instantly_sync_requests and instantly_sync_runs. */
   requests: string;
   runs: string;
-  /** The raw rows still waiting for the normaliser. */
+  /** What the normaliser has still to do (a table or view, a row each): the raw rows waiting, and for Instantly what its drains do last. */
   pending: string;
   /** Why --wait cannot work here (no API key for the local worker), or undefined. */
   missingKey: string | undefined;
@@ -77,7 +77,7 @@ export async function runSyncCommand<Run extends SyncRun>(
       async () => {
         const run = (await pool.query<Run>(`select * from ${source.runs} where id = $1`, [runId])).rows[0]!;
         const pending = Number((await pool.query<{ n: string }>(`select count(*) as n from ${source.pending}`)).rows[0]!.n);
-        const status = [...(await source.progress(pool, run)), `  waiting for normalisation: ${pending} raw rows`].join("\n");
+        const status = [...(await source.progress(pool, run)), `  waiting for normalisation: ${pending} rows`].join("\n");
         if (status !== shown) {
           if (tty && shown) process.stderr.write(`\x1b[${shown.split("\n").length}A\x1b[J`);
           if (tty || !shown || FINISHED.includes(run.status)) process.stderr.write(status + "\n");

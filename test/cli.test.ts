@@ -78,7 +78,21 @@ function alive(pid: number | undefined): boolean {
 
 describe("leadgraph CLI", () => {
   it("has --help for every subcommand", () => {
-    for (const args of [[], ["start"], ["server"], ["worker"], ["migrate"], ["db-url"], ["db"], ["token"], ["schema"], ["import"]]) {
+    for (const args of [
+      [],
+      ["start"],
+      ["server"],
+      ["worker"],
+      ["migrate"],
+      ["db-url"],
+      ["db"],
+      ["token"],
+      ["schema"],
+      ["import"],
+      ["sync"],
+      ["renormalize"],
+      ["demo"],
+    ]) {
       const result = spawnSync(process.execPath, [bin, ...args, "--help"], { encoding: "utf8" });
       expect(result.status, `leadgraph ${args.join(" ")} --help`).toBe(0);
       expect(result.stdout).toMatch(/Usage: leadgraph/);

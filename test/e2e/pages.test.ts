@@ -120,6 +120,19 @@ describe.skipIf(chromiumMissing)("pages with the demo workspace", () => {
     }
     expect(Number(funnel.leads)).toBe(body.data.campaign.campaignLeads.totalCount);
     await page.locator(".recharts-surface").first().waitFor();
+    // The chart's totals (all days) equal the campaign's email events.
+    const events = (
+      await db.pool.query(
+        `select count(*) filter (where event_type = 'email_sent')::int as sent,
+                count(*) filter (where event_type = 'email_replied')::int as replied
+         from events where campaign_id = $1`,
+        [campaign],
+      )
+    ).rows[0];
+    for (const name of ["sent", "replied"]) {
+      const total = page.getByTestId(`range-${name}`);
+      await expect.poll(async () => Number(await total.getAttribute("data-value")), { message: name }).toBe(events[name]);
+    }
 
     // Leads by status: a number is a link to the lead list with that filter.
     const { rows } = await db.pool.query(

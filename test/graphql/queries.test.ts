@@ -9,10 +9,11 @@ import { IDS, seed } from "../helpers/seed.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 let server: TestServer;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
 const operation = (name: string) => fs.readFileSync(path.join(QUERIES_DIR, `${name}.graphql`), "utf8");
 
 beforeAll(async () => {
-  const db = await createTestDatabase();
+  db = await createTestDatabase();
   await seed(db.pool);
   server = await startTestServer(db);
 });
@@ -83,7 +84,25 @@ describe("docs/queries", () => {
     });
     const counts = (groups: any[], field: string) => Object.fromEntries(groups.map((g) => [g.keys.join(" "), Number(g.sum[field])]));
     expect(counts(data.campaign.leadsByEmailStatus.groupedAggregates, "leadCount")).toEqual({ bounced: 1, opened: 1, replied: 1 });
-    expect(counts(data.campaign.eventsPerDay.groupedAggregates, "eventCount")).toEqual({
+    expect(data.campaign.emailActivityPerDay).toEqual([
+      { eventDate: "2025-10-21", sent: 3, opened: 0, replied: 1, bounced: 1 },
+      { eventDate: "2025-10-24", sent: 1, opened: 1, replied: 0, bounced: 0 },
+    ]);
+    expect(counts(data.campaign.repliesByStep.groupedAggregates, "leadCount")).toEqual({ 1: 1 });
+    expect(data.eventStats.nodes[0]).toEqual({ eventSource: "instantly", eventType: "email_sent", eventCount: "4" });
+    expect(data.eventStats.nodes).toHaveLength(6);
+  });
+
+  it("campaignEventCounts: events per day by type, every type (what the dashboard's per-day rows are summed from)", async () => {
+    const { status, body } = await server.graphql(
+      `query($id: UUID!) { campaign(rowId: $id) { campaignEventCounts {
+         groupedAggregates(groupBy: [EVENT_DATE, EVENT_TYPE]) { keys sum { eventCount } } } } }`,
+      { id: IDS.campaign },
+    );
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    expect(status).toBe(200);
+    const groups = body.data.campaign.campaignEventCounts.groupedAggregates;
+    expect(Object.fromEntries(groups.map((g: any) => [g.keys.join(" "), Number(g.sum.eventCount)]))).toEqual({
       "2025-10-21 email_bounced": 1,
       "2025-10-21 email_replied": 1,
       "2025-10-21 email_sent": 3,
@@ -92,9 +111,30 @@ describe("docs/queries", () => {
       "2025-10-24 email_opened": 1,
       "2025-10-24 email_sent": 1,
     });
-    expect(counts(data.campaign.repliesByStep.groupedAggregates, "leadCount")).toEqual({ 1: 1 });
-    expect(data.eventStats.nodes[0]).toEqual({ eventSource: "instantly", eventType: "email_sent", eventCount: "4" });
-    expect(data.eventStats.nodes).toHaveLength(6);
+  });
+
+  it("emailActivityPerDay: the range's days only, both bounds inclusive", async () => {
+    const { body } = await server.graphql(
+      `query($id: UUID!) { campaign(rowId: $id) { emailActivityPerDay(fromDate: "2025-10-22", toDate: "2025-10-24") { eventDate sent } } }`,
+      { id: IDS.campaign },
+    );
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    expect(body.data.campaign.emailActivityPerDay).toEqual([{ eventDate: "2025-10-24", sent: 1 }]);
+  });
+
+  it("leadsByOverallStatus: the campaign's memberships counted by workflow status, most first", async () => {
+    const { body } = await server.graphql(
+      `query($id: UUID!) { campaign(rowId: $id) { leadsByOverallStatus { overallStatus leadCount } } }`,
+      { id: IDS.campaign },
+    );
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    const { rows } = await db.pool.query(
+      `select overall_status as "overallStatus", count(*)::int as "leadCount" from campaign_leads
+        where campaign_id = $1 group by 1 order by 2 desc, 1`,
+      [IDS.campaign],
+    );
+    expect(rows.length).toBeGreaterThan(1);
+    expect(body.data.campaign.leadsByOverallStatus).toEqual(rows);
   });
 
   it("company: the company, its first import and its leads with their campaigns", async () => {

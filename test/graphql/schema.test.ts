@@ -111,7 +111,9 @@ describe("coverage of the database catalogue", () => {
     );
     expect(rows.map((r) => r.name).sort()).toEqual([
       "calls_due",
+      "campaigns_email_activity_per_day",
       "campaigns_funnel",
+      "campaigns_leads_by_overall_status",
       "cancel_call_request",
       "get_campaign_event_stats",
       "get_lead_timeline",

@@ -1415,6 +1415,46 @@ describe("idempotency", () => {
   });
 });
 
+describe("a drain's last step", () => {
+  it("is done by the next drain when a job dies after its batches: the workflow and leads.last_event_at", async () => {
+    const lead = "dies.late@late-example.com";
+    await storeEmails([sentEmail({ id: emailId(), lead, at: "2025-10-02T10:00:00.000Z" })]);
+    // The job dies once its batches have committed, before the drain's last step.
+    const client = await db.pool.connect();
+    const dying = new Proxy(client, {
+      get(target, key, receiver) {
+        if (key !== "query") return Reflect.get(target, key, receiver);
+        return (text: unknown, ...rest: unknown[]) => {
+          if (typeof text === "string" && text.includes("leadgraph_private.instantly_workflow_stale w")) {
+            return Promise.reject(new Error("killed"));
+          }
+          return (target.query as (...args: unknown[]) => unknown).call(target, text, ...rest);
+        };
+      },
+    });
+    try {
+      await expect(normalizeInstantly(dying)).rejects.toThrow("killed");
+    } finally {
+      client.release();
+    }
+    expect(await eventsOf(lead)).toHaveLength(1);
+    expect(await membership(lead)).toMatchObject({ email_status: "pending", email_sent_at: null });
+    const { rows: waiting } = await db.pool.query("select what from leadgraph_private.instantly_left_to_normalize order by what");
+    expect(waiting).toEqual([{ what: "lead last_event_at" }, { what: "membership workflow" }]);
+
+    // The retry finds no raw row queued, and still finishes.
+    await normalize();
+    expect(await membership(lead)).toMatchObject({
+      email_status: "sent",
+      email_sent_at: new Date("2025-10-02T10:00:00.000Z"),
+      sequence_step: 1,
+    });
+    const { rows } = await db.pool.query("select last_event_at from leads where email = $1", [lead]);
+    expect(rows).toEqual([{ last_event_at: new Date("2025-10-02T10:00:00.000Z") }]);
+    expect((await db.pool.query("select * from leadgraph_private.instantly_left_to_normalize")).rows).toEqual([]);
+  });
+});
+
 describe("a row that cannot be normalised", () => {
   it("is set aside with the error, and the rest of its batch is normalised", async () => {
     // A step number beyond PostgreSQL's integer: the batch fails, then goes row by row.

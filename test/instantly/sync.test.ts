@@ -50,7 +50,7 @@ async function waitForRequest(db: TestDatabase, requestId: string, timeoutMs = 6
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows } = await db.pool.query<RunRow & { pending: string }>(
-      `select r.*, (select count(*) from leadgraph_private.instantly_pending) as pending
+      `select r.*, (select count(*) from leadgraph_private.instantly_left_to_normalize) as pending
        from instantly_sync_requests q join instantly_sync_runs r on r.id = q.run_id where q.id = $1`,
       [requestId],
     );

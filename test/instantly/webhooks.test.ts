@@ -80,7 +80,7 @@ async function timeline(email: string) {
 }
 
 const pendingCount = async () =>
-  (await db.pool.query("select count(*)::int as n from leadgraph_private.instantly_pending")).rows[0].n as number;
+  (await db.pool.query("select count(*)::int as n from leadgraph_private.instantly_left_to_normalize")).rows[0].n as number;
 
 describe("POST /webhooks/instantly: authentication", () => {
   const delivery = hook("email_opened", { lead: "auth@auth-example.com", at: "2025-10-21T15:00:00.000Z", step: 1, variant: 1 });

@@ -28,7 +28,7 @@ export function runSync(options: { wait?: boolean }, db: Database, config: Confi
       name: "Instantly",
       requests: "instantly_sync_requests",
       runs: "instantly_sync_runs",
-      pending: "leadgraph_private.instantly_pending",
+      pending: "leadgraph_private.instantly_left_to_normalize",
       missingKey: config.instantly.apiKey
         ? undefined
         : "INSTANTLY_API_KEY is not set: create a key in Instantly (Settings -> Integrations -> API Keys, scopes all:read) and set it for the worker (and here)",

@@ -1,6 +1,7 @@
-// Sends, opens, replies and bounces per day (UTC) over a date range, from the
-// campaign_event_counts rollup grouped by day and type. The range lives in
-// the URL (?range=7|30|90|all, or ?from=YYYY-MM-DD&to=YYYY-MM-DD).
+// Sends, opens, replies and bounces per day (UTC) over a date range: one row
+// per day from emailActivityPerDay (which event types each series counts is
+// decided there, migration 000030). The range lives in the URL
+// (?range=7|30|90|all, or ?from=YYYY-MM-DD&to=YYYY-MM-DD).
 import { Group, Paper, SegmentedControl, SimpleGrid, Skeleton, Text, TextInput } from "@mantine/core";
 import { useEffect, useRef } from "react";
 import { useSearchParams } from "react-router";
@@ -12,32 +13,21 @@ import { DailyChart } from "./CampaignChartsLazy.tsx";
 import { ErrorNotice } from "./States.tsx";
 
 const CampaignDailyQuery = graphql(`
-  query CampaignDaily($campaignId: UUID!, $filter: CampaignEventCountFilter!) {
+  query CampaignDaily($campaignId: UUID!, $fromDate: Date, $toDate: Date) {
     campaign(rowId: $campaignId) {
       rowId
-      eventsPerDay: campaignEventCounts(filter: $filter) {
-        groupedAggregates(groupBy: [EVENT_DATE, EVENT_TYPE]) {
-          keys
-          sum {
-            eventCount
-          }
-        }
+      emailActivityPerDay(fromDate: $fromDate, toDate: $toDate) {
+        eventDate
+        sent
+        opened
+        replied
+        bounced
       }
     }
   }
 `);
 
-/** Which event types each line counts. */
-export const DAILY_SERIES: Record<Exclude<keyof DailyPoint, "date">, string[]> = {
-  sent: ["email_sent"],
-  opened: ["email_opened"],
-  replied: ["email_replied"],
-  bounced: ["email_bounced"],
-};
 const SERIES_LABEL = { sent: "Sent", opened: "Opened", replied: "Replied", bounced: "Bounced" };
-const SERIES_OF_TYPE = new Map(
-  Object.entries(DAILY_SERIES).flatMap(([series, types]) => types.map((type) => [type, series as keyof typeof DAILY_SERIES])),
-);
 
 const PRESETS = [
   { value: "7", label: "7 days" },
@@ -81,21 +71,13 @@ function fillDays(counts: Map<string, DailyPoint>, from: string | null, to: stri
 export function CampaignDaily({ campaignId }: { campaignId: string }) {
   const [params, setParams] = useSearchParams();
   const { preset, from, to } = rangeOf(params);
-  const eventDate = { ...(from && { greaterThanOrEqualTo: from }), ...(to && { lessThanOrEqualTo: to }) };
-  const filter = {
-    eventType: { in: Object.values(DAILY_SERIES).flat() },
-    ...(Object.keys(eventDate).length > 0 && { eventDate }),
-  };
-  const [{ data, error, fetching }] = useQuery({ query: CampaignDailyQuery, variables: { campaignId, filter } });
+  const [{ data, error, fetching }] = useQuery({ query: CampaignDailyQuery, variables: { campaignId, fromDate: from, toDate: to } });
 
   const counts = new Map<string, DailyPoint>();
-  for (const group of data?.campaign?.eventsPerDay.groupedAggregates ?? []) {
-    const [date, type] = group.keys ?? [];
-    const series = type ? SERIES_OF_TYPE.get(type) : undefined;
-    if (!date || !series) continue;
-    const point = counts.get(date) ?? { date, sent: 0, opened: 0, replied: 0, bounced: 0 };
-    point[series] += Number(group.sum?.eventCount ?? 0);
-    counts.set(date, point);
+  for (const day of data?.campaign?.emailActivityPerDay ?? []) {
+    if (!day?.eventDate) continue;
+    const { eventDate: date, sent, opened, replied, bounced } = day;
+    counts.set(date, { date, sent: sent ?? 0, opened: opened ?? 0, replied: replied ?? 0, bounced: bounced ?? 0 });
   }
   const points = data ? fillDays(counts, from, to) : [];
   const totals = { sent: 0, opened: 0, replied: 0, bounced: 0 };

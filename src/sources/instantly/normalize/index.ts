@@ -6,6 +6,9 @@
 // and the retry does the same work again (every write is an upsert or a
 // recomputation).
 //
+// Per drain, after the batches: the memberships' workflow and the leads'
+// last_event_at, once over everything the batches touched (finishDrain).
+//
 // Order per run: campaigns, then leads (names and companies for the people
 // emails go to), then emails, then webhook events (so a webhook finds the
 // event of an email the sync already stored, and the other way round). The
@@ -98,6 +101,7 @@ async function convertBodies(rows: BodyToConvert[]): Promise<{ values: Record<st
 /** One batch of one source; returns how many pending rows it took (0 = none left). */
 async function normalizeBatch(client: PoolClient, source: Source, batchSize: number): Promise<{ taken: number; rejected: number }> {
   return inTransaction(client, async () => {
+    await run(client, "defer-last-event-at");
     await run(client, "create-staged");
     const staged = await run(client, STAGE[source], { batch_size: batchSize, max_body_chars: MAX_BODY_CHARS });
     if (!staged.rowCount) return { taken: 0, rejected: 0 };
@@ -127,7 +131,8 @@ async function normalizeBatch(client: PoolClient, source: Source, batchSize: num
       await run(client, "events-from-emails");
     }
     if (source === "webhook") await run(client, "events-from-webhooks", { same_email_window: SAME_EMAIL_WINDOW });
-    await run(client, "workflow");
+    if (source !== "lead") await run(client, "workflow-inputs");
+    await run(client, "workflow-stale");
     return { taken: staged.rowCount, rejected };
   });
 }
@@ -150,7 +155,32 @@ export async function normalizeInstantly(client: PoolClient, options: { batchSiz
       if (result.taken < batchSize) break;
     }
   }
+  await finishDrain(client, batchSize);
   return counts;
+}
+
+/**
+ * What reads every event of what the batches touched, once per drain: the
+ * memberships' workflow and the leads' last_event_at (queued by each batch in
+ * its own transaction, so what a killed drain left is done by the next one).
+ * The same result as per batch: the workflow of all of a membership's events
+ * is what one batch holding them all gives, and the equivalence tests hold
+ * any batch size to that.
+ */
+async function finishDrain(client: PoolClient, batchSize: number): Promise<void> {
+  for (;;) {
+    const taken = await inTransaction(client, async () => {
+      await run(client, "create-touched");
+      const { rowCount } = await run(client, "stale-memberships", { batch_size: batchSize });
+      if (rowCount) await run(client, "workflow");
+      return rowCount ?? 0;
+    });
+    if (taken < batchSize) break;
+  }
+  for (;;) {
+    const { rows } = await inTransaction(client, () => run<{ taken: number }>(client, "refresh-last-event-at", { batch_size: batchSize }));
+    if (rows[0]!.taken < batchSize) break;
+  }
 }
 
 /**

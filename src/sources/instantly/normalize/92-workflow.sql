@@ -1,14 +1,12 @@
 -- campaign_leads' email workflow, recomputed from every Instantly event of the
--- memberships this batch touched (and the lead's Instantly status), never
+-- memberships in touched (91-stale-memberships.sql: once per drain, not per
+-- batch: it reads all their events) and the lead's Instantly status, never
 -- moving backwards (leadgraph_rules.email_status_rank: pending < sent < opened
 -- < clicked < replied | bounced < unsubscribed; replied wins a tie).
 -- overall_status: the latest interest signal (i_status, lead_* events,
 -- lt_interest_status) wins among the interest statuses; else replied /
 -- bounced / unsubscribed / completed; a status never drops to a lower tier.
-with touched as (
-  select distinct campaign_id, lead_id from staged where campaign_id is not null and lead_id is not null
-),
-ev as (
+with ev as (
   select t.campaign_id, t.lead_id,
          (array_agg(x.email_status order by leadgraph_rules.email_status_rank(x.email_status) desc, x.email_status = 'replied' desc)
             filter (where x.email_status is not null))[1] as email_status,
