@@ -21,6 +21,7 @@ import { loadConfig } from "../src/config.ts";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
+import { runRenormalize } from "../src/renormalize.ts";
 import { collectSqlStepTimes } from "../src/database/sql-steps.ts";
 import { openCsv } from "../src/sources/csv/reader.ts";
 import { uploadCsv } from "../src/sources/csv/upload.ts";
@@ -182,6 +183,28 @@ async function main() {
         ],
       );
       await pool.query("truncate copy_ceiling");
+
+      // `leadgraph renormalize csv --wait`: every import so far normalised again from its stored rows.
+      const { rows: queued } = await pool.query<{ n: number; imports: number }>(
+        "select coalesce(sum(total_rows), 0)::int as n, count(*)::int as imports from csv_imports_raw",
+      );
+      const renormalizeSteps = collectSqlStepTimes();
+      const renormalize = await measure(() => runRenormalize("csv", { wait: true }, { url: dbUrl, embedded: undefined }, loadConfig()));
+      if (renormalize.result !== 0) throw new Error(`renormalize csv exited with ${renormalize.result}`);
+      const n = queued[0]!.n;
+      table.push([
+        String(size),
+        `renormalize csv (${queued[0]!.imports} imports, ${n} rows)`,
+        renormalize.seconds.toFixed(1),
+        String(Math.round(n / renormalize.seconds)),
+        (copy.seconds / size / (renormalize.seconds / n)).toFixed(2),
+        String(renormalize.peakMb),
+      ]);
+      const topRenormalize = [...renormalizeSteps.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 5);
+      splits.push(
+        `renormalize csv after the ${size}-row import (${n} rows): its top SQL steps (seconds, calls): ` +
+          topRenormalize.map(([name, t]) => `${name} ${(t.ms / 1000).toFixed(1)} (${t.calls})`).join(", "),
+      );
     }
     await worker.stop();
     await pool.end();

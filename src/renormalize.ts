@@ -136,7 +136,12 @@ async function summaryOf(pool: pg.Pool, source: RenormalizeSource): Promise<stri
 }
 
 /** Runs the command; returns the process exit code. */
-export async function runRenormalize(target: string, options: { wait?: boolean }, db: Database, config: Config): Promise<number> {
+export async function runRenormalize(
+  target: string,
+  options: { wait?: boolean },
+  db: Pick<Database, "url" | "embedded">,
+  config: Config,
+): Promise<number> {
   const sources = parseRenormalizeTarget(target);
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on("error", (error) => console.error("leadgraph: database error:", error.message));
