@@ -164,16 +164,19 @@ export async function runRenormalize(
       console.error(`leadgraph: ${source}: ${what(queued)} queued for normalisation again`);
       const tty = process.stderr.isTTY;
       let shown = "";
+      let moved = false;
       const progress = await pollUntil(
         async () => {
           const p = await progressOf(pool, queued);
+          moved ||= p.done > 0 || p.finished;
           const seconds = (Date.now() - started) / 1000;
           const line = `  ${source}: ${p.done} of ${queued.total} normalised (${Math.round(p.done / Math.max(seconds, 0.001))}/s)`;
           if (line !== shown && (tty || p.finished)) process.stderr.write(`${tty && shown ? "\x1b[1A\x1b[J" : ""}${line}\n`);
           shown = line;
           return p.finished ? p : undefined;
         },
-        { intervalMs: 500, worker: { task: `normalise ${source} again` } },
+        // The hint only while no row has moved: a long drain is not a missing worker.
+        { intervalMs: 500, worker: { task: `normalise ${source} again`, waiting: () => !moved } },
       );
       const seconds = (Date.now() - started) / 1000;
       console.error(
