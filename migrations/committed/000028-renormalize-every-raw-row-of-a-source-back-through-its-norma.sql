@@ -1,5 +1,5 @@
 --! Previous: sha1:cf9b0ec1a2adeba4ddeea4b3b95dd18c35580c5d
---! Hash: sha1:7e8704e975bfbe68bd51af640b95dadd1ef36543
+--! Hash: sha1:9ec5640c39b79a515cb57feb7874080c62af3537
 --! Message: renormalize: every raw row of a source back through its normaliser
 
 -- leadgraph renormalize (src/renormalize.ts): the seed's promise that the
@@ -14,6 +14,34 @@
 drop function if exists leadgraph_private.renormalize_instantly();
 drop function if exists leadgraph_private.renormalize_vapi();
 drop function if exists leadgraph_private.renormalize_csv();
+drop function if exists leadgraph_private.enqueue_csv_import_normalization(uuid, interval, text);
+drop function if exists leadgraph_private.enqueue_csv_import_normalization(uuid, interval);
+
+-- The one place a CSV normalisation job is enqueued (the insert triggers,
+-- reprocess_csv_import(), renormalize_csv()), now with an optional
+-- graphile-worker queue: jobs in one queue run one at a time, in order.
+-- One job per import (job_key): enqueueing again replaces a job still
+-- waiting. (plpgsql: its body refers to graphile_worker, installed after our
+-- migrations.)
+create function leadgraph_private.enqueue_csv_import_normalization(import_id uuid, delay interval, queue text default null)
+  returns void
+  language plpgsql volatile security definer
+  set search_path to pg_catalog, public, leadgraph_private, pg_temp
+as $$
+begin
+  perform graphile_worker.add_job(
+    identifier => 'csv_imports_raw__normalize',
+    payload => json_build_object('id', import_id),
+    queue_name => queue,
+    run_at => now() + delay,
+    job_key => 'csv_imports_raw:' || import_id,
+    job_key_mode => 'replace'
+  );
+end;
+$$;
+comment on function leadgraph_private.enqueue_csv_import_normalization(uuid, interval, text) is
+  E'(Re)schedules the normalisation of a CSV import, after delay, in the given graphile-worker queue (none: any free worker).';
+revoke execute on function leadgraph_private.enqueue_csv_import_normalization(uuid, interval, text) from public;
 
 -- Instantly's events are rebuilt whole: an event from a webhook without an
 -- email id has no key to be found again by, so queueing its webhook again
@@ -33,6 +61,10 @@ begin
   union all select 'email', instantly_email_id from instantly_emails_raw
   union all select 'webhook', id::text from instantly_webhooks_raw
   on conflict (resource, source_id) do update set queued_at = excluded.queued_at;
+  -- Statistics for the drain's plans: a queue vacuumed while empty and then
+  -- filled at once looks empty to the planner (a drain of 287k rows claimed
+  -- 50 in 10 minutes before this).
+  analyze instantly_pending;
   select count(*) into queued from instantly_pending;
   if queued > 0 then
     perform enqueue_instantly_normalization();
@@ -57,6 +89,7 @@ begin
   select 'call', vapi_call_id from vapi_calls_raw
   union all select 'webhook', id::text from vapi_webhooks_raw
   on conflict (resource, source_id) do update set queued_at = excluded.queued_at;
+  analyze vapi_pending;  -- (as above)
   select count(*) into queued from vapi_pending;
   if queued > 0 then
     perform enqueue_vapi_normalization();
@@ -81,14 +114,7 @@ declare
 begin
   for import_id in select id from csv_imports_raw order by uploaded_at, id loop
     update csv_imports_raw set import_status = 'uploaded' where id = import_id;
-    perform graphile_worker.add_job(
-      identifier => 'csv_imports_raw__normalize',
-      payload => json_build_object('id', import_id),
-      queue_name => 'leadgraph_renormalize_csv',
-      run_at => now() + position * interval '1 millisecond',
-      job_key => 'csv_imports_raw:' || import_id,
-      job_key_mode => 'replace'
-    );
+    perform enqueue_csv_import_normalization(import_id, position * interval '1 millisecond', 'leadgraph_renormalize_csv');
     position := position + 1;
     return next import_id;
   end loop;

@@ -1,5 +1,5 @@
---! Previous: sha1:7e8704e975bfbe68bd51af640b95dadd1ef36543
---! Hash: sha1:c86133cf3e92d9ae7b3261536a3d389a83369dcb
+--! Previous: sha1:9ec5640c39b79a515cb57feb7874080c62af3537
+--! Hash: sha1:095a36edb412b54f645668cca8065a621cfddb5e
 --! Message: Instantly normaliser: leads.last_event_at and the campaign_leads workflow once per drain (leads_last_event_at_stale, instantly_workflow_stale, leadgraph.defer_last_event_at, instantly_left_to_normalize); events_instantly_email_id_idx dropped (the unique key is the same index)
 
 -- Instantly normaliser, faster drains (issue 12). Two recomputations read

@@ -1,5 +1,5 @@
---! Previous: sha1:c86133cf3e92d9ae7b3261536a3d389a83369dcb
---! Hash: sha1:45bf3f6cd4daa235a1c7e47a896a536627809a40
+--! Previous: sha1:095a36edb412b54f645668cca8065a621cfddb5e
+--! Hash: sha1:7541841634523dc63fa9dd62d8a2bb17ab6f9b6d
 --! Message: campaigns_email_activity_per_day: the dashboard chart's days as one row each (bench:graphql: grouped aggregates per day and type were most of the dashboard's Node time)
 
 -- The campaign dashboard's chart read the events rollup through

@@ -1,5 +1,5 @@
---! Previous: sha1:45bf3f6cd4daa235a1c7e47a896a536627809a40
---! Hash: sha1:e90ee18b25f1cf96f81d525297aa32b1d0732932
+--! Previous: sha1:7541841634523dc63fa9dd62d8a2bb17ab6f9b6d
+--! Hash: sha1:48ebab1977f6560f00a2c91a076e1de53ee28ec0
 --! Message: campaigns_leads_by_overall_status: the dashboard's leads by workflow status by count(*), not count(distinct id) (bench:web: 81% of the dashboard page's database time)
 
 -- The campaign dashboard counted its leads by workflow status with

@@ -1,5 +1,5 @@
---! Previous: sha1:e90ee18b25f1cf96f81d525297aa32b1d0732932
---! Hash: sha1:87a0c55d57213a8cfff79f531e5e3f4a7321615a
+--! Previous: sha1:48ebab1977f6560f00a2c91a076e1de53ee28ec0
+--! Hash: sha1:25f09a8aa3538760a9f65ac4f9e29e489ff0b550
 --! Message: leads_full_name_search_idx dropped: no query uses it, and it cost about a quarter of each lead insert
 
 -- leads_full_name_search_idx (000006, rebuilt in 000017), a GIN index on
