@@ -11,6 +11,9 @@ import type { Database } from "./database/index.ts";
 import { LOCK_CLASS, LOCKS } from "./database/locks.ts";
 import { inTransaction } from "./database/transaction.ts";
 import { pollUntil } from "./progress.ts";
+import { INSTANTLY } from "./sources/instantly/cli.ts";
+import { VAPI } from "./sources/vapi/cli.ts";
+import type { NormalizedSource } from "./sync-command.ts";
 
 // For "all": the order lists usually arrive in (bought, then emailed, then called); where two
 // sources disagree about a field of a lead, the later one wins, as it did when they came in.
@@ -43,10 +46,15 @@ export function parseRenormalizeTarget(target: string): RenormalizeSource[] {
   throw new Error(`unknown source "${target}": leadgraph renormalizes csv, instantly, vapi or all`);
 }
 
-/** The normaliser each queue belongs to: holding its lock keeps a drain from running between the delete and the queueing. */
-const NORMALIZER_LOCK: Record<"instantly" | "vapi", number> = {
-  instantly: LOCKS.instantlyNormalizer,
-  vapi: LOCKS.vapiNormalizer,
+/**
+ * The sources whose raw rows are queued for their normaliser: its lock
+ * (holding it keeps a drain from running between the delete and the
+ * queueing), the queue, and what the normaliser has left and made (shared
+ * with `leadgraph sync`).
+ */
+const QUEUED_SOURCES: Record<"instantly" | "vapi", NormalizedSource & { lock: number; queue: string }> = {
+  instantly: { ...INSTANTLY, lock: LOCKS.instantlyNormalizer, queue: "leadgraph_private.instantly_pending" },
+  vapi: { ...VAPI, lock: LOCKS.vapiNormalizer, queue: "leadgraph_private.vapi_pending" },
 };
 
 async function queue(pool: pg.Pool, source: RenormalizeSource): Promise<Queued> {
@@ -65,7 +73,7 @@ async function queue(pool: pg.Pool, source: RenormalizeSource): Promise<Queued> 
           failedBefore: failed.map((r) => r.id),
         };
       }
-      const lock = [LOCK_CLASS, NORMALIZER_LOCK[source]];
+      const lock = [LOCK_CLASS, QUEUED_SOURCES[source].lock];
       const { rows: got } = await client.query<{ locked: boolean }>("select pg_try_advisory_xact_lock($1, $2) as locked", lock);
       if (!got[0]!.locked) {
         console.error(`leadgraph: ${source}: waiting for the normaliser that is running to finish its drain`);
@@ -93,12 +101,9 @@ async function progressOf(pool: pg.Pool, queued: Queued): Promise<Progress> {
   }
   // The raw rows still queued; and what the normaliser has still to do, which
   // for Instantly includes the work a drain does last (its workflow).
-  const [queue, left] =
-    queued.source === "instantly"
-      ? ["leadgraph_private.instantly_pending", "leadgraph_private.instantly_left_to_normalize"]
-      : ["leadgraph_private.vapi_pending", "leadgraph_private.vapi_pending"];
+  const { queue, pending } = QUEUED_SOURCES[queued.source];
   const { rows } = await pool.query<{ queued: string; left: boolean }>(
-    `select (select count(*) from ${queue}) as queued, exists (select 1 from ${left}) as left`,
+    `select (select count(*) from ${queue}) as queued, exists (select 1 from ${pending}) as left`,
   );
   const stillQueued = Number(rows[0]!.queued);
   return { done: Math.max(queued.total - stillQueued, 0), finished: !rows[0]!.left, failedImports: 0 };
@@ -107,32 +112,20 @@ async function progressOf(pool: pg.Pool, queued: Queued): Promise<Progress> {
 function what(queued: Queued): string {
   return queued.source === "csv"
     ? `${queued.importIds.length} CSV imports (${queued.total} rows)`
-    : `${queued.total} ${queued.source === "instantly" ? "Instantly" : "VAPI"} raw rows`;
+    : `${queued.total} ${QUEUED_SOURCES[queued.source].name} raw rows`;
 }
 
 /** What the source has in the normalised layer now. */
 async function summaryOf(pool: pg.Pool, source: RenormalizeSource): Promise<string> {
-  const counts = async (sql: string) => (await pool.query<Record<string, string>>(sql)).rows[0]!;
-  if (source === "csv") {
-    const s = await counts(
-      `select coalesce(sum(leads_inserted + leads_updated + leads_unchanged), 0) as leads,
-              coalesce(sum(events_inserted + events_unchanged), 0) as touches,
-              coalesce(sum(duplicate_rows), 0) as duplicates, coalesce(sum(failed_rows), 0) as rejected
-       from csv_imports_raw`,
-    );
-    return `rows giving leads ${s.leads}, LinkedIn touches ${s.touches}, duplicates in files ${s.duplicates}, rejected ${s.rejected} (with their reasons)`;
-  }
-  if (source === "instantly") {
-    const s = await counts(
-      `select (select count(*) from events where event_source = 'instantly') as events,
-              (select count(*) from instantly_rejects) as rejects`,
-    );
-    return `${s.events} Instantly events, ${s.rejects} records kept aside (instantly_rejects)`;
-  }
-  const s = await counts(
-    `select (select count(*) from events where event_source = 'vapi') as events, (select count(*) from vapi_rejects) as rejects`,
+  if (source !== "csv") return QUEUED_SOURCES[source].summary(pool);
+  const { rows } = await pool.query<Record<string, string>>(
+    `select coalesce(sum(leads_inserted + leads_updated + leads_unchanged), 0) as leads,
+            coalesce(sum(events_inserted + events_unchanged), 0) as touches,
+            coalesce(sum(duplicate_rows), 0) as duplicates, coalesce(sum(failed_rows), 0) as rejected
+     from csv_imports_raw`,
   );
-  return `${s.events} VAPI events, ${s.rejects} records kept aside (vapi_rejects)`;
+  const s = rows[0]!;
+  return `rows giving leads ${s.leads}, LinkedIn touches ${s.touches}, duplicates in files ${s.duplicates}, rejected ${s.rejected} (with their reasons)`;
 }
 
 /** Runs the command; returns the process exit code. */

@@ -20,22 +20,26 @@ export interface SyncRun {
   error: string | null;
 }
 
-export interface SyncSource<Run extends SyncRun> {
+/** What a source's normaliser has left to do and what the source has in leadgraph (for `sync --wait` and `renormalize --wait`). */
+export interface NormalizedSource {
   /** "Instantly", "VAPI". */
   name: string;
+  /** What the normaliser has still to do (a table or view, a row each): the raw rows waiting, and for Instantly what its drains do last. */
+  pending: string;
+  /** What is in leadgraph from this source now. */
+  summary(pool: pg.Pool): Promise<string>;
+}
+
+export interface SyncSource<Run extends SyncRun> extends NormalizedSource {
   /** The request and run tables, e.g. instantly_sync_requests and instantly_sync_runs. */
   requests: string;
   runs: string;
-  /** What the normaliser has still to do (a table or view, a row each): the raw rows waiting, and for Instantly what its drains do last. */
-  pending: string;
   /** Why --wait cannot work here (no API key for the local worker), or undefined. */
   missingKey: string | undefined;
   /** The GraphQL field to follow a request with. */
   requestField: string;
   /** The progress lines of a run (without the waiting count). */
   progress(pool: pg.Pool, run: Run): Promise<string[]>;
-  /** What is in leadgraph from this source now. */
-  summary(pool: pg.Pool): Promise<string>;
 }
 
 const FINISHED = ["completed", "completed_with_errors", "failed", "interrupted"];

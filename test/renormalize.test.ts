@@ -4,12 +4,11 @@
 // notes and statuses set by users. Rebuilding from raw gives back the same
 // normalised layer, repairs what was lost, keeps the manual data, and running
 // it again changes nothing.
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_USER_ID } from "../src/auth.ts";
-import { loadConfig, projectRoot } from "../src/config.ts";
+import { loadConfig } from "../src/config.ts";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
+import { runLeadgraph } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 
 let db: TestDatabase;
@@ -17,15 +16,8 @@ let worker: RunningWorker | undefined;
 /** The lead the user wrote a note on and qualified. */
 let userLead: string;
 
-function leadgraph(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url };
-  for (const name of ["AUTH_DATABASE_URL", "ROOT_DATABASE_URL", "SHADOW_DATABASE_URL", "INSTANTLY_API_KEY", "NODE_ENV"]) delete env[name];
-  const child = spawn(process.execPath, [path.join(projectRoot, "bin", "leadgraph.js"), ...args], { env });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
+function leadgraph(args: string[]) {
+  return runLeadgraph(args, db.url);
 }
 
 /**

@@ -1,27 +1,18 @@
 // `leadgraph demo` as a user runs it (a real process) against an empty
 // database: afterwards every page of the web app has data, and a second run
 // refuses to touch it.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../../src/config.ts";
 import { demoCsv } from "../../src/demo.ts";
+import { runLeadgraph } from "../helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 let db: TestDatabase;
 let server: TestServer;
 
-function demo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url };
-  for (const name of ["AUTH_DATABASE_URL", "ROOT_DATABASE_URL", "SHADOW_DATABASE_URL", "INSTANTLY_API_KEY", "NODE_ENV"]) delete env[name];
-  const child = spawn(process.execPath, [path.join(projectRoot, "bin", "leadgraph.js"), "demo", ...args], { env });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
+function demo(args: string[]) {
+  return runLeadgraph(["demo", ...args], db.url);
 }
 
 async function gql(query: string) {
