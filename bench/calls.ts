@@ -38,6 +38,7 @@ import { storeCalls } from "../src/sources/vapi/raw.ts";
 import { createRng, type Rng } from "../tools/fake-instantly/data.ts";
 import { artifactAt, hashSeed, historicalCustomer, iso, outcomeFor, scriptFor, withPresignedUrls } from "../tools/fake-vapi/calls.ts";
 import type { Call } from "../tools/fake-vapi/types.ts";
+import { formatTable, machineLine } from "./report.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CALLS = env("BENCH_CALLS", 100_000);
@@ -517,7 +518,6 @@ async function main() {
   let rootUrl = process.env.BENCH_DATABASE_URL;
   const table: string[][] = [];
   const notes: string[] = [];
-  const load1 = os.loadavg()[0]!;
   try {
     if (!rootUrl) {
       embedded = await startEmbedded({ dataDir, settings: { shared_buffers: "512MB", max_wal_size: "4GB" }, log });
@@ -531,19 +531,14 @@ async function main() {
       await root.end();
       return v;
     })();
+    const machine = machineLine(version);
     await normalisation(ownerUrl, table, notes);
     await webhooks(ownerUrl, authUrl, table, notes);
 
     const header = ["part", "what", "rows", "seconds", "per second", "p50 ms", "p99 ms", "vs baseline"];
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-    const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
     console.log(`\nleadgraph bench:calls (VAPI: normalisation from the raw layer, webhook deliveries)`);
-    console.log(
-      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}; load average ${load1.toFixed(2)} at the start\n`,
-    );
-    console.log(row(header));
-    console.log(widths.map((w) => "-".repeat(w)).join("  "));
-    for (const r of table) console.log(row(r));
+    console.log(`${machine}\n`);
+    for (const line of formatTable(header, table)) console.log(line);
     console.log("");
     for (const note of notes) console.log(`- ${note}`);
   } finally {

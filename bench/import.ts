@@ -26,6 +26,7 @@ import { collectSqlStepTimes } from "../src/database/sql-steps.ts";
 import { openCsv } from "../src/sources/csv/reader.ts";
 import { uploadCsv } from "../src/sources/csv/upload.ts";
 import { startWorker } from "../src/worker.ts";
+import { formatSteps, formatTable, machineLine } from "./report.ts";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100000,1000000").split(",").map(Number);
 const log = (message: string) => console.error(`bench: ${message}`);
@@ -103,7 +104,7 @@ async function main() {
     await root.connect();
     await root.query("drop database if exists leadgraph_bench_import with (force)");
     await root.query("create database leadgraph_bench_import");
-    const version = (await root.query("show server_version")).rows[0].server_version;
+    const machine = machineLine((await root.query("show server_version")).rows[0].server_version);
     await root.end();
     const dbUrl = databaseUrl(rootUrl, "leadgraph_bench_import");
     await applyMigrations({ url: dbUrl, rootUrl, shadowUrl: undefined, authenticatorPassword: undefined }, { quiet: true });
@@ -161,12 +162,10 @@ async function main() {
         }
       });
       const { normalise_seconds: normaliseSeconds, ...counts } = endToEnd.result;
-      const top = [...steps.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
       splits.push(
         `${size} rows: upload ${uploadSeconds.toFixed(1)} s (COPY while parsing), ` +
           `waiting for the worker ${(endToEnd.seconds - uploadSeconds - normaliseSeconds).toFixed(1)} s, ` +
-          `normalisation ${normaliseSeconds.toFixed(1)} s; its top SQL steps (seconds, calls): ` +
-          top.map(([name, t]) => `${name} ${(t.ms / 1000).toFixed(1)} (${t.calls})`).join(", "),
+          `normalisation ${normaliseSeconds.toFixed(1)} s; its SQL steps: ${formatSteps(steps)}`,
       );
       log(`end-to-end: ${JSON.stringify(counts)} in ${endToEnd.seconds.toFixed(1)} s`);
       const rate = (seconds: number) => Math.round(size / seconds);
@@ -200,25 +199,15 @@ async function main() {
         (copy.seconds / size / (renormalize.seconds / n)).toFixed(2),
         String(renormalize.peakMb),
       ]);
-      const topRenormalize = [...renormalizeSteps.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 5);
-      splits.push(
-        `renormalize csv after the ${size}-row import (${n} rows): its top SQL steps (seconds, calls): ` +
-          topRenormalize.map(([name, t]) => `${name} ${(t.ms / 1000).toFixed(1)} (${t.calls})`).join(", "),
-      );
+      splits.push(`renormalize csv after the ${size}-row import (${n} rows): its SQL steps: ${formatSteps(renormalizeSteps, 5)}`);
     }
     await worker.stop();
     await pool.end();
 
     const header = ["rows", "what", "seconds", "rows/s", "vs COPY", "peak RSS MB"];
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
     console.log(`\nleadgraph bench:import (Apollo-like CSV, deterministic seed)`);
-    console.log(
-      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}\n`,
-    );
-    console.log(line(header));
-    console.log(widths.map((w) => "-".repeat(w)).join("  "));
-    for (const row of table) console.log(line(row));
+    console.log(`${machine}\n`);
+    for (const line of formatTable(header, table)) console.log(line);
     console.log("\nWhere the end-to-end time went:");
     for (const split of splits) console.log(`  ${split}`);
     console.log(

@@ -71,6 +71,19 @@ export function formatTable(header: string[], rows: string[][]): string[] {
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
 }
 
+/** The slowest steps of a run, "name 1.2 s (35%, 4x), ...", from src/database/sql-steps.ts's times (collectSqlStepTimes, or a worker's LEADGRAPH_PROFILE_SQL lines). */
+export function formatSteps(steps: Map<string, { ms: number; calls: number }>, limit = 8): string {
+  const sorted = [...steps].sort((a, b) => b[1].ms - a[1].ms);
+  const total = sorted.reduce((sum, [, t]) => sum + t.ms, 0);
+  return (
+    `${(total / 1000).toFixed(1)} s in all: ` +
+    sorted
+      .slice(0, limit)
+      .map(([name, t]) => `${name} ${(t.ms / 1000).toFixed(1)} s (${((t.ms / total) * 100).toFixed(0)}%, ${t.calls}x)`)
+      .join(", ")
+  );
+}
+
 /** Makes pg_stat_statements usable from `client`'s database; false (and why, logged) when the server lacks it. */
 export async function enableStatementStats(client: pg.Client, log: (message: string) => void): Promise<boolean> {
   try {

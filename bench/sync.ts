@@ -35,6 +35,8 @@ import { databaseUrl } from "../src/database/index.ts";
 import { LOCK_CLASS, LOCKS } from "../src/database/locks.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { startFakeInstantly, type FakeInstantly } from "../tools/fake-instantly/server.ts";
+import type { SqlStepTime } from "../src/database/sql-steps.ts";
+import { formatSteps, formatTable, machineLine } from "./report.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const EMAILS = env("BENCH_EMAILS", 200_000);
@@ -74,7 +76,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 /** The normaliser's "[sql] N ms  step" / "[js] N ms  ..." lines (LEADGRAPH_PROFILE_SQL), summed per step. */
-type StepTimes = Map<string, { ms: number; runs: number }>;
+type StepTimes = Map<string, SqlStepTime>;
 
 function startWorkerProcess(dbUrl: string, fake: FakeInstantly, limits: boolean, profile?: StepTimes): ChildProcess {
   const child = spawn(
@@ -111,9 +113,9 @@ function startWorkerProcess(dbUrl: string, fake: FakeInstantly, limits: boolean,
         }
         // "[js] body text of 2648 emails": one name for every batch.
         const name = step[1] === "js" ? `(js) ${step[3]!.replace(/\d+/g, "N")}` : step[3]!;
-        const sum = profile.get(name) ?? { ms: 0, runs: 0 };
+        const sum = profile.get(name) ?? { ms: 0, calls: 0 };
         sum.ms += Number(step[2]);
-        sum.runs += 1;
+        sum.calls += 1;
         profile.set(name, sum);
       }
     });
@@ -161,22 +163,10 @@ const snapshot = (profile: StepTimes): StepTimes => new Map([...profile].map(([n
 function since(before: StepTimes, after: StepTimes): StepTimes {
   const out: StepTimes = new Map();
   for (const [name, t] of after) {
-    const was = before.get(name) ?? { ms: 0, runs: 0 };
-    if (t.runs > was.runs) out.set(name, { ms: t.ms - was.ms, runs: t.runs - was.runs });
+    const was = before.get(name) ?? { ms: 0, calls: 0 };
+    if (t.calls > was.calls) out.set(name, { ms: t.ms - was.ms, calls: t.calls - was.calls });
   }
   return out;
-}
-
-function topSteps(profile: StepTimes, n = 8): string {
-  const steps = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  const total = steps.reduce((sum, [, t]) => sum + t.ms, 0);
-  return (
-    `${(total / 1000).toFixed(1)} s in all: ` +
-    steps
-      .slice(0, n)
-      .map(([name, t]) => `${name} ${(t.ms / 1000).toFixed(1)} s (${((t.ms / total) * 100).toFixed(0)}%, ${t.runs}x)`)
-      .join(", ")
-  );
 }
 
 /**
@@ -307,6 +297,7 @@ async function main() {
       await root.end();
       return v;
     })();
+    const machine = machineLine(version);
 
     // 1. Limits off.
     log(`generating the fake workspace: ${CAMPAIGNS} campaigns, ${ACCOUNTS} accounts, ${EMAILS} emails`);
@@ -355,65 +346,27 @@ async function main() {
     const rate = (n: number, s: number) => String(Math.round(n / s));
     const floorRate = floor.emails / floor.seconds;
     const rawAloneRate = rawAlone.emails / rawAlone.rawSeconds;
+    // A limits-off row: emails/s, and its ratios to the floor and to the raw layer alone.
+    const offRow = (what: string, emails: number, seconds: number) => [
+      "limits off",
+      what,
+      String(emails),
+      seconds.toFixed(1),
+      rate(emails, seconds),
+      (emails / seconds / floorRate).toFixed(2),
+      (emails / seconds / rawAloneRate).toFixed(2),
+    ];
     table.push(
-      [
-        "limits off",
-        "fetch floor (plain fetch, no database)",
-        String(floor.emails),
-        floor.seconds.toFixed(1),
-        rate(floor.emails, floor.seconds),
-        "1.00",
-        "-",
-      ],
-      [
-        "limits off",
-        "raw layer alone (normaliser held off)",
-        String(rawAlone.emails),
-        rawAlone.rawSeconds.toFixed(1),
-        rate(rawAlone.emails, rawAlone.rawSeconds),
-        (rawAloneRate / floorRate).toFixed(2),
-        "1.00",
-      ],
-      [
-        "limits off",
-        "normaliser alone (the stored backlog)",
-        String(rawAlone.emails),
-        normaliseSeconds.toFixed(1),
-        rate(rawAlone.emails, normaliseSeconds),
-        (rawAlone.emails / normaliseSeconds / floorRate).toFixed(2),
-        (rawAlone.emails / normaliseSeconds / rawAloneRate).toFixed(2),
-      ],
-      [
-        "limits off",
-        "sync into the raw layer (normaliser running)",
-        String(sync.emails),
-        sync.rawSeconds.toFixed(1),
-        rate(sync.emails, sync.rawSeconds),
-        (sync.emails / sync.rawSeconds / floorRate).toFixed(2),
-        (sync.emails / sync.rawSeconds / rawAloneRate).toFixed(2),
-      ],
-      [
-        "limits off",
-        "sync end-to-end (raw + events)",
-        String(sync.events),
-        sync.seconds.toFixed(1),
-        rate(sync.events, sync.seconds),
-        (sync.events / sync.seconds / floorRate).toFixed(2),
-        (sync.events / sync.seconds / rawAloneRate).toFixed(2),
-      ],
+      [...offRow("fetch floor (plain fetch, no database)", floor.emails, floor.seconds).slice(0, 6), "-"],
+      offRow("raw layer alone (normaliser held off)", rawAlone.emails, rawAlone.rawSeconds),
+      offRow("normaliser alone (the stored backlog)", rawAlone.emails, normaliseSeconds),
+      offRow("sync into the raw layer (normaliser running)", sync.emails, sync.rawSeconds),
+      offRow("sync end-to-end (raw + events)", sync.events, sync.seconds),
     );
     if (renormalizeSeconds !== undefined) {
-      table.push([
-        "limits off",
-        "renormalize instantly (every raw row again)",
-        String(sync.emails),
-        renormalizeSeconds.toFixed(1),
-        rate(sync.emails, renormalizeSeconds),
-        (sync.emails / renormalizeSeconds / floorRate).toFixed(2),
-        (sync.emails / renormalizeSeconds / rawAloneRate).toFixed(2),
-      ]);
+      table.push(offRow("renormalize instantly (every raw row again)", sync.emails, renormalizeSeconds));
       notes.push(
-        `renormalize instantly: ${eventsBefore} Instantly events before, ${eventsAfter} after (rebuilt); its normaliser steps: ${topSteps(renormalizeSteps)}`,
+        `renormalize instantly: ${eventsBefore} Instantly events before, ${eventsAfter} after (rebuilt); its normaliser steps: ${formatSteps(renormalizeSteps)}`,
       );
     }
     // Where the time went: the three stages one at a time, then the
@@ -425,7 +378,7 @@ async function main() {
         `end-to-end with the three overlapping ${sync.seconds.toFixed(1)} s`,
     );
     notes.push(
-      `the normaliser's steps in the end-to-end run ((js) runs while the SQL steps after bodies-to-convert do): ${topSteps(syncSteps)}`,
+      `the normaliser's steps in the end-to-end run ((js) runs while the SQL steps after bodies-to-convert do): ${formatSteps(syncSteps)}`,
     );
     notes.push(
       `limits off: run ${sync.status}, ${sync.requests} requests, ${sync.rateLimited} answered 429; ${sync.events} email events from ${sync.emails} emails stored ` +
@@ -488,15 +441,9 @@ async function main() {
     );
 
     const header = ["limits", "what", "emails", "seconds", "emails/s", "vs baseline", "vs raw alone"];
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
     console.log(`\nleadgraph bench:sync (fake Instantly in the bench process, worker in its own process, deterministic data)`);
-    console.log(
-      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${version}\n`,
-    );
-    console.log(line(header));
-    console.log(widths.map((w) => "-".repeat(w)).join("  "));
-    for (const row of table) console.log(line(row));
+    console.log(`${machine}\n`);
+    for (const line of formatTable(header, table)) console.log(line);
     console.log("");
     for (const note of notes) console.log(`- ${note}`);
   } finally {
