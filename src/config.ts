@@ -76,8 +76,20 @@ export interface Config {
     defaultPageSize: number;
     maxPageSize: number;
     maxRequestBytes: number;
-    /** PostgreSQL statement_timeout for each request, e.g. "15s". */
+    /** Fields of an operation with its fragments expanded where spread. */
+    maxFields: number;
+    /** Aliased fields of an operation. */
+    maxAliases: number;
+    /** Longest string in a query's arguments (filters, search), literal or variable. */
+    maxStringLength: number;
+    /** Largest response body; a request whose data grows past it is stopped. */
+    maxResponseBytes: number;
+    /** Most groups one `groupedAggregates` returns; more is an error. */
+    maxGroups: number;
+    /** PostgreSQL statement_timeout for each statement of a request, e.g. "15s". */
     statementTimeout: string;
+    /** A request's whole time budget: past it, its running statements are cancelled. */
+    requestTimeoutMs: number;
     /** Accept only the operations in docs/queries (by hash). */
     persistedOnly: boolean;
   };
@@ -160,7 +172,13 @@ export function loadConfig(env: Env = process.env): Config {
       defaultPageSize: integer(env, "DEFAULT_PAGE_SIZE", 50),
       maxPageSize: integer(env, "MAX_PAGE_SIZE", 500),
       maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 100_000),
+      maxFields: integer(env, "MAX_QUERY_FIELDS", 2000),
+      maxAliases: integer(env, "MAX_ALIASES", 50),
+      maxStringLength: integer(env, "MAX_FILTER_STRING_LENGTH", 1000),
+      maxResponseBytes: integer(env, "MAX_RESPONSE_BYTES", 20 * 2 ** 20),
+      maxGroups: integer(env, "MAX_GROUPS", 1000),
       statementTimeout: optional(env, "STATEMENT_TIMEOUT") ?? "15s",
+      requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", 30_000),
       persistedOnly: flag(env, "GRAPHQL_PERSISTED_ONLY"),
     },
     instantly: {

@@ -9,16 +9,15 @@ import { PgAggregatesPreset } from "@graphile/pg-aggregates";
 import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
 import type { Pool } from "pg";
 import { makePgService } from "postgraphile/adaptors/pg";
-import { defaultMaskError } from "postgraphile/grafserv";
 import type { RuruClientConfig } from "postgraphile/grafserv/ruru/server";
-import { GraphQLError } from "postgraphile/graphql";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { anonymousIsDefaultUser, authenticate } from "./auth.ts";
 import { projectRoot, type Config } from "./config.ts";
-import { pgCode, SQLSTATE } from "./database/errors.ts";
 import { VISITOR_ROLE } from "./database/roles.ts";
-import { makePageSizePlugin, makeValidationRulesPlugin } from "./graphql/limits.ts";
+import { loadConstraints, makeMaskError } from "./graphql/errors.ts";
+import { makePageSizePlugin, makeValidationRulesPlugin, makeVariablesLimitPlugin } from "./graphql/limits.ts";
+import { makeRequestBudgetPlugin } from "./graphql/request-budget.ts";
 import { LeadLastEventAtOrderPlugin } from "./graphql/order-by.ts";
 
 export const QUERIES_DIR = path.join(projectRoot, "docs", "queries");
@@ -45,19 +44,6 @@ export function persistedOperations(): Record<string, string> {
   return operations;
 }
 
-/** Errors say which limit a request hit; in production everything else is masked. */
-function maskError(production: boolean) {
-  return (error: GraphQLError): GraphQLError => {
-    if (pgCode(error.originalError) === SQLSTATE.queryCanceled) {
-      return new GraphQLError(
-        "The query took longer than the statement timeout (STATEMENT_TIMEOUT) and was cancelled; ask for less data.",
-        { nodes: error.nodes, path: error.path, extensions: { code: "STATEMENT_TIMEOUT", limit: "STATEMENT_TIMEOUT" } },
-      );
-    }
-    return production ? defaultMaskError(error) : error;
-  };
-}
-
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   const { production, graphql } = options;
   const limits = {
@@ -65,6 +51,9 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     maxCost: graphql.maxCost,
     defaultPageSize: graphql.defaultPageSize,
     maxPageSize: graphql.maxPageSize,
+    maxFields: graphql.maxFields,
+    maxAliases: graphql.maxAliases,
+    maxStringLength: graphql.maxStringLength,
   };
   const leadTimeline = fs.readFileSync(path.join(QUERIES_DIR, "lead-timeline.graphql"), "utf8");
   return {
@@ -80,6 +69,11 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       LeadLastEventAtOrderPlugin,
       makeValidationRulesPlugin(limits, production),
       makePageSizePlugin(limits),
+      makeVariablesLimitPlugin(limits),
+      makeRequestBudgetPlugin({
+        connection: options.pool.options,
+        limits: { requestTimeoutMs: graphql.requestTimeoutMs, maxResponseBytes: graphql.maxResponseBytes },
+      }),
       ...(graphql.persistedOnly ? [PersistedPlugin] : []),
     ],
     pgServices: [makePgService({ pool: options.pool, schemas: ["public"] })],
@@ -117,7 +111,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       // bench:graphql (docs/decisions.md).
       outputDataAsString: true,
       maxRequestLength: graphql.maxRequestBytes,
-      maskError: maskError(production),
+      maskError: makeMaskError(production, loadConstraints(options.pool)),
       ...(graphql.persistedOnly
         ? {
             persistedOperations: persistedOperations(),

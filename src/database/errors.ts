@@ -5,8 +5,17 @@ export const SQLSTATE = {
   dataExceptionClass: "22",
   /** 23xxx: integrity constraint violation (not null, foreign key, unique, check). */
   integrityConstraintViolationClass: "23",
+  /** A foreign key's `on delete restrict` (PostgreSQL 16+; 15 says 23503). */
+  restrictViolation: "23001",
+  notNullViolation: "23502",
   foreignKeyViolation: "23503",
   uniqueViolation: "23505",
+  checkViolation: "23514",
+  /** Raised by our SQL functions (`raise exception`), and their "not found". */
+  raiseException: "P0001",
+  noDataFound: "P0002",
+  serializationFailure: "40001",
+  deadlockDetected: "40P01",
   /** A value too large for an index row or a row too big, e.g. a huge text in a btree index. */
   programLimitExceeded: "54000",
   queryCanceled: "57014",

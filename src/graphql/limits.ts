@@ -10,6 +10,12 @@ import {
   isObjectType,
   isInterfaceType,
   Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type ArgumentNode,
+  type ASTNode,
+  type DocumentNode,
   NoSchemaIntrospectionCustomRule,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
@@ -26,6 +32,12 @@ export interface Limits {
   maxCost: number;
   defaultPageSize: number;
   maxPageSize: number;
+  /** Fields of an operation with every fragment expanded where it is spread (MAX_QUERY_FIELDS). */
+  maxFields: number;
+  /** Aliased fields, counted the same way (MAX_ALIASES). */
+  maxAliases: number;
+  /** Longest string a query's arguments take, literal or variable (MAX_FILTER_STRING_LENGTH). */
+  maxStringLength: number;
 }
 
 type Fragments = Map<string, FragmentDefinitionNode>;
@@ -77,6 +89,154 @@ export function depthLimitRule(maxDepth: number): ValidationRule {
         }
       },
     };
+  };
+}
+
+interface SelectionCounts {
+  fields: number;
+  aliases: number;
+}
+
+const shown = (n: number) => (Number.isSafeInteger(n) ? String(n) : "over 2^53");
+
+/**
+ * Fields and aliases of an operation with every fragment expanded where it is
+ * spread: what the planner walks. A fragment spread twice per level doubles
+ * them each level (`fragment F2 on Lead { ...F1 ...F1 }`): an 830-byte query
+ * planned for 11 s with the event loop blocked. Each fragment is counted
+ * once, so counting stays linear in the document.
+ */
+export function fieldCountRule(limits: Pick<Limits, "maxFields" | "maxAliases">): ValidationRule {
+  return (context) => {
+    const fragments = fragmentsOf(context);
+    const fragmentCounts = new Map<string, SelectionCounts>();
+    const countsOf = (set: SelectionSetNode, seen: ReadonlySet<string>): SelectionCounts => {
+      let fields = 0;
+      let aliases = 0;
+      for (const selection of set.selections) {
+        let inner: SelectionCounts | undefined;
+        if (selection.kind === Kind.FIELD) {
+          fields += 1;
+          if (selection.alias && selection.alias.value !== selection.name.value) aliases += 1;
+          if (selection.selectionSet) inner = countsOf(selection.selectionSet, seen);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          inner = countsOf(selection.selectionSet, seen);
+        } else {
+          const name = selection.name.value;
+          const fragment = fragments.get(name);
+          if (!fragment || seen.has(name)) continue; // cycles are reported by the standard rules
+          if (!fragmentCounts.has(name)) fragmentCounts.set(name, countsOf(fragment.selectionSet, new Set(seen).add(name)));
+          inner = fragmentCounts.get(name)!;
+        }
+        if (inner) {
+          fields += inner.fields;
+          aliases += inner.aliases;
+        }
+      }
+      return { fields, aliases };
+    };
+    return {
+      OperationDefinition(node) {
+        const { fields, aliases } = countsOf(node.selectionSet, new Set());
+        if (fields > limits.maxFields) {
+          context.reportError(
+            new GraphQLError(
+              `Query has ${shown(fields)} fields with its fragments expanded, over the maximum of ${limits.maxFields} (MAX_QUERY_FIELDS); spread fewer fragments.`,
+              { nodes: [node], extensions: { code: "QUERY_TOO_MANY_FIELDS", limit: "MAX_QUERY_FIELDS", maxFields: limits.maxFields } },
+            ),
+          );
+        }
+        if (aliases > limits.maxAliases) {
+          context.reportError(
+            new GraphQLError(
+              `Query has ${aliases} aliased fields, over the maximum of ${limits.maxAliases} (MAX_ALIASES); send several requests.`,
+              { nodes: [node], extensions: { code: "QUERY_TOO_MANY_ALIASES", limit: "MAX_ALIASES", maxAliases: limits.maxAliases } },
+            ),
+          );
+        }
+      },
+    };
+  };
+}
+
+const stringTooLong = (length: number, maxLength: number, nodes?: readonly ASTNode[]) =>
+  new GraphQLError(
+    `An argument is a string of ${length} characters, over the maximum of ${maxLength} (MAX_FILTER_STRING_LENGTH); search for something shorter.`,
+    { nodes, extensions: { code: "ARGUMENT_TOO_LONG", limit: "MAX_FILTER_STRING_LENGTH", maxLength } },
+  );
+
+/** A mutation's `input` is data to store (a note, a CSV row), bounded by MAX_REQUEST_BYTES only. */
+const isMutationInput = (argument: ArgumentNode, parent: unknown, schema: GraphQLSchema) =>
+  argument.name.value === "input" && parent != null && parent === schema.getMutationType();
+
+/**
+ * Strings in arguments, outside mutation inputs: a filter's pattern or a
+ * search query is matched against every row, so 40,000 characters of it held
+ * a statement for the whole STATEMENT_TIMEOUT. Variables are checked when the
+ * request runs (`variablesLimitPlugin`).
+ */
+export function stringLengthRule(maxLength: number): ValidationRule {
+  return (context) => ({
+    Argument(node) {
+      if (isMutationInput(node, context.getParentType(), context.getSchema())) return false;
+    },
+    StringValue(node) {
+      if (node.value.length > maxLength) context.reportError(stringTooLong(node.value.length, maxLength, [node]));
+    },
+  });
+}
+
+/** The variables a document uses where stringLengthRule applies, once per document. */
+const limitedVariablesByDocument = new WeakMap<DocumentNode, ReadonlySet<string>>();
+function limitedVariables(schema: GraphQLSchema, document: DocumentNode): ReadonlySet<string> {
+  let names = limitedVariablesByDocument.get(document);
+  if (!names) {
+    const found = new Set<string>();
+    const typeInfo = new TypeInfo(schema);
+    visit(
+      document,
+      visitWithTypeInfo(typeInfo, {
+        VariableDefinition: () => false,
+        Argument: (node) => (isMutationInput(node, typeInfo.getParentType(), schema) ? false : undefined),
+        Variable: (node) => void found.add(node.name.value),
+      }),
+    );
+    names = found;
+    limitedVariablesByDocument.set(document, names);
+  }
+  return names;
+}
+
+/** The length of the first string in `value` longer than `maxLength`, if any. */
+function overlongString(value: unknown, maxLength: number): number | undefined {
+  if (typeof value === "string") return value.length > maxLength ? value.length : undefined;
+  if (value === null || typeof value !== "object") return undefined;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    const length = overlongString(item, maxLength);
+    if (length !== undefined) return length;
+  }
+  return undefined;
+}
+
+/** MAX_FILTER_STRING_LENGTH for the variables, before anything runs. */
+export function makeVariablesLimitPlugin(limits: Pick<Limits, "maxStringLength">): GraphileConfig.Plugin {
+  return {
+    name: "LeadgraphVariablesLimitPlugin",
+    version: "0.0.0",
+    grafast: {
+      middleware: {
+        execute(next, { args }) {
+          const variables = args.variableValues;
+          if (variables) {
+            for (const name of limitedVariables(args.schema, args.document)) {
+              const length = overlongString(variables[name], limits.maxStringLength);
+              if (length !== undefined) return { errors: [stringTooLong(length, limits.maxStringLength)] };
+            }
+          }
+          return next();
+        },
+      },
+    },
   };
 }
 
@@ -170,7 +330,12 @@ export function makeValidationRulesPlugin(limits: Limits, production: boolean): 
     grafserv: {
       middleware: {
         setPreset(next, event) {
-          event.validationRules.push(depthLimitRule(limits.maxDepth), costLimitRule(limits));
+          event.validationRules.push(
+            depthLimitRule(limits.maxDepth),
+            costLimitRule(limits),
+            fieldCountRule(limits),
+            stringLengthRule(limits.maxStringLength),
+          );
           if (production) event.validationRules.push(NoSchemaIntrospectionCustomRule);
           return next();
         },
