@@ -3,6 +3,8 @@
 export const SQLSTATE = {
   /** 22xxx: data exception (a value out of range, an invalid date, bad JSON...). */
   dataExceptionClass: "22",
+  /** Raised by our SQL functions for an argument they refuse (an unknown status, a payload that is not an object). */
+  invalidParameterValue: "22023",
   /** 23xxx: integrity constraint violation (not null, foreign key, unique, check). */
   integrityConstraintViolationClass: "23",
   /** A foreign key's `on delete restrict` (PostgreSQL 16+; 15 says 23503). */

@@ -142,6 +142,10 @@ export function describeDatabaseError(
     case SQLSTATE.deadlockDetected:
       return { message: "The request collided with another one; send it again.", code: "RETRY" };
   }
+  if (code === SQLSTATE.invalidParameterValue) {
+    // What our SQL functions raise for an argument they refuse, written for the caller.
+    return { message: pg.message ?? "Invalid value.", code: "INVALID_VALUE" };
+  }
   if (code.startsWith(SQLSTATE.dataExceptionClass)) {
     // About a value of this request (a bad UUID, date or number); PostgreSQL's
     // message quotes at most that value.
@@ -150,9 +154,6 @@ export function describeDatabaseError(
   }
   return undefined;
 }
-
-/** graphql-js suggests names it knows ("Did you mean ...?"): in production that hands out the schema. */
-const withoutSuggestions = (message: string) => message.replace(/ Did you mean .*\?$/s, "");
 
 export function makeMaskError(production: boolean, constraints: ReadonlyMap<string, ConstraintInfo>) {
   return (error: GraphQLError): GraphQLError => {
@@ -174,10 +175,6 @@ export function makeMaskError(production: boolean, constraints: ReadonlyMap<stri
         extensions: { code: known.code, sqlstate: pgCode(original) },
       });
     }
-    if (!production) return error;
-    if (!original && / Did you mean /.test(error.message)) {
-      return new GraphQLError(withoutSuggestions(error.message), { nodes: error.nodes, path: error.path, extensions: error.extensions });
-    }
-    return defaultMaskError(error);
+    return production ? defaultMaskError(error) : error;
   };
 }

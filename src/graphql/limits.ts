@@ -322,6 +322,26 @@ export function costLimitRule(limits: Limits): ValidationRule {
   };
 }
 
+/**
+ * graphql-js's rules suggest the names they know ("Did you mean ...?"): in
+ * production that hands out the schema introspection is off to keep.
+ */
+function withoutSuggestions(rule: ValidationRule): ValidationRule {
+  return (context) => {
+    const quiet = Object.create(context, {
+      reportError: {
+        value: (error: GraphQLError) => {
+          const message = error.message.replace(/ Did you mean .*\?$/s, "");
+          context.reportError(
+            message === error.message ? error : new GraphQLError(message, { nodes: error.nodes, extensions: error.extensions }),
+          );
+        },
+      },
+    }) as ValidationContext;
+    return rule(quiet);
+  };
+}
+
 /** Adds our validation rules to every request grafserv handles (HTTP and websockets). */
 export function makeValidationRulesPlugin(limits: Limits, production: boolean): GraphileConfig.Plugin {
   return {
@@ -336,7 +356,10 @@ export function makeValidationRulesPlugin(limits: Limits, production: boolean): 
             fieldCountRule(limits),
             stringLengthRule(limits.maxStringLength),
           );
-          if (production) event.validationRules.push(NoSchemaIntrospectionCustomRule);
+          if (production) {
+            event.validationRules.push(NoSchemaIntrospectionCustomRule);
+            event.validationRules.splice(0, Infinity, ...event.validationRules.map(withoutSuggestions));
+          }
           return next();
         },
       },
