@@ -17,6 +17,7 @@ import { projectRoot, type Config } from "./config.ts";
 import { VISITOR_ROLE } from "./database/roles.ts";
 import { loadConstraints, makeMaskError } from "./graphql/errors.ts";
 import { makePageSizePlugin, makeValidationRulesPlugin, makeVariablesLimitPlugin } from "./graphql/limits.ts";
+import { NodeIdInputPlugin } from "./graphql/node-ids.ts";
 import { makeRequestBudgetPlugin } from "./graphql/request-budget.ts";
 import { LeadLastEventAtOrderPlugin } from "./graphql/order-by.ts";
 
@@ -70,6 +71,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       makeValidationRulesPlugin(limits, production),
       makePageSizePlugin(limits),
       makeVariablesLimitPlugin(limits),
+      NodeIdInputPlugin,
       makeRequestBudgetPlugin({
         connection: options.pool.options,
         limits: { requestTimeoutMs: graphql.requestTimeoutMs, maxResponseBytes: graphql.maxResponseBytes },

@@ -148,3 +148,23 @@ describe("request budget", () => {
     expect(small.body.data.csvImportRows.nodes).toHaveLength(2);
   });
 });
+
+describe("...ById mutations", () => {
+  it("refuse a UUID or another type's Node ID in input.id instead of answering null", async () => {
+    const { body } = await server.graphql("{ leads(first: 1) { nodes { id rowId } } offers { nodes { id } } }");
+    const lead = body.data.leads.nodes[0];
+    const update = 'mutation ($id: ID!) { updateLeadById(input: { id: $id, patch: { jobTitle: "CTO" } }) { lead { jobTitle } } }';
+    const uuid = await server.graphql(update, { id: lead.rowId });
+    expect(firstError(uuid.body)?.message).toBe(
+      "updateLeadById takes a Node ID in input.id (the Lead's `id`), not a UUID; for a UUID use updateLead(input: { rowId }).",
+    );
+    expect(firstError(uuid.body)?.extensions.code).toBe("INVALID_NODE_ID");
+    const literal = await server.graphql(`mutation { deleteLeadById(input: { id: "${lead.rowId}" }) { lead { rowId } } }`);
+    expect(firstError(literal.body)?.extensions.code).toBe("INVALID_NODE_ID");
+    const offer = await server.graphql(update, { id: body.data.offers.nodes[0].id });
+    expect(firstError(offer.body)?.message).toBe("updateLeadById takes a Lead's Node ID in input.id, but this one is an Offer's.");
+    const ok = await server.graphql(update, { id: lead.id });
+    expect(ok.body.errors).toBeUndefined();
+    expect(ok.body.data.updateLeadById.lead.jobTitle).toBe("CTO");
+  });
+});
