@@ -16,7 +16,7 @@ import { anonymousIsDefaultUser, authenticate } from "./auth.ts";
 import { projectRoot, type Config } from "./config.ts";
 import { VISITOR_ROLE } from "./database/roles.ts";
 import { loadConstraints, makeMaskError } from "./graphql/errors.ts";
-import { makePageSizePlugin, makeValidationRulesPlugin, makeVariablesLimitPlugin } from "./graphql/limits.ts";
+import { makeGroupsLimitPlugin, makePageSizePlugin, makeValidationRulesPlugin, makeVariablesLimitPlugin } from "./graphql/limits.ts";
 import { NodeIdInputPlugin } from "./graphql/node-ids.ts";
 import { makeRequestBudgetPlugin } from "./graphql/request-budget.ts";
 import { LeadLastEventAtOrderPlugin } from "./graphql/order-by.ts";
@@ -70,6 +70,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       LeadLastEventAtOrderPlugin,
       makeValidationRulesPlugin(limits, production),
       makePageSizePlugin(limits),
+      makeGroupsLimitPlugin(graphql.maxGroups),
       makeVariablesLimitPlugin(limits),
       NodeIdInputPlugin,
       makeRequestBudgetPlugin({

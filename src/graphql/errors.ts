@@ -80,7 +80,7 @@ export function loadConstraints(pool: Pool): Map<string, ConstraintInfo> {
 export function describeDatabaseError(
   error: unknown,
   constraints: ReadonlyMap<string, ConstraintInfo> = new Map(),
-): { message: string; code: string } | undefined {
+): { message: string; code: string; limit?: string } | undefined {
   const code = pgCode(error);
   if (!code) return undefined;
   const pg = error as PgErrorFields;
@@ -128,9 +128,12 @@ export function describeDatabaseError(
         code: "CHECK_VIOLATION",
       };
     case SQLSTATE.raiseException:
-    case SQLSTATE.noDataFound:
+    case SQLSTATE.noDataFound: {
       // Raised by our own SQL functions, with messages written for the caller.
-      return { message: pg.message ?? "The request was refused.", code: code === SQLSTATE.noDataFound ? "NOT_FOUND" : "REFUSED" };
+      const message = pg.message ?? "The request was refused.";
+      if ((error as { hint?: string }).hint === "MAX_GROUPS") return { message, code: "TOO_MANY_GROUPS", limit: "MAX_GROUPS" };
+      return { message, code: code === SQLSTATE.noDataFound ? "NOT_FOUND" : "REFUSED" };
+    }
     case SQLSTATE.insufficientPrivilege:
       return {
         message: /row-level security/.test(pg.message ?? "")
@@ -172,7 +175,7 @@ export function makeMaskError(production: boolean, constraints: ReadonlyMap<stri
         nodes: error.nodes,
         path: error.path,
         originalError: original,
-        extensions: { code: known.code, sqlstate: pgCode(original) },
+        extensions: { code: known.code, ...(known.limit ? { limit: known.limit } : {}), sqlstate: pgCode(original) },
       });
     }
     return production ? defaultMaskError(error) : error;

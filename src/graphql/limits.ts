@@ -1,6 +1,7 @@
 // Abuse limits for the GraphQL API, applied in every mode. Each rejection is
 // a GraphQL error that names the limit (and the setting that changes it).
-import { access, constant, lambda, SafeError, type Step } from "postgraphile/grafast";
+import { access, constant, context, lambda, SafeError, type Step } from "postgraphile/grafast";
+import { sql } from "postgraphile/pg-sql2";
 import {
   getNamedType,
   getNullableType,
@@ -415,6 +416,43 @@ export function makePageSizePlugin(limits: Limits): GraphileConfig.Plugin {
               $connection.setFirst(access($limits, "first"));
               if (names.has("last")) $connection.setLast(access($limits, "last"));
               return $connection;
+            },
+          };
+        },
+      },
+    },
+  };
+}
+
+/**
+ * `groupedAggregates` has no page: grouping events by timestamp returned
+ * 129,605 groups. Past MAX_GROUPS groups its statement raises (through
+ * `grouped_aggregates_over_limit()`, migration 000033) instead of returning
+ * them, so the client gets an error naming the limit.
+ */
+export function makeGroupsLimitPlugin(maxGroups: number): GraphileConfig.Plugin {
+  const guard = sql`case when count(*) over () > ${sql.literal(maxGroups)} then public.grouped_aggregates_over_limit(${sql.literal(maxGroups)}) end`;
+  const guardGroups = (queryBuilder: { selectAndReturnIndex(fragment: typeof guard): number }) => {
+    queryBuilder.selectAndReturnIndex(guard);
+  };
+  return {
+    name: "LeadgraphGroupsLimitPlugin",
+    version: "0.0.0",
+    after: ["PgAggregatesAddConnectionGroupedAggregatesPlugin"],
+    schema: {
+      hooks: {
+        GraphQLObjectType_fields_field(field, _build, { scope }) {
+          if (scope.fieldName !== "groupedAggregates" || !scope.isConnectionType || !field.plan) return field;
+          const originalPlan = field.plan;
+          return {
+            ...field,
+            plan(...planArgs) {
+              const $groups = (originalPlan as any).apply(this, planArgs);
+              // The window counts the groups of this one statement (or subquery,
+              // when nested). Added when the query is built: a select cannot be
+              // added while the field is planned.
+              $groups.apply(lambda(context(), () => guardGroups));
+              return $groups;
             },
           };
         },

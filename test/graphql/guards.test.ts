@@ -168,3 +168,23 @@ describe("...ById mutations", () => {
     expect(ok.body.data.updateLeadById.lead.jobTitle).toBe("CTO");
   });
 });
+
+describe("groupedAggregates", () => {
+  it("refuses more groups than MAX_GROUPS with an error naming it", async () => {
+    await db.pool.query(
+      `insert into events (event_source, event_type, lead_id, event_timestamp)
+       select 'manual', 'note_added', l.id, timestamptz '2025-01-01' + g * interval '1 second' from (select id from leads limit 1) l, generate_series(1, 50) g`,
+    );
+    const grouped = await startTestServer(db, { graphql: { maxGroups: 10 } });
+    const { body } = await grouped.graphql("{ events { groupedAggregates(groupBy: [EVENT_TIMESTAMP]) { keys distinctCount { rowId } } } }");
+    expect(body.data?.events?.groupedAggregates ?? null).toBeNull();
+    expect(firstError(body)?.message).toMatch(/more than 10 groups, the maximum \(MAX_GROUPS\)/);
+    expect(firstError(body)?.extensions).toMatchObject({ code: "TOO_MANY_GROUPS", limit: "MAX_GROUPS" });
+    // Nested under a relation, each parent's groups are counted on their own.
+    const nested = await grouped.graphql("{ leads { nodes { events { groupedAggregates(groupBy: [EVENT_TIMESTAMP]) { keys } } } } }");
+    expect(firstError(nested.body)?.extensions.code).toBe("TOO_MANY_GROUPS");
+    const few = await grouped.graphql("{ events { groupedAggregates(groupBy: [EVENT_SOURCE]) { keys distinctCount { rowId } } } }");
+    expect(few.body.errors).toBeUndefined();
+    expect(few.body.data.events.groupedAggregates.length).toBeGreaterThan(0);
+  });
+});
