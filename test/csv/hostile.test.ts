@@ -293,3 +293,51 @@ describe("the email rule (item 12)", () => {
     expect(await outcomes(db, importId)).toEqual([[1, "rejected", "invalid email: x@y.test'--", null, null]]);
   });
 });
+
+describe("files not in UTF-8 (item 10)", () => {
+  const cp1252 = (text: string) => Buffer.from(text, "latin1");
+  it("reads Windows-1252 accents after the first 64 KB, says so, and stores no replacement character", async () => {
+    const filler = Array.from({ length: 3000 }, (_, i) => `ascii${i}@enc.example,Plain`).join("\n");
+    const content = Buffer.concat([Buffer.from(`Email,Last Name\n${filler}\n`), cp1252("mueller@enc.example,Müller Señor\n")]);
+    expect(content.length).toBeGreaterThan(64 * 1024);
+    const result = await (
+      await import("../../src/sources/csv/upload.ts")
+    ).uploadCsv(db.pool, Readable.from([content]), { fileName: "latin.csv" });
+    expect(result.encoding).toBe("windows-1252");
+    const { rows } = await db.pool.query(
+      "select source_encoding, (select raw_row ->> 'Last Name' from csv_import_rows where csv_import_id = $1 and row_number = 3001) as last, (select count(*)::int from csv_import_rows where csv_import_id = $1 and raw_row::text like '%\uFFFD%') as replaced from csv_imports_raw where id = $1",
+      [result.importId],
+    );
+    expect(rows[0]).toEqual({ source_encoding: "windows-1252", last: "Müller Señor", replaced: 0 });
+  });
+
+  it("refuses a file that is UTF-8 first and another encoding later, storing nothing", async () => {
+    const before = await importCount();
+    const content = Buffer.concat([Buffer.from("Email,Name\nzoe@enc.example,Zoë\n"), cp1252("x@enc.example,Müller\n")]);
+    await expect(
+      (await import("../../src/sources/csv/upload.ts")).uploadCsv(db.pool, Readable.from([content]), { fileName: "mixed.csv" }),
+    ).rejects.toThrow(/not valid UTF-8/);
+    expect(await importCount()).toBe(before);
+  });
+
+  it("reads UTF-16 with a BOM (Excel's Unicode text), and still refuses binary data", async () => {
+    const text = "Email\tName\nutf16@enc.example\tJosé\n";
+    for (const [bytes, encoding] of [
+      [Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]), "utf-16le"],
+      [Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, "utf16le").swap16()]), "utf-16be"],
+    ] as const) {
+      const opened = await openCsv(Readable.from([bytes]));
+      const rows = [];
+      for await (const record of opened.records) rows.push(record.row);
+      expect(opened.header.columns).toEqual(["Email", "Name"]);
+      expect(rows).toEqual([{ Email: "utf16@enc.example", Name: "José" }]);
+      expect(opened.encoding()).toBe(encoding);
+    }
+    const random = Buffer.from(Array.from({ length: 4096 }, (_, i) => ((i * 2654435761) >>> 24) | 1));
+    await expect(
+      openCsv(Readable.from([random])).then(async (o) => {
+        for await (const _ of o.records);
+      }),
+    ).rejects.toThrow(/not CSV text/);
+  });
+});
