@@ -15,10 +15,11 @@ const task: TaskFactory = () => async (_payload, helpers) => {
       // after letting go of the lock), so this one need not wait, holding a
       // worker slot that the sync's own jobs need.
       const drained = await withSessionLock(client, LOCKS.instantlyNormalizer, async () => {
-        const counts = await normalizeInstantly(client);
+        const counts = await normalizeInstantly(client, { signal: helpers.abortSignal });
         for (const key of Object.keys(total) as (keyof NormalizeCounts)[]) total[key] += counts[key];
       });
       if (!drained) return;
+      helpers.abortSignal.throwIfAborted();
       // Rows queued while we held the lock, whose own job found it taken.
       const { rows: left } = await client.query("select 1 from leadgraph_private.instantly_pending limit 1");
       if (!left.length) return;

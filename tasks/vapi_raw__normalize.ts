@@ -12,10 +12,11 @@ const task: TaskFactory = () => async (_payload, helpers) => {
     for (;;) {
       // Another job is draining: it looks again after letting go of the lock.
       const drained = await withSessionLock(client, LOCKS.vapiNormalizer, async () => {
-        const counts = await normalizeVapi(client);
+        const counts = await normalizeVapi(client, { signal: helpers.abortSignal });
         for (const key of Object.keys(total) as (keyof VapiNormalizeCounts)[]) total[key] += counts[key];
       });
       if (!drained) return;
+      helpers.abortSignal.throwIfAborted();
       // Rows queued while we held the lock, whose own job found it taken.
       const { rows: left } = await client.query("select 1 from leadgraph_private.vapi_pending limit 1");
       if (!left.length) return;

@@ -8,7 +8,7 @@ import pg from "pg";
 import { DEFAULT_USER_ID } from "../../auth.ts";
 import type { Config } from "../../config.ts";
 import type { Database } from "../../database/index.ts";
-import { DEFAULT_CSV_LIMITS } from "./reader.ts";
+import { DEFAULT_CSV_LIMITS, type SourceEncoding } from "./reader.ts";
 import { uploadCsv } from "./upload.ts";
 import { IMPORT_KINDS, type ImportKind } from "./linkedin/columns.ts";
 import { pollUntil } from "../../progress.ts";
@@ -38,6 +38,7 @@ interface ImportRecord {
   companies_inserted: number;
   companies_matched: number;
   error_log: { error?: string; rejected?: Record<string, number> } | null;
+  source_encoding: SourceEncoding | null;
 }
 
 const FINISHED = ["completed", "completed_with_errors", "failed"];
@@ -47,7 +48,13 @@ function summary(record: ImportRecord): string {
   const reasons = Object.entries(record.error_log?.rejected ?? {}).slice(0, 5);
   if (reasons.length) lines.push("  top rejection reasons:", ...reasons.map(([reason, n]) => `    ${n} x ${reason}`));
   if (record.error_log?.error) lines.push(`  error: ${record.error_log.error}`);
+  if (record.source_encoding && record.source_encoding !== "utf-8") lines.push(`  ${encodingNote(record.source_encoding)}`);
   return lines.join("\n");
+}
+
+/** What a file not in UTF-8 became. */
+export function encodingNote(encoding: SourceEncoding): string {
+  return `read as ${encoding === "windows-1252" ? "Windows-1252 (Latin-1)" : encoding.toUpperCase()}, converted to UTF-8`;
 }
 
 function linkedinLines(record: ImportRecord): string[] {
@@ -123,6 +130,7 @@ export async function runImport(file: string | undefined, options: ImportOptions
           ? `leadgraph: imported as ${kindWords} (--kind ${result.kind})`
           : `leadgraph: imported as ${kindWords} (${result.kindReason}; --kind ${other} says otherwise)`,
       );
+      if (result.encoding !== "utf-8") console.error(`leadgraph: ${path.basename(file)} ${encodingNote(result.encoding)}`);
       if (result.renamedColumns.length) console.error(`leadgraph: duplicate column names renamed: ${result.renamedColumns.join(", ")}`);
     }
     if (!options.wait) {

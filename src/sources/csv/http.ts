@@ -67,6 +67,8 @@ export function importsRouter(options: ImportsRouteOptions): express.Router {
         columns: result.columns,
         kind: result.kind,
         kindReason: result.kindReason,
+        // utf-8, or the encoding the file was converted from (windows-1252, utf-16le, utf-16be)
+        encoding: result.encoding,
       };
     };
     const fail = (error: unknown) => {
@@ -83,7 +85,8 @@ export function importsRouter(options: ImportsRouteOptions): express.Router {
     const type = req.headers["content-type"] ?? "";
     if (type.startsWith("multipart/form-data")) {
       let handled = false;
-      const parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: options.maxBytes } });
+      // (file names as browsers send them, in UTF-8: busboy's default reads them as Latin-1, "MÃ¼nchen.csv")
+      const parser = busboy({ headers: req.headers, defParamCharset: "utf8", limits: { files: 1, fileSize: options.maxBytes } });
       parser.on("file", (field, file, info) => {
         if (field !== "file" || handled) {
           file.resume();

@@ -8,7 +8,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import type pg from "pg";
 import { VISITOR_ROLE } from "../../database/roles.ts";
 import { inTransaction } from "../../database/transaction.ts";
-import { openCsv, type CsvLimits } from "./reader.ts";
+import { openCsv, type CsvLimits, type SourceEncoding } from "./reader.ts";
 import { detectImportKind, type ImportKind } from "./linkedin/columns.ts";
 
 // Rows per write to the COPY stream (each a few hundred bytes).
@@ -22,7 +22,7 @@ export interface UploadOptions {
   uploadedBy?: string;
   /** Upload as this user through the visitor role: grants and RLS apply, the uploader is them. */
   asUser?: string;
-  limits?: CsvLimits;
+  limits?: Partial<CsvLimits>;
   /** What the file holds; detected from its header when not given (see detectImportKind). */
   kind?: ImportKind;
 }
@@ -35,10 +35,12 @@ export interface UploadResult {
   kind: ImportKind;
   /** Why this kind: "given" or what the detection saw. */
   kindReason: string;
+  /** The encoding the file was read in (converted to UTF-8 if another). */
+  encoding: SourceEncoding;
 }
 
 export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadOptions): Promise<UploadResult> {
-  const { header, records } = await openCsv(input, options.limits);
+  const { header, records, encoding } = await openCsv(input, options.limits);
   const { kind, reason: kindReason } = options.kind ? { kind: options.kind, reason: "given" } : detectImportKind(header.columns);
   const client = await pool.connect();
   try {
@@ -49,23 +51,28 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
           options.asUser,
         ]);
       }
-      const { rows } = await client.query<{ id: string }>(
-        options.uploadedBy
-          ? `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, import_kind, uploaded_by) values ($1, $2, $3, $4, $5, $6) returning id`
-          : `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, import_kind) values ($1, $2, $3, $4, $5) returning id`,
-        [
-          options.fileName,
-          options.fileSizeBytes ?? null,
-          header.columns,
-          options.campaignId ?? null,
-          kind,
-          ...(options.uploadedBy ? [options.uploadedBy] : []),
-        ],
-      );
-      const importId = rows[0].id;
+      const insertImport = async (sourceEncoding: string | null) => {
+        const { rows } = await client.query<{ id: string }>(
+          `insert into csv_imports_raw (file_name, file_size_bytes, headers, campaign_id, import_kind, source_encoding${options.uploadedBy ? ", uploaded_by" : ""})
+           values ($1, $2, $3, $4, $5, $6${options.uploadedBy ? ", $7" : ""}) returning id`,
+          [
+            options.fileName,
+            options.fileSizeBytes ?? null,
+            header.columns,
+            options.campaignId ?? null,
+            kind,
+            sourceEncoding,
+            ...(options.uploadedBy ? [options.uploadedBy] : []),
+          ],
+        );
+        return rows[0].id;
+      };
       // Under row-level security (a visitor) PostgreSQL refuses COPY into
       // the table itself: the rows go through a temp table, then one insert
-      // that the grants and policies check.
+      // that the grants and policies check, after the import record (which
+      // a visitor may not update: it is written once the whole file is
+      // read, with the encoding it was read in).
+      let importId = options.asUser ? undefined : await insertImport(null);
       const target = options.asUser ? "csv_upload_rows (row_number, raw_row)" : "csv_import_rows (csv_import_id, row_number, raw_row)";
       if (options.asUser) {
         await client.query("create temp table csv_upload_rows (row_number integer not null, raw_row jsonb not null) on commit drop");
@@ -92,15 +99,25 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
       }
       // The parser (this process) and PostgreSQL's parsing of the rows run side by side.
       await pipeline(Readable.from(copyLines()), client.query(copyFrom(`copy ${target} from stdin`)));
-      if (options.asUser) {
+      if (!importId) {
+        importId = await insertImport(encoding());
         await client.query(
           "insert into csv_import_rows (csv_import_id, row_number, raw_row) select $1, row_number, raw_row from csv_upload_rows",
           [importId],
         );
+      } else {
+        // (the normaliser counts the rows itself; this is for the record until it runs)
+        await client.query("update csv_imports_raw set total_rows = $2, source_encoding = $3 where id = $1", [importId, total, encoding()]);
       }
-      // (the normaliser counts the rows itself; a visitor may not update the record)
-      if (!options.asUser) await client.query("update csv_imports_raw set total_rows = $2 where id = $1", [importId, total]);
-      return { importId, totalRows: total, columns: header.columns, renamedColumns: header.renamed, kind, kindReason };
+      return {
+        importId,
+        totalRows: total,
+        columns: header.columns,
+        renamedColumns: header.renamed,
+        kind,
+        kindReason,
+        encoding: encoding(),
+      };
     });
   } finally {
     client.release();

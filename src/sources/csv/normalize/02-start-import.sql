@@ -6,4 +6,4 @@ update csv_imports_raw set
   error_log = null,
   total_rows = (select count(*) from csv_import_rows where csv_import_id = :import_id)
 where id = :import_id
-returning total_rows, (select max(row_number) from csv_import_rows where csv_import_id = :import_id) as last_row_number
+returning total_rows

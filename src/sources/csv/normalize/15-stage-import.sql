@@ -6,7 +6,7 @@
 -- Instantly normaliser's).
 create temp table import_cells as
 with parsed as materialized (  -- (materialized: phone_list and is_email run once per row)
-  select r.row_number,
+  select r.row_number, jsonb_typeof(r.raw_row) = 'object' as is_object,
          leadgraph_rules.normalize_email(r.raw_row ->> (:mapping::jsonb ->> 'email')) as email,
          leadgraph_rules.normalize_linkedin_url(r.raw_row ->> (:mapping::jsonb ->> 'linkedin_url')) as linkedin_key,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'first_name')), '') as first_name_cell,
@@ -31,9 +31,9 @@ with parsed as materialized (  -- (materialized: phone_list and is_email run onc
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'website')), '') as website,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'company_domain')), '') as company_domain_cell,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'industry')), '') as industry,
-         btrim(r.raw_row ->> (:mapping::jsonb ->> 'employee_count')) as employee_count_cell,
-         btrim(r.raw_row ->> (:mapping::jsonb ->> 'annual_revenue')) as annual_revenue_cell,
-         btrim(r.raw_row ->> (:mapping::jsonb ->> 'total_funding')) as total_funding_cell,
+         leadgraph_rules.parse_number(r.raw_row ->> (:mapping::jsonb ->> 'employee_count')) as employee_count_number,
+         leadgraph_rules.parse_number(r.raw_row ->> (:mapping::jsonb ->> 'annual_revenue')) as annual_revenue_number,
+         leadgraph_rules.parse_number(r.raw_row ->> (:mapping::jsonb ->> 'total_funding')) as total_funding_number,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'latest_funding')), '') as latest_funding,
          array(select btrim(x) from unnest(string_to_array(r.raw_row ->> (:mapping::jsonb ->> 'keywords'), ',')) x where btrim(x) <> '') as keywords,
          array(select btrim(x) from unnest(string_to_array(r.raw_row ->> (:mapping::jsonb ->> 'technologies'), ',')) x where btrim(x) <> '') as technologies,
@@ -50,15 +50,17 @@ with parsed as materialized (  -- (materialized: phone_list and is_email run onc
   from csv_import_rows r
   where r.csv_import_id = :import_id
 )
-select p.row_number, p.email, leadgraph_rules.is_email(p.email) as email_is_valid, p.linkedin_key,
+select p.row_number, p.is_object, p.email, leadgraph_rules.is_email(p.email) as email_is_valid, p.linkedin_key,
        coalesce(p.first_name_cell, leadgraph_rules.first_name_of(p.full_name)) as first_name,
        coalesce(p.last_name_cell, leadgraph_rules.last_name_of(p.full_name)) as last_name,
        p.job_title, p.seniority, p.departments, p.email_status, p.secondary_email,
        p.phones[1] as phone, p.phones, p.mobile_phone, p.linkedin_url, p.city, p.state, p.country, p.apollo_contact_id,
        p.company_name, p.website, p.company_domain_cell, p.industry,
-       case when p.employee_count_cell ~ '^[0-9]{1,9}$' then p.employee_count_cell::integer end as employee_count,
-       case when p.annual_revenue_cell ~ '^[0-9]{1,15}(\.[0-9]+)?$' then p.annual_revenue_cell::numeric end as annual_revenue,
-       case when p.total_funding_cell ~ '^[0-9]{1,15}(\.[0-9]+)?$' then p.total_funding_cell::numeric end as total_funding,
+       -- (numbers as written, 1.200 and 1 200 too: parse_number; whole employees; amounts as the columns hold them)
+       case when p.employee_count_number = trunc(p.employee_count_number) and p.employee_count_number < 1e9
+            then p.employee_count_number::integer end as employee_count,
+       case when p.annual_revenue_number < 1e15 then p.annual_revenue_number end as annual_revenue,
+       case when p.total_funding_number < 1e15 then p.total_funding_number end as total_funding,
        p.latest_funding, p.keywords, p.technologies, p.description, p.company_linkedin_url, p.facebook_url, p.twitter_url,
        p.company_address, p.company_city, p.company_state, p.company_country, p.company_phone, p.apollo_account_id
 from parsed p

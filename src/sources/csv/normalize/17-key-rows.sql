@@ -4,12 +4,14 @@
 -- LinkedIn before revealing their email); rows without either are rejected.
 insert into import_keys (row_number, person, has_email, linkedin_key, reject_reason, winner, batch_row)
 with checked as (
-  select row_number, email, linkedin_key, email_is_valid as valid from import_cells
+  -- (a row that is not an object has no cells: ->> gives null)
+  select row_number, is_object, email, linkedin_key, email_is_valid as valid from import_cells
 ),
 keyed as (
   select row_number, linkedin_key,
          case when valid then email end as email,
-         case when not valid then 'invalid email: ' || left(email, 200)
+         case when not is_object then 'the stored row is not a JSON object of header -> cell text'
+              when not valid then 'invalid email: ' || left(email, 200)
               when email is null and linkedin_key is null then 'no email and no LinkedIn URL' end as reject_reason
   from checked
 ),

@@ -16,9 +16,9 @@
 // rows.
 import type { PoolClient } from "pg";
 import { sqlStepRunner } from "../../../database/sql-steps.ts";
-import { inTransaction } from "../../../database/transaction.ts";
 import { mapColumns, missingIdentityColumns } from "../columns.ts";
 import { normalizeLinkedinImport } from "../linkedin/normalize/index.ts";
+import { forEachBatch } from "./batches.ts";
 
 export const DEFAULT_BATCH_SIZE = 5000;
 
@@ -54,9 +54,14 @@ async function fail(client: PoolClient, importId: string, message: string): Prom
 export async function normalizeImport(
   client: PoolClient,
   importId: string,
-  options: { batchSize?: number } = {},
+  options: {
+    batchSize?: number;
+    /** The worker's request to stop (helpers.abortSignal): honoured between batches. */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<NormalizeOutcome> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const signal = options.signal;
   const found = await run<{ headers: string[] | null; campaign_id: string | null; import_kind: "leads" | "linkedin" }>(
     client,
     "read-import",
@@ -69,7 +74,7 @@ export async function normalizeImport(
     headers = (await run<{ header: string }>(client, "headers-of-rows", { import_id: importId })).rows.map((r) => r.header);
   }
   const started = await run<{ total_rows: number; last_row_number: number | null }>(client, "start-import", { import_id: importId });
-  const { total_rows: totalRows, last_row_number: lastRowNumber } = started.rows[0];
+  const { total_rows: totalRows } = started.rows[0];
   if (totalRows === 0) {
     return fail(client, importId, headers.length ? "The file has a header but no data rows." : "The file has no rows.");
   }
@@ -79,10 +84,10 @@ export async function normalizeImport(
       importId,
       headers,
       campaignId,
-      lastRowNumber: lastRowNumber ?? 0,
       batchSize,
-      runShared: (name, values) => run(client, name, values),
+      signal,
     });
+    if (result === "gone") return "gone";
     return "failed" in result ? fail(client, importId, result.failed) : result.status;
   }
   const mapping = mapColumns(headers);
@@ -99,20 +104,14 @@ export async function normalizeImport(
   await run(client, "key-rows");
   await run(client, "analyze-import-keys");
 
-  for (let from = 1; from <= (lastRowNumber ?? 0); from += batchSize) {
-    const values = {
-      import_id: importId,
-      from_row: from,
-      to_row: from + batchSize - 1,
-      campaign_id: campaignId,
-    };
-    await inTransaction(client, async () => {
-      for (const name of BATCH_STEPS) await run(client, name, values);
-      if (campaignId) await run(client, "enrol-in-campaign", values);
-      await run(client, "count-progress", values);
-    });
-  }
+  const batches = await forEachBatch(client, { importId, batchSize, signal }, async (range) => {
+    const values = { import_id: importId, ...range, campaign_id: campaignId };
+    for (const name of BATCH_STEPS) await run(client, name, values);
+    if (campaignId) await run(client, "enrol-in-campaign", values);
+  });
+  if (batches === "gone") return "gone";
   await run(client, "drop-import-cells");
   const { rows } = await run<{ import_status: NormalizeOutcome }>(client, "finish-import", { import_id: importId });
-  return rows[0].import_status;
+  // (deleted after the last batch)
+  return rows[0]?.import_status ?? "gone";
 }

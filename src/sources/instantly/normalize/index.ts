@@ -137,11 +137,18 @@ async function normalizeBatch(client: PoolClient, source: Source, batchSize: num
   });
 }
 
-/** Drains leadgraph_private.instantly_pending: campaigns, leads, emails, webhooks, in batches. */
-export async function normalizeInstantly(client: PoolClient, options: { batchSize?: number } = {}): Promise<NormalizeCounts> {
+/**
+ * Drains leadgraph_private.instantly_pending: campaigns, leads, emails, webhooks, in batches.
+ * `signal` (the worker's shutdown) stops it between batches: what is left stays pending.
+ */
+export async function normalizeInstantly(
+  client: PoolClient,
+  options: { batchSize?: number; signal?: AbortSignal } = {},
+): Promise<NormalizeCounts> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const counts: NormalizeCounts = { campaigns: 0, leads: 0, emails: 0, webhooks: 0, rejected: 0 };
   for (;;) {
+    options.signal?.throwIfAborted();
     const { rows } = await inTransaction(client, () => run<{ claimed: number }>(client, "campaigns", { batch_size: batchSize }));
     counts.campaigns += rows[0]!.claimed;
     if (rows[0]!.claimed < batchSize) break;
@@ -149,13 +156,14 @@ export async function normalizeInstantly(client: PoolClient, options: { batchSiz
   const plural = { lead: "leads", email: "emails", webhook: "webhooks" } as const;
   for (const source of ["lead", "email", "webhook"] as const) {
     for (;;) {
+      options.signal?.throwIfAborted();
       const result = await normalizeOrSetAside(client, source, batchSize);
       counts[plural[source]] += result.taken;
       counts.rejected += result.rejected;
       if (result.taken < batchSize) break;
     }
   }
-  await finishDrain(client, batchSize);
+  await finishDrain(client, batchSize, options.signal);
   return counts;
 }
 
@@ -167,8 +175,9 @@ export async function normalizeInstantly(client: PoolClient, options: { batchSiz
  * is what one batch holding them all gives, and the equivalence tests hold
  * any batch size to that.
  */
-async function finishDrain(client: PoolClient, batchSize: number): Promise<void> {
+async function finishDrain(client: PoolClient, batchSize: number, signal?: AbortSignal): Promise<void> {
   for (;;) {
+    signal?.throwIfAborted();
     const taken = await inTransaction(client, async () => {
       await run(client, "create-touched");
       const { rowCount } = await run(client, "stale-memberships", { batch_size: batchSize });
@@ -178,6 +187,7 @@ async function finishDrain(client: PoolClient, batchSize: number): Promise<void>
     if (taken < batchSize) break;
   }
   for (;;) {
+    signal?.throwIfAborted();
     const { rows } = await inTransaction(client, () => run<{ taken: number }>(client, "refresh-last-event-at", { batch_size: batchSize }));
     if (rows[0]!.taken < batchSize) break;
   }

@@ -33,6 +33,8 @@ export interface VapiNormalizeOptions {
   batchSize?: number;
   /** Try every call set aside at normalisation again (otherwise: only once leads changed since). */
   retryRejects?: boolean;
+  /** The worker's shutdown (helpers.abortSignal): stops between batches. */
+  signal?: AbortSignal;
 }
 
 const run = sqlStepRunner(import.meta.dirname);
@@ -115,6 +117,8 @@ export async function normalizeVapi(client: PoolClient, options: VapiNormalizeOp
   const counts: VapiNormalizeCounts = { taken: 0, calls: 0, rejected: 0 };
   await run(client, "requeue-rejects", { all: options.retryRejects ?? false });
   for (;;) {
+    // The worker's shutdown stops it between batches: what is left stays pending.
+    options.signal?.throwIfAborted();
     const result = await normalizeOrSetAside(client, batchSize);
     counts.taken += result.taken;
     counts.calls += result.calls;

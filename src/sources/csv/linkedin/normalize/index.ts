@@ -9,7 +9,7 @@
 // recomputation, so running it again (a retried job, a reprocess) is safe.
 import type { PoolClient } from "pg";
 import { sqlStepRunner } from "../../../../database/sql-steps.ts";
-import { inTransaction } from "../../../../database/transaction.ts";
+import { forEachBatch } from "../../normalize/batches.ts";
 import { EVENT_WORD_MAP, mapLinkedinColumns, missingLinkedinColumns } from "../columns.ts";
 
 const run = sqlStepRunner(import.meta.dirname);
@@ -39,16 +39,15 @@ export interface LinkedinImport {
   importId: string;
   headers: string[];
   campaignId: string | null;
-  lastRowNumber: number;
   batchSize: number;
-  /** Runs one of the leads import's steps (progress counting). */
-  runShared: (name: string, values: Record<string, unknown>) => Promise<unknown>;
+  /** The worker's request to stop: honoured between batches. */
+  signal?: AbortSignal;
 }
 
 export type LinkedinOutcome = { failed: string } | { status: "completed" | "completed_with_errors" };
 
-export async function normalizeLinkedinImport(client: PoolClient, options: LinkedinImport): Promise<LinkedinOutcome> {
-  const { importId, batchSize } = options;
+export async function normalizeLinkedinImport(client: PoolClient, options: LinkedinImport): Promise<LinkedinOutcome | "gone"> {
+  const { importId, batchSize, signal } = options;
   const { fields } = mapLinkedinColumns(options.headers);
   const missing = missingLinkedinColumns(fields);
   if (missing) return { failed: missing };
@@ -71,13 +70,11 @@ export async function normalizeLinkedinImport(client: PoolClient, options: Linke
   await run(client, "key-people");
   await run(client, "analyze-touch-keys");
 
-  for (let from = 1; from <= options.lastRowNumber; from += batchSize) {
-    const values = { import_id: importId, from_row: from, to_row: from + batchSize - 1, mapping: fields, campaign_id: options.campaignId };
-    await inTransaction(client, async () => {
-      for (const name of BATCH_STEPS) await run(client, name, values);
-      await options.runShared("count-progress", values);
-    });
-  }
+  const batches = await forEachBatch(client, { importId, batchSize, signal }, async (range) => {
+    const values = { import_id: importId, ...range, mapping: fields, campaign_id: options.campaignId };
+    for (const name of BATCH_STEPS) await run(client, name, values);
+  });
+  if (batches === "gone") return "gone";
   const { rows } = await run<{ import_status: "completed" | "completed_with_errors" }>(client, "finish-import", { import_id: importId });
-  return { status: rows[0].import_status };
+  return rows.length ? { status: rows[0].import_status } : "gone";
 }
