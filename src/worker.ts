@@ -127,11 +127,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       events,
       ...(options.quiet ? { logger: quietLogger } : {}),
     });
-    const registered = poolId
-      ? registerWorkerPool(options.databaseUrl, poolId, warn, () => void runner.stop("declared dead by another worker")).catch(
-          (error: Error) => (warn(`could not register worker pool ${poolId}: ${error.message}`), undefined),
-        )
-      : Promise.resolve(undefined);
+    // Registered until it works (the database may be away right now).
+    const register = async (id: string): Promise<RegisteredPool | undefined> => {
+      for (let attempt = 1; !stopping; attempt++) {
+        try {
+          return await registerWorkerPool(options.databaseUrl, id, warn, () => void runner.stop("declared dead by another worker"));
+        } catch (error) {
+          if (attempt === 1) warn(`could not register worker pool ${id} yet (${(error as Error).message}); trying again`);
+          await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+        }
+      }
+      return undefined;
+    };
+    const registered = poolId ? register(poolId) : Promise.resolve(undefined);
     current = { runner, registered };
     // A runner that ends by itself (it could not record a job's outcome while
     // the database was away, or another worker declared it dead) is replaced:

@@ -30,6 +30,11 @@ export const LOCKS = {
   vapiCallPlacer: 200,
   /** One VAPI sync at a time (tasks/vapi_sync.ts, held for the whole run: how a run shows it is alive). */
   vapiSync: 201,
+  /**
+   * Migrations, one process at a time; the others wait, then find nothing to
+   * do (graphile-migrate's own lock fails at once, "Failed to get exclusive lock").
+   */
+  migrations: 300,
 } as const;
 
 /**
