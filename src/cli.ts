@@ -6,6 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { Command } from "commander";
 import { checkJwtSecret, loadConfig, type Config } from "./config.ts";
 import { currentDatabaseUrl, openDatabase, type Database } from "./database/index.ts";
+import { exposedInDevelopmentWarning } from "./network-warning.ts";
 
 const log = (message: string) => console.log(`leadgraph: ${message}`);
 
@@ -77,7 +78,10 @@ class Lifecycle {
 }
 
 async function openDatabaseFor(config: Config, lifecycle: Lifecycle, options: { quiet?: boolean } = {}): Promise<Database> {
-  const db = await openDatabase(config, options.quiet ? () => {} : log);
+  const db = await openDatabase(config, options.quiet ? () => {} : log, (error) => {
+    console.error(`leadgraph: ${error.message}`);
+    void lifecycle.shutdown(1);
+  });
   lifecycle.add("PostgreSQL", () => db.close());
   if (db.embedded && !options.quiet) log(`${db.embedded.owned ? "embedded" : "shared embedded"} PostgreSQL on port ${db.embedded.port}`);
   return db;
@@ -111,6 +115,9 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
   const lifecycle = new Lifecycle();
   await lifecycle.run(async () => {
     if (parts.api) checkJwtSecret(config);
+    // One `start` per data directory (src/database/app-lock.ts).
+    const claim =
+      parts.api && parts.worker && !config.databaseUrl ? (await import("./database/app-lock.ts")).claimDataDir(config.dataDir) : undefined;
     const db = await openDatabaseFor(config, lifecycle);
     await migrateIfWanted(db, parts.migrate);
     if (parts.worker) {
@@ -129,6 +136,7 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
       const processes = await startHttpProcesses(config.webConcurrency, db.authUrl, log);
       lifecycle.add("HTTP processes", () => processes.stop());
       printReady(config, processes.url, processes.webApp, ` (${config.webConcurrency} HTTP processes, WEB_CONCURRENCY)`);
+      claim?.serving(processes.url);
     } else if (parts.api) {
       const { startServer } = await import("./server.ts");
       const server = await startServer({
@@ -139,6 +147,7 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
       });
       lifecycle.add("HTTP server", () => server.close());
       printReady(config, server.url, server.webApp, "");
+      claim?.serving(server.url);
     }
   });
 }
@@ -150,6 +159,8 @@ function printReady(config: Config, url: string, webApp: boolean, processes: str
     log("GRAPHQL_PERSISTED_ONLY=true: the web app's queries are not on the allowlist, so the app will not work");
   if (!config.production) log(`GraphiQL at ${url}/graphiql`);
   log(webApp ? `ready: open the app at ${url}/` : "ready");
+  const exposed = exposedInDevelopmentWarning(config);
+  if (exposed) console.error(`leadgraph: ${exposed}`);
 }
 
 const program = new Command()

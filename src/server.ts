@@ -50,6 +50,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   pool.on("connect", (client) => client.on("error", logError));
 
   const pgl = postgraphile(makePreset({ pool, ...options }));
+  // Built now, not on the first request: PostGraphile keeps a failed build for
+  // good, so a database lost during it (kill -9 of PostgreSQL) would fail every
+  // request until a restart; here it fails the start instead, which says so.
+  await pgl.getSchema();
   const serv = pgl.createServ(grafserv);
   const app = express();
   app.disable("x-powered-by");

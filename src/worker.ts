@@ -2,12 +2,14 @@
 // enqueue (tasks/*.ts, one task per file: see tasks/README.md) and the
 // crontab's recurring jobs. The tasks are built once, at start, from the
 // settings the worker was given: no task reads the environment itself.
+import { EventEmitter } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Logger, run, type Runner, type Task, type TaskList } from "graphile-worker";
+import { Logger, run, type Runner, type Task, type TaskList, type WorkerEvents } from "graphile-worker";
 import pg from "pg";
 import { projectRoot, type Config } from "./config.ts";
+import { recoverDeadWorkerPools, registerWorkerPool, SWEEP_MS, type RegisteredPool } from "./database/worker-pools.ts";
 
 /** What each tasks/*.ts file default-exports: its task, made with the worker's settings. */
 export type TaskFactory = (config: Config) => Task;
@@ -81,9 +83,13 @@ export async function startLocalWorker(
 }
 
 export interface RunningWorker {
-  runner: Runner;
+  /** The graphile-worker runner (a new one after a restart, see below). */
+  readonly runner: Runner;
   stop(): Promise<void>;
 }
+
+/** How long a worker whose runner died waits before starting a new one. */
+const RESTART_DELAY_MS = 2_000;
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const taskList = options.taskList ?? (await makeTasks(options.config));
@@ -94,21 +100,83 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const logError = (error: Error) => console.error("worker database error:", error.message);
   pool.on("error", logError);
   pool.on("connect", (client) => client.on("error", logError));
-  const runner = await run({
-    pgPool: pool,
-    concurrency: options.concurrency,
-    // Our CLI owns the signals and stops the worker in order (see cli.ts).
-    noHandleSignals: true,
-    taskList,
-    crontab: crontab(options.config),
-    gracefulShutdownAbortTimeout: options.shutdownTimeoutMs,
-    ...(options.quiet ? { logger: quietLogger } : {}),
-  });
+  const say = options.quiet ? () => {} : (message: string) => console.log(`leadgraph: ${message}`);
+  const warn = (message: string) => console.error(`leadgraph: ${message}`);
+
+  // Jobs that workers killed meanwhile left locked go back to the queue first
+  // (src/database/worker-pools.ts), then once a minute for workers that die later.
+  const sweep = () => recoverDeadWorkerPools(pool, warn).catch((error: Error) => warn(`looking for dead workers failed: ${error.message}`));
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), SWEEP_MS);
+  sweeper.unref();
+
+  let stopping = false;
+  let current: { runner: Runner; registered: Promise<RegisteredPool | undefined> };
+  const start = async () => {
+    const events: WorkerEvents = new EventEmitter();
+    let poolId: string | undefined;
+    events.once("pool:create", ({ workerPool }) => (poolId = workerPool.id));
+    const runner = await run({
+      pgPool: pool,
+      concurrency: options.concurrency,
+      // Our CLI owns the signals and stops the worker in order (see cli.ts).
+      noHandleSignals: true,
+      taskList,
+      crontab: crontab(options.config),
+      gracefulShutdownAbortTimeout: options.shutdownTimeoutMs,
+      events,
+      ...(options.quiet ? { logger: quietLogger } : {}),
+    });
+    // Registered until it works (the database may be away right now).
+    const register = async (id: string): Promise<RegisteredPool | undefined> => {
+      for (let attempt = 1; !stopping; attempt++) {
+        try {
+          return await registerWorkerPool(options.databaseUrl, id, warn, () => void runner.stop("declared dead by another worker"));
+        } catch (error) {
+          if (attempt === 1) warn(`could not register worker pool ${id} yet (${(error as Error).message}); trying again`);
+          await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+        }
+      }
+      return undefined;
+    };
+    const registered = poolId ? register(poolId) : Promise.resolve(undefined);
+    current = { runner, registered };
+    // A runner that ends by itself (it could not record a job's outcome while
+    // the database was away, or another worker declared it dead) is replaced:
+    // the app keeps working its queue without a restart.
+    void runner.promise
+      .catch((error: Error) => error)
+      .then(async (error) => {
+        if (stopping) return;
+        await (await registered)?.stop();
+        if (poolId) await recoverDeadWorkerPools(pool, warn).catch(() => {});
+        warn(`the worker stopped by itself${error ? ` (${error.message})` : ""}; starting it again in ${RESTART_DELAY_MS / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+        while (!stopping) {
+          try {
+            await start();
+            say("worker running again");
+            return;
+          } catch (startError) {
+            warn(`starting the worker again failed (${(startError as Error).message}); trying again in ${RESTART_DELAY_MS / 1000} s`);
+            await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+          }
+        }
+      });
+  };
+  await start();
+
   return {
-    runner,
+    get runner() {
+      return current.runner;
+    },
     async stop() {
-      await runner.stop("leadgraph is shutting down");
+      stopping = true;
+      clearInterval(sweeper);
+      const { runner, registered } = current;
+      await runner.stop("leadgraph is shutting down").catch(() => {});
       await runner.promise.catch(() => {});
+      await (await registered)?.stop();
       await new Promise((resolve) => setImmediate(resolve));
       const deadline = Date.now() + 5000;
       while ((pool.waitingCount > 0 || pool.idleCount < pool.totalCount) && Date.now() < deadline) {

@@ -23,6 +23,14 @@ const SUPERUSER = "postgres";
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 const SMART_SHUTDOWN_MS = 2_000;
+/** How long a command waits for another one initialising or starting the cluster (initdb included). */
+const LOCK_TIMEOUT_MS = 120_000;
+/** How often a leadgraph process checks that its PostgreSQL is still there. */
+const WATCH_MS = 1_000;
+/** Attempts at starting PostgreSQL again after it died (its old processes may need a moment to go). */
+const RESTART_ATTEMPTS = 10;
+/** SQLSTATE 28P01: the password in leadgraph.json is not the cluster's. */
+const INVALID_PASSWORD = "28P01";
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -38,6 +46,11 @@ export interface EmbeddedOptions {
    */
   locale?: "unicode" | "c";
   log?: (message: string) => void;
+  /**
+   * Called when PostgreSQL died and could not be started again (see
+   * watchPostmaster below); the default logs and leaves the process be.
+   */
+  onLost?: (error: Error) => void;
 }
 
 export interface EmbeddedPostgres {
@@ -177,21 +190,40 @@ function writeState(file: string, state: State): void {
  */
 async function withLock<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
   const lockFile = path.join(dataDir, ".lock");
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      fs.writeFileSync(lockFile, String(process.pid), { flag: "wx", mode: 0o600 });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = Number(fs.readFileSync(lockFile, "utf8").trim() || 0);
-      if (!holder || !isAlive(holder) || holder === process.pid) {
-        fs.rmSync(lockFile, { force: true }); // left by a killed process
-        continue;
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  // Written whole under another name, then linked: a reader never sees the
+  // lock file empty (which looked like a stale lock and let two first starts
+  // both run initdb).
+  const candidate = `${lockFile}.${process.pid}`;
+  fs.writeFileSync(candidate, String(process.pid), { mode: 0o600 });
+  try {
+    for (;;) {
+      try {
+        fs.linkSync(candidate, lockFile);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        let holder: number;
+        try {
+          holder = Number(fs.readFileSync(lockFile, "utf8").trim() || 0);
+        } catch (readError) {
+          if ((readError as NodeJS.ErrnoException).code === "ENOENT") continue; // released meanwhile
+          throw readError;
+        }
+        if (!holder || !isAlive(holder) || holder === process.pid) {
+          fs.rmSync(lockFile, { force: true }); // left by a killed process
+          continue;
+        }
+        if (Date.now() > deadline)
+          throw new Error(
+            `${lockFile} is held by process ${holder} (another leadgraph command starting or stopping PostgreSQL on ${dataDir}) for over ${LOCK_TIMEOUT_MS / 1000} s: wait for it or stop it, then try again`,
+            { cause: error },
+          );
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      if (Date.now() > deadline) throw new Error(`${lockFile} is held by process ${holder}`, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  } finally {
+    fs.rmSync(candidate, { force: true });
   }
   try {
     return await fn();
@@ -230,24 +262,30 @@ function connectionUrl(password: string, port: number, database: string, user = 
   return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
-async function canConnect(url: string): Promise<boolean> {
+/** Whether PostgreSQL at `url` answers; throws at once when it refuses our password (waiting would not help). */
+async function canConnect(url: string, stateFile: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
   client.on("error", () => {});
   try {
     await client.connect();
     await client.query("select 1");
     return true;
-  } catch {
+  } catch (error) {
+    if (pgCode(error) === INVALID_PASSWORD)
+      throw new Error(
+        `the embedded PostgreSQL refused the password in ${stateFile} (password authentication failed for user "${SUPERUSER}"): that file does not belong to the cluster in ${path.join(path.dirname(stateFile), "pg")}. Put back the leadgraph.json that was made with this cluster (from a backup), or move ${path.dirname(stateFile)} away to start with a new, empty database.`,
+        { cause: error },
+      );
     return false;
   } finally {
     await client.end().catch(() => {});
   }
 }
 
-async function waitUntilReady(url: string, failed: () => string | undefined): Promise<void> {
+async function waitUntilReady(url: string, stateFile: string, failed: () => string | undefined): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (await canConnect(url)) return;
+    if (await canConnect(url, stateFile)) return;
     const reason = failed();
     if (reason) throw new Error(reason);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -339,7 +377,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
     const running = runningPostmaster(clusterDir);
     if (running) {
       // Started by another leadgraph process (still running or killed): use it.
-      await waitUntilReady(connectionUrl(password, running.port, "postgres"), () =>
+      await waitUntilReady(connectionUrl(password, running.port, "postgres"), stateFile, () =>
         isAlive(running.pid) ? undefined : "the running PostgreSQL stopped",
       );
       const others = liveClients(state);
@@ -348,6 +386,25 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
       return handle(running.pid, running.port, others.length === 0, password, authenticatorPassword);
     }
 
+    // The free port we picked can be taken before postgres binds it (other
+    // processes start servers too): then try another one.
+    let port = 0;
+    let pid: number | undefined;
+    for (let attempt = 1; !pid; attempt++) {
+      port = await freePort(attempt === 1 ? options.port || state.port : options.port);
+      try {
+        pid = await launch(port, password);
+      } catch (error) {
+        if (!(error as { portTaken?: boolean }).portTaken || attempt >= 5 || options.port) throw error;
+        log(`port ${port} was taken meanwhile; trying another`);
+      }
+    }
+    writeState(stateFile, { ...state, port, clients: [process.pid] });
+    return handle(pid, port, true, password, authenticatorPassword);
+  });
+
+  /** Starts postgres on `port` and waits until it answers; returns its pid. */
+  async function launch(port: number, password: string): Promise<number> {
     const { postgres } = await binaries();
     const settings: Record<string, string> = {
       listen_addresses: "127.0.0.1",
@@ -355,54 +412,93 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
       max_connections: "200",
       ...options.settings,
     };
-    // The free port we picked can be taken before postgres binds it (other
-    // processes start servers too): then try another one.
-    let port = 0;
-    let child: ReturnType<typeof spawn> | undefined;
-    for (let attempt = 1; !child; attempt++) {
-      port = await freePort(attempt === 1 ? options.port || state.port : options.port);
-      const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
-      const logFd = fs.openSync(logFile, "a");
-      if (user) fs.fchownSync(logFd, user.uid, user.gid);
-      const started = spawn(
-        postgres,
-        ["-D", clusterDir, "-p", String(port), ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])],
-        { ...user, detached: true, stdio: ["ignore", logFd, logFd], env: { ...process.env, LC_ALL: "C" } },
+    const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+    const logFd = fs.openSync(logFile, "a");
+    if (user) fs.fchownSync(logFd, user.uid, user.gid);
+    const started = spawn(
+      postgres,
+      ["-D", clusterDir, "-p", String(port), ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])],
+      { ...user, detached: true, stdio: ["ignore", logFd, logFd], env: { ...process.env, LC_ALL: "C" } },
+    );
+    fs.closeSync(logFd);
+    started.unref();
+    let exited = false;
+    started.once("exit", () => (exited = true));
+    // Interrupted before it is ready (Ctrl-C during startup): take it down too.
+    const stopStarting = () => {
+      if (!exited && started.pid) process.kill(started.pid, "SIGINT");
+    };
+    process.once("exit", stopStarting);
+    log(`starting PostgreSQL on 127.0.0.1:${port} (data in ${clusterDir})`);
+    try {
+      await waitUntilReady(connectionUrl(password, port, "postgres"), stateFile, () =>
+        exited ? `PostgreSQL exited while starting; see ${logFile}:\n${tail(logFile)}` : undefined,
       );
-      fs.closeSync(logFd);
-      started.unref();
-      let exited = false;
-      started.once("exit", () => (exited = true));
-      // Interrupted before it is ready (Ctrl-C during startup): take it down too.
-      const stopStarting = () => {
-        if (!exited && started.pid) process.kill(started.pid, "SIGINT");
-      };
-      process.once("exit", stopStarting);
-      log(`starting PostgreSQL on 127.0.0.1:${port} (data in ${clusterDir})`);
-      try {
-        await waitUntilReady(connectionUrl(password, port, "postgres"), () =>
-          exited ? `PostgreSQL exited while starting; see ${logFile}:\n${tail(logFile)}` : undefined,
-        );
-        child = started;
-      } catch (error) {
-        stopStarting();
-        const portTaken = exited && /Address already in use/.test(fs.readFileSync(logFile, "utf8").slice(logStart));
-        if (!portTaken || attempt >= 5 || options.port) throw error;
-        log(`port ${port} was taken meanwhile; trying another`);
-      } finally {
-        process.removeListener("exit", stopStarting);
-      }
+      return started.pid!;
+    } catch (error) {
+      stopStarting();
+      if (exited && /Address already in use/.test(fs.readFileSync(logFile, "utf8").slice(logStart)))
+        Object.assign(error as Error, { portTaken: true });
+      throw error;
+    } finally {
+      process.removeListener("exit", stopStarting);
     }
-    writeState(stateFile, { ...state, port, clients: [process.pid] });
-    return handle(child.pid!, port, true, password, authenticatorPassword);
-  });
+  }
 
   function handle(pid: number, port: number, started: boolean, password: string, authenticatorPassword: string): EmbeddedPostgres {
     let stopped = false;
+    // PostgreSQL killed (kill -9, the OOM killer) or crashed: every
+    // connection fails until it is back, so start it again on the same port
+    // (the pools' URLs name it) and let the pools reconnect; when it cannot be
+    // started, say so (onLost: the CLI exits with that message).
+    let restarting = false;
+    const watcher = setInterval(() => {
+      if (stopped || restarting || isAlive(pid)) return;
+      restarting = true;
+      void restart().finally(() => (restarting = false));
+    }, WATCH_MS);
+    watcher.unref();
+    const restart = async () => {
+      log(`the embedded PostgreSQL (pid ${pid}) died; starting it again on port ${port} (its log: ${logFile})`);
+      let lastError: Error | undefined;
+      for (let attempt = 1; attempt <= RESTART_ATTEMPTS && !stopped; attempt++) {
+        try {
+          const restarted = await withLock(dataDir, async () => {
+            if (stopped) return undefined;
+            const running = runningPostmaster(clusterDir);
+            if (running && running.port !== port)
+              throw new Error(`another PostgreSQL runs on ${clusterDir} meanwhile, on port ${running.port}`);
+            // Another leadgraph process using it may have started it already.
+            if (running) {
+              await waitUntilReady(connectionUrl(password, port, "postgres"), stateFile, () => undefined);
+              return running.pid;
+            }
+            return launch(port, password);
+          });
+          if (restarted) {
+            pid = restarted;
+            log(`the embedded PostgreSQL is back (pid ${pid}, port ${port})`);
+          }
+          return;
+        } catch (error) {
+          lastError = error as Error;
+          // Its old processes may hold the shared memory for a moment.
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+        }
+      }
+      if (stopped) return;
+      clearInterval(watcher);
+      const error = new Error(
+        `the embedded PostgreSQL died and could not be started again (${lastError?.message}). See ${logFile} (disk full? killed for memory?), fix the cause, then start leadgraph again.`,
+      );
+      if (options.onLost) options.onLost(error);
+      else log(error.message);
+    };
     /** Leaves the cluster; stops PostgreSQL when no other leadgraph process uses it. Synchronous, for 'exit'. */
     const leave = (signal: NodeJS.Signals = "SIGINT"): boolean => {
       if (stopped) return false;
       stopped = true;
+      clearInterval(watcher);
       let last = true;
       try {
         const current = readState(stateFile);
@@ -428,6 +524,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
       url: (database, login) =>
         login ? connectionUrl(login.password, port, database, login.user) : connectionUrl(password, port, database),
       async stop() {
+        clearInterval(watcher);
         process.removeListener("exit", leaveOnExit);
         // SIGTERM = "smart" shutdown: lets the connections our pools are
         // closing finish closing (a pool's end() does not wait for its

@@ -34,7 +34,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: Config, log: (message: string) => void = () => {}): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  log: (message: string) => void = () => {},
+  /** When the embedded PostgreSQL died and could not be started again. */
+  onLost?: (error: Error) => void,
+): Promise<Database> {
   if (config.databaseUrl) {
     return {
       url: config.databaseUrl,
@@ -46,7 +51,7 @@ export async function openDatabase(config: Config, log: (message: string) => voi
       close: async () => {},
     };
   }
-  const embedded = await startEmbedded({ dataDir: config.dataDir, port: config.pgPort, log });
+  const embedded = await startEmbedded({ dataDir: config.dataDir, port: config.pgPort, log, onLost });
   try {
     await ensureDatabase(embedded.url("postgres"), DATABASE_NAME);
     await ensureDatabase(embedded.url("postgres"), SHADOW_DATABASE_NAME);

@@ -10,6 +10,13 @@ import type { ClientBase } from "pg";
 
 export const LOCK_CLASS = 0x1ead;
 
+/**
+ * Second class, one lock per running graphile-worker pool: (WORKER_POOL_LOCK_CLASS,
+ * leadgraph_private.worker_pools.lock_id), held by the pool's process while it
+ * runs (src/database/worker-pools.ts).
+ */
+export const WORKER_POOL_LOCK_CLASS = 0x1eae;
+
 export const LOCKS = {
   /** Transaction lock: one Instantly sync run starts (or is joined) at a time. */
   instantlySyncStart: 0,
@@ -23,6 +30,11 @@ export const LOCKS = {
   vapiCallPlacer: 200,
   /** One VAPI sync at a time (tasks/vapi_sync.ts, held for the whole run: how a run shows it is alive). */
   vapiSync: 201,
+  /**
+   * Migrations, one process at a time; the others wait, then find nothing to
+   * do (graphile-migrate's own lock fails at once, "Failed to get exclusive lock").
+   */
+  migrations: 300,
 } as const;
 
 /**

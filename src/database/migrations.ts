@@ -9,7 +9,9 @@ import { getSettings } from "graphile-migrate/dist/commands/_common.js";
 import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
 import { Logger, runMigrations as runWorkerMigrations } from "graphile-worker";
 import { projectRoot } from "../config.ts";
+import pg from "pg";
 import type { Database } from "./index.ts";
+import { LOCK_CLASS, LOCKS } from "./locks.ts";
 import { ensureRoles } from "./roles.ts";
 
 const quietWorkerLogger = new Logger(() => () => {});
@@ -25,10 +27,29 @@ async function settingsFor(db: Pick<Database, "url" | "rootUrl" | "shadowUrl">):
   };
 }
 
-/** Applies pending committed migrations (and graphile-worker's own). Safe to run from many processes at once. */
+/**
+ * Applies pending committed migrations (and graphile-worker's own). Safe to
+ * run from many processes at once: they take turns (two `leadgraph server`
+ * starting together, or `npm start` beside a first `leadgraph import`).
+ */
 export async function applyMigrations(
   db: Pick<Database, "url" | "rootUrl" | "shadowUrl" | "authenticatorPassword">,
   options: { quiet?: boolean } = {},
+): Promise<void> {
+  const turn = new pg.Client({ connectionString: db.url, application_name: "leadgraph migrations" });
+  turn.on("error", () => {}); // a lost connection fails the query below
+  await turn.connect();
+  try {
+    await turn.query("select pg_advisory_lock($1, $2)", [LOCK_CLASS, LOCKS.migrations]);
+    await applyMigrationsNow(db, options);
+  } finally {
+    await turn.end().catch(() => {}); // releases the lock
+  }
+}
+
+async function applyMigrationsNow(
+  db: Pick<Database, "url" | "rootUrl" | "shadowUrl" | "authenticatorPassword">,
+  options: { quiet?: boolean },
 ): Promise<void> {
   await ensureRoles(db.url, db.authenticatorPassword);
   const settings = await settingsFor(db);
