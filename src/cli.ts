@@ -4,7 +4,7 @@ process.env.GRAPHILE_ENV ??= process.env.NODE_ENV === "production" ? "production
 
 import type { ChildProcess } from "node:child_process";
 import { Command } from "commander";
-import { checkJwtSecret, loadConfig, type Config } from "./config.ts";
+import { checkJwtSecret, durationSeconds, loadConfig, type Config } from "./config.ts";
 import { currentDatabaseUrl, openDatabase, type Database } from "./database/index.ts";
 import { exposedInDevelopmentWarning } from "./network-warning.ts";
 
@@ -282,17 +282,29 @@ program
   .description("Mint a Bearer token (JWT signed with JWT_SECRET) for the user with this email, creating the user if needed.")
   .requiredOption("--email <email>", "the user's email")
   .option("--name <name>", "full name, when the user is created (default: the email's local part)")
-  .option("--expires <duration>", 'lifetime, e.g. "30d", "12h", "90m"', "30d")
-  .action((options: { email: string; name?: string; expires: string }) =>
+  .option("--expires <duration>", 'lifetime, e.g. "30d", "12h", "90m" (at most JWT_MAX_AGE)', "30d")
+  .option("--revoke", "instead: void every token minted so far for this user (the server refuses them within 10 s)")
+  .action((options: { email: string; name?: string; expires: string; revoke?: boolean }) =>
     oneShot(async (db, config) => {
+      if (options.revoke) {
+        const { revokeTokens } = await import("./users.ts");
+        const user = await revokeTokens(db.url, options.email);
+        console.error(`leadgraph: every token of ${user.email} minted so far is revoked; new ones work`);
+        return;
+      }
       if (!config.jwtSecret) throw new Error("JWT_SECRET is not set: tokens are signed with it (and the server verifies them with it).");
-      if (!/^\d+\s*[smhdwy]$/.test(options.expires))
+      const lifetime = /^\d+\s*[smhdwy]$/.test(options.expires) ? durationSeconds(options.expires) : undefined;
+      if (lifetime === undefined)
         throw new Error(`--expires must be a number and a unit (s, m, h, d, w, y), like 30d, 12h or 90m; got "${options.expires}"`);
+      if (lifetime > config.jwtMaxAgeSeconds)
+        throw new Error(
+          `--expires ${options.expires} is longer than JWT_MAX_AGE (${config.jwtMaxAgeSeconds} s): the server would refuse the token`,
+        );
       const { ensureUser } = await import("./users.ts");
       const user = await ensureUser(db.url, options.email, options.name);
       if (user.created) console.error(`leadgraph: created user ${user.email}`);
       const { signToken } = await import("./auth.ts");
-      console.log(signToken(user.id, config.jwtSecret, options.expires.replace(/\s+/g, "")));
+      console.log(signToken(user.id, config.jwtSecret, `${lifetime}s`, user.tokenVersion));
     }),
   );
 

@@ -12,6 +12,9 @@ const DEFAULT_INSTANTLY_API_URL = "https://api.instantly.ai/api/v2";
 /** Largest CSV file accepted for import by default: 512 MiB (LEADGRAPH_IMPORT_MAX_BYTES). */
 export const DEFAULT_IMPORT_MAX_BYTES = 512 * 2 ** 20;
 
+/** JWT_MAX_AGE's default: 30 days (`leadgraph token`'s default lifetime). */
+export const DEFAULT_JWT_MAX_AGE_SECONDS = 30 * 86_400;
+
 type Env = NodeJS.ProcessEnv;
 
 function integer(env: Env, name: string, fallback: number): number {
@@ -29,6 +32,23 @@ function flag(env: Env, name: string): boolean {
   if (["", "0", "false", "no", "off"].includes(raw)) return false;
   if (["1", "true", "yes", "on"].includes(raw)) return true;
   throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
+const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_557_600 } as const;
+
+/** "30d", "12h", "90m" (or a bare number of seconds) in seconds; undefined if it is none of these. */
+export function durationSeconds(text: string): number | undefined {
+  const match = /^(\d+)\s*([smhdwy]?)$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNITS[(match[2] || "s") as keyof typeof DURATION_UNITS];
+}
+
+function duration(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const seconds = durationSeconds(raw);
+  if (seconds === undefined || seconds === 0) throw new Error(`${name} must be a duration like 30d, 12h or 90m, got "${raw}"`);
+  return seconds;
 }
 
 function optional(env: Env, name: string): string | undefined {
@@ -66,6 +86,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** HS256 secret for Bearer tokens; required in production. */
   jwtSecret: string | undefined;
+  /** JWT_MAX_AGE: the longest lifetime a token may have (the server refuses longer ones; `leadgraph token` will not mint them). */
+  jwtMaxAgeSeconds: number;
   /** Browser origins allowed to call the API (CORS); none by default. */
   corsOrigins: string[];
   /** Largest CSV file accepted for import, in bytes. */
@@ -161,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
     webConcurrency: integer(env, "WEB_CONCURRENCY", os.availableParallelism()) || 1,
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 20_000),
     jwtSecret: optional(env, "JWT_SECRET"),
+    jwtMaxAgeSeconds: duration(env, "JWT_MAX_AGE", DEFAULT_JWT_MAX_AGE_SECONDS),
     importMaxBytes: integer(env, "LEADGRAPH_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES),
     corsOrigins: (optional(env, "CORS_ORIGINS") ?? "")
       .split(",")

@@ -10,6 +10,7 @@ import { grafserv } from "postgraphile/grafserv/express/v4";
 import { checkJwtSecret, DEFAULT_IMPORT_MAX_BYTES, type Config } from "./config.ts";
 import { anonymousIsDefaultUser } from "./auth.ts";
 import { makePreset } from "./graphile.config.ts";
+import { httpGuard } from "./http-guard.ts";
 import { importsRouter } from "./sources/csv/http.ts";
 import { instantlyWebhookRouter } from "./sources/instantly/webhooks.ts";
 import { vapiWebhookRouter } from "./sources/vapi/webhooks.ts";
@@ -57,6 +58,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const serv = pgl.createServ(grafserv);
   const app = express();
   app.disable("x-powered-by");
+  app.use(httpGuard({ ...options, pool }));
   // Browsers may call us only from the configured frontend origins.
   app.use(
     cors({

@@ -6,6 +6,8 @@ export interface User {
   email: string;
   /** It did not exist before this call. */
   created: boolean;
+  /** The version its tokens carry (`ver`): tokens of an older one were revoked. */
+  tokenVersion: number;
 }
 
 /**
@@ -23,7 +25,30 @@ export async function ensureUser(databaseUrl: string, email: string, fullName?: 
        returning id, email, (xmax = 0) as created`,
       [email, fullName ?? null],
     );
-    return { id: rows[0]!.id, email: rows[0]!.email, created: rows[0]!.created };
+    const { id, created } = rows[0]!;
+    const version = await client.query<{ version: number }>("select token_user_version($1) as version", [id]);
+    return { id, email: rows[0]!.email, created, tokenVersion: version.rows[0]!.version };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Voids every token minted so far for the user with this email (the API
+ * refuses them within src/auth.ts TOKEN_USER_CACHE_MS); tokens minted
+ * afterwards work. Throws if there is no such user.
+ */
+export async function revokeTokens(databaseUrl: string, email: string): Promise<{ id: string; email: string; tokenVersion: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; email: string; version: number }>(
+      `select u.id, u.email, leadgraph_private.revoke_tokens(u.id) as version
+       from users u where u.email = leadgraph_rules.normalize_email($1)`,
+      [email],
+    );
+    if (!rows[0]) throw new Error(`no user with the email ${email}: nothing to revoke`);
+    return { id: rows[0].id, email: rows[0].email, tokenVersion: rows[0].version };
   } finally {
     await client.end();
   }

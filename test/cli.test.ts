@@ -121,6 +121,21 @@ describe("leadgraph CLI", () => {
     });
     expect(noSecret.status).toBe(1);
     expect(noSecret.stderr).toMatch(/JWT_SECRET is not set/);
+    // Not past JWT_MAX_AGE (30 days by default), which the server would refuse.
+    const tooLong = spawnSync(process.execPath, [bin, "token", "--email", "new.person@example.com", "--expires", "100y"], {
+      env,
+      encoding: "utf8",
+    });
+    expect(tooLong.status).toBe(1);
+    expect(tooLong.stderr).toMatch(/longer than JWT_MAX_AGE/);
+    // --revoke voids the tokens minted so far; the next one carries the new version.
+    const revoke = spawnSync(process.execPath, [bin, "token", "--email", "new.person@example.com", "--revoke"], { env, encoding: "utf8" });
+    expect(revoke.status, revoke.stderr).toBe(0);
+    expect(revoke.stderr).toMatch(/revoked/);
+    const after = spawnSync(process.execPath, [bin, "token", "--email", "new.person@example.com"], { env, encoding: "utf8" });
+    const { verifyToken } = await import("../src/auth.ts");
+    expect(verifyToken(`Bearer ${token}`, { jwtSecret: "cli-test-secret" }).version).toBe(0);
+    expect(verifyToken(`Bearer ${after.stdout.trim()}`, { jwtSecret: "cli-test-secret" }).version).toBe(1);
   });
 
   it("import stores a CSV, normalises it (--wait), reprocesses it, and rejects bad files clearly", async () => {

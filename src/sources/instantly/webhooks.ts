@@ -8,7 +8,7 @@ import express, { type Router } from "express";
 import type pg from "pg";
 import { VISITOR_ROLE } from "../../database/roles.ts";
 import { inTransaction } from "../../database/transaction.ts";
-import { sanitized, unstorable } from "./api/storable.ts";
+import { jsonbRefuses, sanitized, unstorableJson } from "../../database/jsonb.ts";
 import { storeWebhook } from "./raw.ts";
 
 export const WEBHOOK_PATH = "/webhooks/instantly";
@@ -61,14 +61,21 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
         res.status(400).json({ error: "Expected one Instantly webhook event: a JSON object with event_type, timestamp, ..." });
         return;
       }
+      // Nothing to store and nothing a retry changes: a 400 (a 500 would be retried forever).
+      const unstorable = unstorableJson(payload);
+      if (unstorable) {
+        console.error(`Instantly webhook refused (400): ${unstorable}.`);
+        res.status(400).json({ error: `The webhook cannot be stored: ${unstorable}.` });
+        return;
+      }
       const client = await options.pool.connect();
       try {
         const row = await inTransaction(client, async () => {
           await client.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
-          // jsonb stores no NUL characters or lone surrogates: such a payload is
-          // kept with them replaced (U+FFFD) rather than refused forever
+          // jsonb stores no NUL characters or lone surrogates (in values or keys): such a
+          // payload is kept with them replaced (U+FFFD) rather than refused forever
           // (Instantly would retry, then switch the webhook off).
-          return storeWebhook(client, unstorable(payload) ? sanitized(payload) : payload);
+          return storeWebhook(client, jsonbRefuses(payload) ? sanitized(payload) : payload);
         });
         res.status(200).json({ id: row.id, duplicate: row.deliveries > 1 });
       } catch (error) {

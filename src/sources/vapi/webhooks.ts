@@ -9,7 +9,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import express, { type Router } from "express";
 import type pg from "pg";
-import { jsonbRefuses, sanitized } from "../../database/jsonb.ts";
+import { jsonbRefuses, sanitized, unstorableJson } from "../../database/jsonb.ts";
 import { VISITOR_ROLE } from "../../database/roles.ts";
 import { inTransaction } from "../../database/transaction.ts";
 import { storeWebhook } from "./raw.ts";
@@ -77,6 +77,13 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
       const message = (payload as { message?: { type?: unknown } } | null)?.message;
       if (!message || typeof message !== "object" || Array.isArray(message) || typeof message.type !== "string") {
         res.status(400).json({ error: 'Expected a VAPI server message: {"message": {"type": "end-of-call-report", "call": {...}, ...}}' });
+        return;
+      }
+      // Nothing to store and nothing a resend would change: a 400 with the reason.
+      const unstorable = unstorableJson(payload);
+      if (unstorable) {
+        console.error(`VAPI webhook refused (400): ${unstorable}.`);
+        res.status(400).json({ error: `The webhook cannot be stored: ${unstorable}.` });
         return;
       }
       const client = await options.pool.connect();
