@@ -8,6 +8,8 @@ import { pathToFileURL } from "node:url";
 import { Logger, run, type Runner, type Task, type TaskList } from "graphile-worker";
 import pg from "pg";
 import { projectRoot, type Config } from "./config.ts";
+import { log } from "./log.ts";
+import { observePool, observeWorker } from "./metrics.ts";
 
 /** What each tasks/*.ts file default-exports: its task, made with the worker's settings. */
 export type TaskFactory = (config: Config) => Task;
@@ -27,10 +29,17 @@ export interface WorkerOptions {
   quiet?: boolean;
 }
 
-const quietLogger = new Logger((scope) => (level, message) => {
-  if (level === "error" || level === "warning")
-    console.error(`[worker${scope.taskIdentifier ? `:${scope.taskIdentifier}` : ""}] ${message}`);
-});
+/** graphile-worker's log lines through src/log.ts (quiet: warnings and errors only, for a worker inside a CLI command). */
+function workerLogger(quiet: boolean) {
+  return new Logger((scope) => (level, message) => {
+    const fields = { component: "worker", task: scope.taskIdentifier, job_id: scope.jobId };
+    if (level === "error") log.error(message, fields);
+    else if (level === "warning") log.warn(message, fields);
+    else if (quiet) return;
+    else if (level === "info") log.info(message, fields);
+    else log.debug(message, fields);
+  });
+}
 
 /**
  * The tasks of tasks/, each made with `config`. A file's name is its task
@@ -91,9 +100,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // records a finished job without awaiting it, and a pool ended under that
   // query would leave the job locked (to be run again ~4 hours later).
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency * 2 + 2 });
-  const logError = (error: Error) => console.error("worker database error:", error.message);
+  const logError = (error: Error) => log.error("worker database error", { error: error.message });
   pool.on("error", logError);
   pool.on("connect", (client) => client.on("error", logError));
+  observePool("worker", pool);
   const runner = await run({
     pgPool: pool,
     concurrency: options.concurrency,
@@ -102,8 +112,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     taskList,
     crontab: crontab(options.config),
     gracefulShutdownAbortTimeout: options.shutdownTimeoutMs,
-    ...(options.quiet ? { logger: quietLogger } : {}),
+    logger: workerLogger(options.quiet ?? false),
   });
+  observeWorker(runner.events);
   return {
     runner,
     async stop() {
