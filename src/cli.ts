@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { checkJwtSecret, durationSeconds, loadConfig, type Config } from "./config.ts";
 import { currentDatabaseUrl, openDatabase, type Database } from "./database/index.ts";
 import { exposedInDevelopmentWarning } from "./network-warning.ts";
+import { log as logger, observeLogConfig } from "./log.ts";
 
 const log = (message: string) => console.log(`leadgraph: ${message}`);
 
@@ -109,6 +110,7 @@ async function oneShot(command: (db: Database, config: Config, lifecycle: Lifecy
 
 async function serve(parts: { api: boolean; worker: boolean; migrate: boolean }) {
   const config = loadConfig();
+  observeLogConfig(config);
   const { isHttpProcess, runHttpProcess } = await import("./http-processes.ts");
   // One of the primary's HTTP processes (WEB_CONCURRENCY): only the server.
   if (isHttpProcess()) return runHttpProcess(config);
@@ -120,6 +122,8 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
       parts.api && parts.worker && !config.databaseUrl ? (await import("./database/app-lock.ts")).claimDataDir(config.dataDir) : undefined;
     const db = await openDatabaseFor(config, lifecycle);
     await migrateIfWanted(db, parts.migrate);
+    const { startMonitoring } = await import("./metrics.ts");
+    lifecycle.add("metrics", await startMonitoring(config, db, { api: parts.api }));
     if (parts.worker) {
       const { startWorker } = await import("./worker.ts");
       const worker = await startWorker({
@@ -129,11 +133,11 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
         shutdownTimeoutMs: config.shutdownTimeoutMs,
       });
       lifecycle.add("worker", () => worker.stop());
-      log(`worker running (${config.workerConcurrency} concurrent jobs)`);
+      logger.info(`worker running (${config.workerConcurrency} concurrent jobs)`);
     }
     if (parts.api && config.webConcurrency > 1) {
       const { startHttpProcesses } = await import("./http-processes.ts");
-      const processes = await startHttpProcesses(config.webConcurrency, db.authUrl, log);
+      const processes = await startHttpProcesses(config.webConcurrency, db.authUrl, (message) => logger.info(message));
       lifecycle.add("HTTP processes", () => processes.stop());
       printReady(config, processes.url, processes.webApp, ` (${config.webConcurrency} HTTP processes, WEB_CONCURRENCY)`);
       claim?.serving(processes.url);
@@ -153,14 +157,14 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
 }
 
 function printReady(config: Config, url: string, webApp: boolean, processes: string) {
-  log(`GraphQL API at ${url}/graphql${processes}`);
-  if (!webApp) log("the web app is not built (npm run build:web needs the devDependencies): serving the API only");
+  logger.info(`GraphQL API at ${url}/graphql${processes}`);
+  if (!webApp) logger.info("the web app is not built (npm run build:web needs the devDependencies): serving the API only");
   else if (config.graphql.persistedOnly)
-    log("GRAPHQL_PERSISTED_ONLY=true: the web app's queries are not on the allowlist, so the app will not work");
-  if (!config.production) log(`GraphiQL at ${url}/graphiql`);
-  log(webApp ? `ready: open the app at ${url}/` : "ready");
+    logger.warn("GRAPHQL_PERSISTED_ONLY=true: the web app's queries are not on the allowlist, so the app will not work");
+  if (!config.production) logger.info(`GraphiQL at ${url}/graphiql`);
+  logger.info(webApp ? `ready: open the app at ${url}/` : "ready");
   const exposed = exposedInDevelopmentWarning(config);
-  if (exposed) console.error(`leadgraph: ${exposed}`);
+  if (exposed) logger.warn(exposed);
 }
 
 const program = new Command()

@@ -4,6 +4,7 @@
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -54,6 +55,13 @@ function duration(env: Env, name: string, fallback: number): number {
 function optional(env: Env, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw === "" ? undefined : raw;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = (env[name] ?? "").toLowerCase();
+  if (raw === "") return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${values.join(", ")}, got "${env[name]}"`);
+  return raw as T;
 }
 
 /** A comma-separated list ("a, b" -> ["a", "b"]). */
@@ -157,6 +165,19 @@ export interface Config {
     requestsPerSecond: number;
   };
   /** The workflow "email -> no reply -> call" (docs/sources/vapi-calls.md). */
+  /** /metrics (docs/operations.md#metrics). */
+  metrics: {
+    /** METRICS_TOKEN: scrapers send Authorization: Bearer <token>; with it /metrics is on in production too. */
+    token: string | undefined;
+    /** METRICS_PORT: also serve /metrics on this port (the primary: every HTTP process and the worker added up). */
+    port: number | undefined;
+    /** METRICS_HOST: the address METRICS_PORT listens on (default: HOST). */
+    host: string | undefined;
+  };
+  /** LOG_LEVEL: debug, info, warn or error. */
+  logLevel: LogLevel;
+  /** LOG_FORMAT: json or text (default: json in production, text otherwise). */
+  logFormat: "json" | "text";
   vapiCalls: {
     /** Cron schedule (UTC) of the job that queues the due calls. */
     schedule: string;
@@ -228,6 +249,13 @@ export function loadConfig(env: Env = process.env): Config {
       retryBaseMs: integer(env, "VAPI_RETRY_BASE_MS", 500),
       requestsPerSecond: integer(env, "VAPI_REQUESTS_PER_SECOND", 5),
     },
+    metrics: {
+      token: optional(env, "METRICS_TOKEN"),
+      port: integer(env, "METRICS_PORT", 0) || undefined,
+      host: optional(env, "METRICS_HOST"),
+    },
+    logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info"),
+    logFormat: oneOf(env, "LOG_FORMAT", ["json", "text"] as const, env.NODE_ENV === "production" ? "json" : "text"),
     vapiCalls: {
       schedule: optional(env, "VAPI_CALL_SCHEDULE") ?? "* * * * *",
       maxConcurrentCalls: integer(env, "VAPI_MAX_CONCURRENT_CALLS", 10) || 1,

@@ -24,6 +24,8 @@ export function isHttpProcess(): boolean {
 
 /** In an HTTP process: serve until the primary lets go of us. */
 export async function runHttpProcess(config: Config): Promise<void> {
+  const { observeLogConfig } = await import("./log.ts");
+  observeLogConfig(config);
   // Ctrl-C reaches the whole process group: the primary decides, and disconnects us.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => {});
   const { startServer } = await import("./server.ts");

@@ -1,5 +1,5 @@
 // The HTTP API: GraphQL at /graphql, GraphiQL (Ruru) at /graphiql outside
-// production, and a /healthz that answers 200 only while the database answers.
+// production, /healthz and /readyz (src/health.ts), /metrics (src/metrics.ts).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import cors from "cors";
@@ -11,13 +11,19 @@ import { checkJwtSecret, DEFAULT_IMPORT_MAX_BYTES, type Config } from "./config.
 import { anonymousIsDefaultUser } from "./auth.ts";
 import { makePreset } from "./graphile.config.ts";
 import { httpGuard } from "./http-guard.ts";
+import { healthChecks } from "./health.ts";
+import { log } from "./log.ts";
+import { graphqlMetricsPlugin, metricsHandler, observePool } from "./metrics.ts";
+import { observeRequests, REQUEST_ID_HEADER } from "./request-log.ts";
 import { importsRouter } from "./sources/csv/http.ts";
 import { instantlyWebhookRouter } from "./sources/instantly/webhooks.ts";
 import { vapiWebhookRouter } from "./sources/vapi/webhooks.ts";
 import { webRouter } from "./web.ts";
 
 export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSecret" | "corsOrigins" | "graphql"> &
-  Partial<Pick<Config, "importMaxBytes">> & {
+  Partial<Pick<Config, "importMaxBytes" | "metrics">> & {
+    /** Migrations the primary found pending at start: /readyz answers 503 while there are any. */
+    migrationsPending?: number;
     /** INSTANTLY_WEBHOOK_SECRET; webhooks answer 503 without it. */
     instantlyWebhookSecret?: string;
     /** VAPI_WEBHOOK_SECRET; VAPI webhooks answer 503 without it. */
@@ -39,18 +45,22 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const HEALTH_TIMEOUT_MS = 2000;
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   checkJwtSecret(options);
   const ownPool = !options.pool;
   const pool = options.pool ?? new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
   // An idle client losing its connection (database restart) must not crash us.
-  const logError = (error: Error) => console.error("API database error:", error.message);
+  const logError = (error: Error) => log.error("API database error", { error: error.message });
   pool.on("error", logError);
   pool.on("connect", (client) => client.on("error", logError));
+  observePool("api", pool);
+  const health = healthChecks({
+    databaseUrl: options.databaseUrl,
+    production: options.production,
+    migrationsPending: options.migrationsPending,
+  });
 
-  const pgl = postgraphile(makePreset({ pool, ...options }));
+  const pgl = postgraphile({ extends: [makePreset({ pool, ...options })], plugins: [graphqlMetricsPlugin] });
   // Built now, not on the first request: PostGraphile keeps a failed build for
   // good, so a database lost during it (kill -9 of PostgreSQL) would fail every
   // request until a restart; here it fails the start instead, which says so.
@@ -58,13 +68,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const serv = pgl.createServ(grafserv);
   const app = express();
   app.disable("x-powered-by");
+  // A request id, metrics and a log line for every request (src/request-log.ts).
+  app.use(observeRequests(options));
   app.use(httpGuard({ ...options, pool }));
   // Browsers may call us only from the configured frontend origins.
   app.use(
     cors({
       origin: options.corsOrigins,
       methods: ["GET", "POST", "OPTIONS"],
-      allowedHeaders: ["Authorization", "Content-Type", "Accept"],
+      allowedHeaders: ["Authorization", "Content-Type", "Accept", REQUEST_ID_HEADER],
+      exposedHeaders: [REQUEST_ID_HEADER],
       maxAge: 600,
     }),
   );
@@ -87,17 +100,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     next();
   });
 
-  app.get("/healthz", async (_req, res) => {
-    try {
-      await Promise.race([
-        pool.query("select 1"),
-        new Promise((_, reject) => setTimeout(() => reject(new Error("database timeout")), HEALTH_TIMEOUT_MS)),
-      ]);
-      res.json({ status: "ok" });
-    } catch (error) {
-      res.status(503).json({ status: "unavailable", error: (error as Error).message });
-    }
-  });
+  app.use(health.router);
+  app.get(
+    "/metrics",
+    metricsHandler({ production: options.production, metrics: options.metrics ?? { token: undefined, port: undefined, host: undefined } }),
+  );
   // CSV uploads: stored as the caller through the same pool (visitor role).
   app.use(
     importsRouter({
@@ -130,6 +137,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     close() {
       closing ??= (async () => {
+        health.drain();
         // Stop accepting, let in-flight requests finish, drop idle keep-alives.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
@@ -138,6 +146,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         clearTimeout(forced);
         await pgl.release();
         if (ownPool) await pool.end();
+        await health.close();
       })();
       return closing;
     },

@@ -10,6 +10,8 @@ import { Logger, run, type Runner, type Task, type TaskList, type WorkerEvents }
 import pg from "pg";
 import { projectRoot, type Config } from "./config.ts";
 import { recoverDeadWorkerPools, registerWorkerPool, SWEEP_MS, type RegisteredPool } from "./database/worker-pools.ts";
+import { log } from "./log.ts";
+import { observePool, observeWorker } from "./metrics.ts";
 
 /** What each tasks/*.ts file default-exports: its task, made with the worker's settings. */
 export type TaskFactory = (config: Config) => Task;
@@ -29,10 +31,17 @@ export interface WorkerOptions {
   quiet?: boolean;
 }
 
-const quietLogger = new Logger((scope) => (level, message) => {
-  if (level === "error" || level === "warning")
-    console.error(`[worker${scope.taskIdentifier ? `:${scope.taskIdentifier}` : ""}] ${message}`);
-});
+/** graphile-worker's log lines through src/log.ts (quiet: warnings and errors only, for a worker inside a CLI command). */
+function workerLogger(quiet: boolean) {
+  return new Logger((scope) => (level, message) => {
+    const fields = { component: "worker", task: scope.taskIdentifier, job_id: scope.jobId };
+    if (level === "error") log.error(message, fields);
+    else if (level === "warning") log.warn(message, fields);
+    else if (quiet) return;
+    else if (level === "info") log.info(message, fields);
+    else log.debug(message, fields);
+  });
+}
 
 /**
  * The tasks of tasks/, each made with `config`. A file's name is its task
@@ -97,11 +106,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // records a finished job without awaiting it, and a pool ended under that
   // query would leave the job locked (to be run again ~4 hours later).
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency * 2 + 2 });
-  const logError = (error: Error) => console.error("worker database error:", error.message);
+  const logError = (error: Error) => log.error("worker database error", { error: error.message });
   pool.on("error", logError);
   pool.on("connect", (client) => client.on("error", logError));
-  const say = options.quiet ? () => {} : (message: string) => console.log(`leadgraph: ${message}`);
-  const warn = (message: string) => console.error(`leadgraph: ${message}`);
+  observePool("worker", pool);
+  const say = options.quiet ? () => {} : (message: string) => log.info(message);
+  const warn = (message: string) => log.warn(message);
 
   // Jobs that workers killed meanwhile left locked go back to the queue first
   // (src/database/worker-pools.ts), then once a minute for workers that die later.
@@ -125,8 +135,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       crontab: crontab(options.config),
       gracefulShutdownAbortTimeout: options.shutdownTimeoutMs,
       events,
-      ...(options.quiet ? { logger: quietLogger } : {}),
+      logger: workerLogger(options.quiet ?? false),
     });
+    observeWorker(runner.events);
     // Registered until it works (the database may be away right now).
     const register = async (id: string): Promise<RegisteredPool | undefined> => {
       for (let attempt = 1; !stopping; attempt++) {

@@ -12,6 +12,7 @@ import { uploadCsv } from "./upload.ts";
 import { IMPORT_KINDS, type ImportKind } from "./linkedin/columns.ts";
 import { isUuid } from "../../uuid.ts";
 import { pgCode, SQLSTATE } from "../../database/errors.ts";
+import { log } from "../../log.ts";
 
 export interface ImportsRouteOptions {
   pool: pg.Pool;
@@ -78,7 +79,7 @@ export function importsRouter(options: ImportsRouteOptions): express.Router {
       else if (code === SQLSTATE.foreignKeyViolation) res.status(400).json({ error: `no campaign with id ${campaignId}` });
       else if (code === SQLSTATE.insufficientPrivilege) res.status(403).json({ error: "not allowed to upload imports" });
       else {
-        console.error("POST /imports failed:", error);
+        log.error("POST /imports failed", { error });
         res.status(500).json({ error: "The upload failed; nothing was stored." });
       }
     };

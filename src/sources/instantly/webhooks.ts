@@ -10,6 +10,7 @@ import { VISITOR_ROLE } from "../../database/roles.ts";
 import { inTransaction } from "../../database/transaction.ts";
 import { jsonbRefuses, sanitized, unstorableJson } from "../../database/jsonb.ts";
 import { storeWebhook } from "./raw.ts";
+import { log } from "../../log.ts";
 
 export const WEBHOOK_PATH = "/webhooks/instantly";
 export const WEBHOOK_SECRET_HEADER = "x-leadgraph-webhook-secret";
@@ -79,7 +80,7 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
         });
         res.status(200).json({ id: row.id, duplicate: row.deliveries > 1 });
       } catch (error) {
-        console.error("Instantly webhook not stored:", (error as Error).message);
+        log.error("Instantly webhook not stored", { error: (error as Error).message });
         // A 5xx makes Instantly retry the delivery.
         res.status(500).json({ error: "The webhook could not be stored; Instantly will retry." });
       } finally {

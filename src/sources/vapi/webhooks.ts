@@ -13,6 +13,7 @@ import { jsonbRefuses, sanitized, unstorableJson } from "../../database/jsonb.ts
 import { VISITOR_ROLE } from "../../database/roles.ts";
 import { inTransaction } from "../../database/transaction.ts";
 import { storeWebhook } from "./raw.ts";
+import { log } from "../../log.ts";
 
 export const VAPI_WEBHOOK_PATH = "/webhooks/vapi";
 /** An end-of-call report carries the whole transcript and every message of the call. */
@@ -95,7 +96,7 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
         // VAPI reads nothing from the answer to these messages.
         res.status(200).json({});
       } catch (error) {
-        console.error("VAPI webhook not stored:", (error as Error).message);
+        log.error("VAPI webhook not stored", { error: (error as Error).message });
         res.status(500).json({ error: "The webhook could not be stored; the next VAPI sync fetches the call." });
       } finally {
         client.release();
