@@ -66,6 +66,13 @@ describe("on the test database", () => {
         "select datlocprovider as provider, datlocale as locale from pg_database where datname = current_database()",
       );
       expect(rows[0]).toEqual({ provider: "b", locale: "C.UTF-8" });
+      if (inject("embedded")) {
+        // The embedded cluster's own default, which the app's database gets (src/database/embedded.ts).
+        const { rows: template } = await db.pool.query(
+          "select datlocprovider as provider, datlocale as locale from pg_database where datname = 'template1'",
+        );
+        expect(template[0]).toEqual({ provider: "b", locale: "C.UTF-8" });
+      }
     } else {
       // (PostgreSQL 15 and 16 have no builtin provider: the operating system's locale, glibc's C.UTF-8.)
       const { rows } = await db.pool.query(

@@ -19,6 +19,8 @@ declare module "vitest" {
     templateDatabase: string;
     /** server_version_num of the test server, e.g. 150020 or 180004. */
     serverVersion: number;
+    /** Whether the test server is the embedded PostgreSQL (no TEST_DATABASE_URL). */
+    embedded: boolean;
   }
 }
 
@@ -47,10 +49,7 @@ export default async function setup(project: TestProject) {
   const { version, superuser } = rows[0]!;
   await root.query(`drop database if exists ${templateDatabase}`);
   try {
-    // On the embedded cluster as the app creates its database (the cluster's
-    // default is what test/database/unicode.test.ts checks); on another server
-    // with the collation leadgraph recommends for its version.
-    await root.query(`create database ${templateDatabase}${embedded ? "" : ` template template0 ${unicodeLocale(version)}`}`);
+    await root.query(`create database ${templateDatabase} template template0 ${unicodeLocale(version)}`);
   } catch (error) {
     throw new Error(
       `could not create the test database with the locale leadgraph recommends for PostgreSQL ${Math.floor(version / 10000)} ` +
@@ -71,6 +70,7 @@ export default async function setup(project: TestProject) {
   project.provide("rootUrl", rootUrl);
   project.provide("templateDatabase", templateDatabase);
   project.provide("serverVersion", version);
+  project.provide("embedded", embedded !== undefined);
 
   return async () => {
     const client = new pg.Client({ connectionString: rootUrl });
