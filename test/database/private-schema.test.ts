@@ -61,6 +61,8 @@ describe("leadgraph_private", () => {
       "renormalize_vapi",
       "store_vapi_calls",
       "tier",
+      "timestamp_or_null",
+      "timestamptz_or_null",
       "vapi_call_matches",
       "vapi_pending",
       "vapi_sync_state",

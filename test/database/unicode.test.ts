@@ -1,6 +1,6 @@
 // Names and addresses in any language: one lead per address whatever the case
 // of its letters, names found in either case and sorted alphabetically, on the
-// embedded cluster (builtin C.UTF-8) and on a database created with the `C`
+// test database (builtin C.UTF-8 on 17+, C.UTF-8 on 15/16) and on a database created with the `C`
 // locale (what clusters made before had, and some managed servers have),
 // which migration 000017 upgrades by merging the leads it had split.
 import fs from "node:fs";
@@ -11,7 +11,7 @@ import { migrate, type Settings } from "graphile-migrate";
 import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
 import { Logger as WorkerLogger, runMigrations as runWorkerMigrations } from "graphile-worker";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { projectRoot } from "../../src/config.ts";
 import { startEmbedded, type EmbeddedPostgres } from "../../src/database/embedded.ts";
 import { databaseUrl } from "../../src/database/index.ts";
@@ -59,12 +59,32 @@ async function checkMatching(url: string) {
 
 const db = await createTestDatabase();
 
-describe("on the embedded cluster", () => {
-  it("uses PostgreSQL's builtin C.UTF-8 provider", async () => {
+describe("on the test database", () => {
+  it("uses its PostgreSQL version's Unicode collation: builtin C.UTF-8 on 17+ (the embedded cluster's default), the C.UTF-8 locale on 15 and 16", async () => {
+    if (inject("serverVersion") >= 170000) {
+      const { rows } = await db.pool.query(
+        "select datlocprovider as provider, datlocale as locale from pg_database where datname = current_database()",
+      );
+      expect(rows[0]).toEqual({ provider: "b", locale: "C.UTF-8" });
+      if (inject("embedded")) {
+        // The embedded cluster's own default, which the app's database gets (src/database/embedded.ts).
+        const { rows: template } = await db.pool.query(
+          "select datlocprovider as provider, datlocale as locale from pg_database where datname = 'template1'",
+        );
+        expect(template[0]).toEqual({ provider: "b", locale: "C.UTF-8" });
+      }
+    } else {
+      // (PostgreSQL 15 and 16 have no builtin provider: the operating system's locale, glibc's C.UTF-8.)
+      const { rows } = await db.pool.query(
+        "select datlocprovider as provider, datcollate as collate, datctype as ctype from pg_database where datname = current_database()",
+      );
+      expect(rows[0]).toEqual({ provider: "c", collate: "C.UTF-8", ctype: "C.UTF-8" });
+    }
+    // Either way: case mapping in every script, and code-point order.
     const { rows } = await db.pool.query(
-      "select datlocprovider as provider, datlocale as locale from pg_database where datname = current_database()",
+      "select lower('ŁUKASZ ÉMILE ÇAĞRI') as lower, 'MÜLLER' ilike '%müller%' as ilike, array_agg(x order by x) as sorted from unnest(array['é', 'z', 'Z', 'a']) x",
     );
-    expect(rows[0]).toEqual({ provider: "b", locale: "C.UTF-8" });
+    expect(rows[0]).toEqual({ lower: "łukasz émile çağri", ilike: true, sorted: ["Z", "a", "z", "é"] });
   });
 
   it("keeps one lead per address in any case, finds and sorts names in any language", () => checkMatching(db.url));

@@ -38,8 +38,8 @@ timed as (
            when iso.value is null then null
            -- An offset (or Z) says the zone; without one, UTC.
            when iso.value ~* '\d:\d{2}(:\d{2}(\.\d+)?)?\s*(z|utc|[+-]\d{2}(:?\d{2})?)$' then
-             case when pg_input_is_valid(iso.value, 'timestamptz') then iso.value::timestamptz end
-           when pg_input_is_valid(iso.value, 'timestamp') then iso.value::timestamp at time zone 'UTC'
+             leadgraph_private.timestamptz_or_null(iso.value)
+           else leadgraph_private.timestamp_or_null(iso.value) at time zone 'UTC'
          end as iso_at
   from parsed p
   left join lateral (
