@@ -170,7 +170,7 @@ export function makeMaskError(production: boolean, constraints: ReadonlyMap<stri
     const known = describeDatabaseError(original, constraints);
     if (known) {
       // Outside production the database's own words follow, to debug with.
-      const message = production ? known.message : `${known.message} [${original!.message}]`;
+      const message = production || known.message === original!.message ? known.message : `${known.message} [${original!.message}]`;
       return new GraphQLError(message, {
         nodes: error.nodes,
         path: error.path,

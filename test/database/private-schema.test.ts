@@ -59,14 +59,17 @@ describe("leadgraph_private", () => {
       "renormalize_csv",
       "renormalize_instantly",
       "renormalize_vapi",
+      "revoke_tokens",
       "store_vapi_calls",
       "tier",
       "timestamp_or_null",
       "timestamptz_or_null",
+      "token_revocations",
       "vapi_call_matches",
       "vapi_pending",
       "vapi_sync_state",
       "vapi_timestamp",
+      "worker_pools",
     ]);
     const { rows: publicTriggers } = await db.pool.query(
       "select proname from pg_proc where pronamespace = 'public'::regnamespace and prorettype = 'trigger'::regtype",

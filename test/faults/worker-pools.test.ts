@@ -65,8 +65,9 @@ describe("dead worker pools", () => {
     const unknownJob = await lockedJob("of an unknown pool", "pool-unknown");
 
     const messages: string[] = [];
-    const error = console.error;
-    console.error = (...args: unknown[]) => void messages.push(args.join(" "));
+    // Warnings go through src/log.ts, which writes to stderr.
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => (messages.push(String(chunk)), true)) as typeof process.stderr.write;
     const worker = await startWorker({
       databaseUrl: db.url,
       config: loadConfig(),
@@ -89,7 +90,7 @@ describe("dead worker pools", () => {
       expect(await recoverDeadWorkerPools(db.pool, () => {})).toBe(0);
     } finally {
       await worker.stop();
-      console.error = error;
+      process.stderr.write = write;
       await holder.end();
     }
     expect((await db.pool.query("select name from fault_job_log")).rows).toEqual([{ name: "of the dead pool" }]);

@@ -57,13 +57,15 @@ async function gql(query: string, variables: Record<string, unknown> = {}, heade
 const names = (connection: { nodes: Array<{ fullName: string }> }) => connection.nodes.map((n) => n.fullName).sort();
 
 describe("viewer", () => {
-  it("is the default user without a token, the token's user with one, null for a token of no user", async () => {
+  it("is the default user without a token, the token's user with one, and refuses a token of no user", async () => {
     const query = "{ viewer { rowId email fullName } }";
     expect((await gql(query)).viewer).toEqual({ rowId: DEFAULT_USER_ID, email: "owner@leadgraph.local", fullName: "Default User" });
     const bob = { authorization: `Bearer ${signToken(BOB, SECRET, "1h")}` };
     expect((await gql(query, {}, bob)).viewer).toEqual({ rowId: BOB, email: "bob@example.com", fullName: "Bob" });
     const nobody = { authorization: `Bearer ${signToken("40000000-0000-4000-8000-00000000dead", SECRET, "1h")}` };
-    expect((await gql(query, {}, nobody)).viewer).toBeNull();
+    // A token whose user does not exist is refused (it used to read as nobody).
+    const refused = await server.graphql(query, {}, nobody);
+    expect(refused.body.errors?.[0]?.message).toMatch(/its user does not exist/);
   });
 });
 

@@ -321,8 +321,13 @@ describe("faults", () => {
     const run = await withWorker(db, () => sync(db));
     expect(run.status).toBe("completed");
     const { rows: runs } = await db.pool.query("select status, error from instantly_sync_runs order by started_at");
-    expect(runs.map((r) => r.status)).toEqual(["interrupted", "completed"]);
-    expect(runs[0].error).toMatch(/stopped before it finished/);
+    // The dead worker's job is given back at the next worker's start (src/database/worker-pools.ts)
+    // and resumes its own run, or a new run takes over and the old one is marked interrupted.
+    expect(runs.at(-1)!.status).toBe("completed");
+    for (const r of runs.slice(0, -1)) {
+      expect(r.status).toBe("interrupted");
+      expect(r.error).toMatch(/stopped before it finished/);
+    }
     expect(await snapshot(db)).toEqual(cleanState);
   }, 120_000);
 
@@ -348,7 +353,8 @@ describe("faults", () => {
     const run = await withWorker(db, () => sync(db));
     expect(run.status).toBe("completed");
     const { rows: runs } = await db.pool.query("select status from instantly_sync_runs order by started_at");
-    expect(runs.map((r) => r.status)).toEqual(["interrupted", "completed"]);
+    expect(runs.at(-1)!.status).toBe("completed");
+    expect(runs.slice(0, -1).every((r) => r.status === "interrupted")).toBe(true);
     expect(await snapshot(db)).toEqual(cleanState);
   }, 120_000);
 
