@@ -79,6 +79,17 @@ describe("POST /imports", () => {
     expect(rows[0]).toEqual({ file_name: "semicolons.csv", email: "uploader@example.com" });
   });
 
+  it("keeps a multipart file name in any language as the browser sent it (UTF-8)", async () => {
+    const form = new FormData();
+    form.append("file", new Blob(["Email\nname@upload-example.com\n"], { type: "text/csv" }), "München – Łódź 東京 ✓.csv");
+    const response = await fetch(`${server.url}/imports`, { method: "POST", body: form });
+    expect(response.status).toBe(201);
+    const { importId } = (await response.json()) as { importId: string };
+    const { rows } = await db.pool.query("select file_name from csv_imports_raw where id = $1", [importId]);
+    expect(rows[0].file_name).toBe("München – Łódź 東京 ✓.csv");
+    expect(await waitForStatus(importId)).toBe("completed");
+  });
+
   it("rejects bad uploads with a clear error and stores nothing", async () => {
     const count = async () => (await db.pool.query("select count(*)::int as n from csv_imports_raw")).rows[0].n;
     const before = await count();

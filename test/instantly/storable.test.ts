@@ -18,6 +18,14 @@ describe("unstorable", () => {
     expect(unstorable({ date: "2025-13-01" })).toMatch(/not a valid date/);
   });
 
+  it("names keys jsonb refuses and nesting too deep to store, without overflowing", () => {
+    expect(unstorable({ payload: { "a\u0000b": 1 } })).toMatch(/a key contains a NUL character/);
+    expect(unstorable({ ["\udc00"]: "x" })).toMatch(/a key contains a lone UTF-16 surrogate/);
+    let deep: unknown = "bottom";
+    for (let level = 0; level < 20_000; level++) deep = { next: deep };
+    expect(unstorable({ id: "a", deep })).toMatch(/nested deeper than 200 levels/);
+  });
+
   it("sanitized() replaces what jsonb refuses so the record itself can be kept", () => {
     const clean = sanitized({ a: "x\u0000y", b: ["\ud83d"] }) as { a: string; b: string[] };
     expect(clean).toEqual({ a: "x\ufffdy", b: ["\ufffd"] });

@@ -8,8 +8,13 @@
 const TIMESTAMP_KEYS = new Set(["timestamp_created", "timestamp_email", "timestamp_updated", "date"]);
 
 export function unstorable(raw: unknown): string | undefined {
-  let reason: string | undefined;
-  JSON.stringify(raw, (key, value) => {
+  // Checked first, iteratively: JSON.stringify below would overflow on it.
+  let reason = unstorableJson(raw);
+  JSON.stringify(reason ? null : raw, (key, value) => {
+    if (reason) return value;
+    // A key jsonb refuses fails the page like a value does.
+    if (key.includes("\u0000")) reason = `a key contains a NUL character`;
+    else if (!key.isWellFormed()) reason = `a key contains a lone UTF-16 surrogate`;
     if (reason || typeof value !== "string") return value;
     if (value.includes("\u0000")) reason = `${key || "a value"} contains a NUL character`;
     else if (!value.isWellFormed()) reason = `${key || "a value"} contains a lone UTF-16 surrogate`;
@@ -26,3 +31,4 @@ export function unstorable(raw: unknown): string | undefined {
 }
 
 export { sanitized } from "../../../database/jsonb.ts";
+import { unstorableJson } from "../../../database/jsonb.ts";

@@ -11,6 +11,7 @@ import { LOCKS, withSessionLock } from "../../../database/locks.ts";
 import { InstantlyAuthError, InstantlyClient } from "../api/client.ts";
 import { INSTANTLY_RATE_LIMITS, sharedRateLimiter } from "../api/rate-limiter.ts";
 import { validateRecords, type InstantlyRecord, type InstantlyResource } from "../api/schemas.ts";
+import { unstorableJson } from "../../../database/jsonb.ts";
 import { sanitized, unstorable } from "../api/storable.ts";
 import {
   AFTER_CAMPAIGNS,
@@ -192,7 +193,9 @@ export async function validate<R extends InstantlyResource>(
   const valid: { record: InstantlyRecord<R>; raw: unknown }[] = [];
   for (const item of checked.valid) {
     const reason = unstorable(item.raw);
-    if (reason) rejected.push({ raw: sanitized(item.raw), reason: `${resource}: ${reason}` });
+    // Too deeply nested to walk (sanitized() would overflow): its id and the reason are kept.
+    const kept = () => (unstorableJson(item.raw) ? { id: idOf(item.raw) ?? null } : sanitized(item.raw));
+    if (reason) rejected.push({ raw: kept(), reason: `${resource}: ${reason}` });
     else valid.push(item);
   }
   context.counts.received += items.length;
