@@ -279,6 +279,11 @@ describe("deliveries through the worker", () => {
       (rows) => rows.length >= expected.length,
     );
     expect(events).toEqual(expected);
+    // The workflow follows once per drain, after the events (src/sources/instantly/normalize/index.ts).
+    await waitFor(
+      async () => (await db.pool.query("select count(*)::int as n from leadgraph_private.instantly_left_to_normalize")).rows[0].n,
+      (left) => left === 0,
+    );
     const { rows: people } = await db.pool.query(
       `select l.first_name, l.last_name, l.lead_source, c.company_domain, cl.email_status, cl.overall_status, cl.sequence_step
          from leads l left join companies c on c.id = l.company_id left join campaign_leads cl on cl.lead_id = l.id

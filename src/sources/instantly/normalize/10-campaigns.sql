@@ -1,10 +1,8 @@
 -- Instantly campaigns -> our campaigns, linked by instantly_campaign_id. Our
 -- name stays ours once the campaign exists; Instantly's name, status and
 -- settings follow Instantly. Its own transaction, before the other sources.
-with claimed as (
-  select source_id from leadgraph_private.claim_instantly_pending('campaign', :batch_size) as claimed (source_id)
-),
-src as (
+-- The rows taken off the queue by step claim.
+with src as (
   select r.instantly_campaign_id,
          r.campaign_name,
          r.campaign_status,

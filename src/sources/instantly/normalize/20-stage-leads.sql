@@ -8,7 +8,7 @@ select 'lead', r.instantly_lead_id, a.lead_email,
        p.first_name, p.last_name, p.company_name, p.website, p.phone, p.job_title, p.linkedin_url,
        nullif(r.instantly_campaign_id, ''),
        case when not coalesce(leadgraph_rules.is_email(a.lead_email), false) then 'no valid email address' end
-from leadgraph_private.claim_instantly_pending('lead', :batch_size) as claimed (source_id)
+from claimed  -- step claim
 join instantly_leads_raw r on r.instantly_lead_id = claimed.source_id
 cross join lateral (select leadgraph_rules.normalize_email(r.raw_json ->> 'email') as lead_email offset 0) a  -- once per row
 cross join lateral leadgraph_private.instantly_person(r.raw_json, r.raw_json -> 'payload') p

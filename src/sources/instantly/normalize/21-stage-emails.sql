@@ -6,7 +6,7 @@
 with r as (
   select e.instantly_email_id, e.raw_json as j,
          case when jsonb_typeof(e.raw_json -> 'ue_type') = 'number' then (e.raw_json ->> 'ue_type')::numeric end as ue_type
-  from leadgraph_private.claim_instantly_pending('email', :batch_size) as claimed (source_id)
+  from claimed  -- step claim
   join instantly_emails_raw e on e.instantly_email_id = claimed.source_id
 ),
 t as (

@@ -16,7 +16,7 @@ with w as (
               when btrim(w.payload ->> 'email_text') <> '' then w.payload ->> 'email_text' end as body_text,
          case when btrim(w.payload ->> 'reply_html') <> '' then w.payload ->> 'reply_html'
               when btrim(w.payload ->> 'email_html') <> '' then w.payload ->> 'email_html' end as body_html
-  from leadgraph_private.claim_instantly_pending('webhook', :batch_size) as claimed (source_id)
+  from claimed  -- step claim
   join instantly_webhooks_raw w on w.id = claimed.source_id::uuid
 )
 insert into staged (source, source_id, lead_email, first_name, last_name, company_name, website, phone, job_title, linkedin_url,

@@ -103,8 +103,9 @@ async function normalizeBatch(client: PoolClient, source: Source, batchSize: num
   return inTransaction(client, async () => {
     await run(client, "defer-last-event-at");
     await run(client, "create-staged");
-    const staged = await run(client, STAGE[source], { batch_size: batchSize, max_body_chars: MAX_BODY_CHARS });
-    if (!staged.rowCount) return { taken: 0, rejected: 0 };
+    const taken = (await run(client, "claim", { resource: source, batch_size: batchSize })).rowCount ?? 0;
+    if (!taken) return { taken: 0, rejected: 0 };
+    await run(client, STAGE[source], { max_body_chars: MAX_BODY_CHARS });
     const rejected = (await run(client, "rejects")).rowCount ?? 0;
     await run(client, "forget-fixed-rejects");
     await run(client, "drop-rejected");
@@ -133,7 +134,7 @@ async function normalizeBatch(client: PoolClient, source: Source, batchSize: num
     if (source === "webhook") await run(client, "events-from-webhooks", { same_email_window: SAME_EMAIL_WINDOW });
     if (source !== "lead") await run(client, "workflow-inputs");
     await run(client, "workflow-stale");
-    return { taken: staged.rowCount, rejected };
+    return { taken, rejected };
   });
 }
 
@@ -149,7 +150,10 @@ export async function normalizeInstantly(
   const counts: NormalizeCounts = { campaigns: 0, leads: 0, emails: 0, webhooks: 0, rejected: 0 };
   for (;;) {
     options.signal?.throwIfAborted();
-    const { rows } = await inTransaction(client, () => run<{ claimed: number }>(client, "campaigns", { batch_size: batchSize }));
+    const { rows } = await inTransaction(client, async () => {
+      await run(client, "claim", { resource: "campaign", batch_size: batchSize });
+      return run<{ claimed: number }>(client, "campaigns");
+    });
     counts.campaigns += rows[0]!.claimed;
     if (rows[0]!.claimed < batchSize) break;
   }
@@ -204,9 +208,10 @@ async function normalizeOrSetAside(client: PoolClient, source: Source, size: num
   } catch (error) {
     if (!isDataError(error)) throw error;
     if (size === 1) {
-      await inTransaction(client, () =>
-        run(client, "set-aside", { resource: source, reason: `could not be normalised: ${(error as Error).message}` }),
-      );
+      await inTransaction(client, async () => {
+        await run(client, "claim", { resource: source, batch_size: 1 });
+        await run(client, "set-aside", { resource: source, reason: `could not be normalised: ${(error as Error).message}` });
+      });
       return { taken: 1, rejected: 1 };
     }
     const half = Math.ceil(size / 2);

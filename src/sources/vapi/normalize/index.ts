@@ -95,6 +95,7 @@ async function normalizeBatch(client: PoolClient, batchSize: number): Promise<{ 
     await run(client, "create-staged");
     const taken = (await run(client, "claim", { batch_size: batchSize })).rowCount ?? 0;
     if (!taken) return { taken: 0, calls: 0, rejected: 0 };
+    await run(client, "webhook-calls");
     await run(client, "stage-calls");
     await run(client, "match-external-ids");
     await matchNumbers(client);
@@ -139,7 +140,10 @@ async function normalizeOrSetAside(client: PoolClient, size: number): Promise<{ 
   } catch (error) {
     if (!isDataError(error)) throw error;
     if (size === 1) {
-      await inTransaction(client, () => run(client, "set-aside", { reason: `could not be normalised: ${(error as Error).message}` }));
+      await inTransaction(client, async () => {
+        await run(client, "claim", { batch_size: 1 });
+        await run(client, "set-aside", { reason: `could not be normalised: ${(error as Error).message}` });
+      });
       return { taken: 1, calls: 0, rejected: 1 };
     }
     const half = Math.ceil(size / 2);
