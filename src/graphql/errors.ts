@@ -111,6 +111,12 @@ export function describeDatabaseError(
           code: "STILL_REFERENCED",
         };
       }
+      if (code === SQLSTATE.restrictViolation) {
+        // Not a foreign key's: the delete guard of migration 000034 (a lead,
+        // campaign or membership holding rows the caller may not delete),
+        // whose message counts what holds it and quotes no value.
+        return { message: pg.message ?? "This row cannot be deleted through the API.", code: "DELETE_RESTRICTED" };
+      }
       const target = constraint?.references ?? /is not present in table "([^"]+)"/.exec(pg.detail ?? "")?.[1];
       return {
         message: `No ${rowName(target)} has the id given in ${columns.join(", ") || "a reference"}.`,

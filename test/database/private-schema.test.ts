@@ -38,6 +38,9 @@ describe("leadgraph_private", () => {
     expect(rows.map((r) => r.name)).toEqual([
       "claim_instantly_pending",
       "claim_vapi_pending",
+      "count_phrase",
+      "deletion_holders",
+      "deletions",
       "enqueue_csv_import_normalization",
       "enqueue_instantly_normalization",
       "enqueue_instantly_sync",
