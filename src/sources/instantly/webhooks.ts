@@ -76,7 +76,7 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
           // jsonb stores no NUL characters or lone surrogates (in values or keys): such a
           // payload is kept with them replaced (U+FFFD) rather than refused forever
           // (Instantly would retry, then switch the webhook off).
-          return storeWebhook(client, jsonbRefuses(payload) ? sanitized(payload) : payload);
+          return storeWebhook(client, storable(payload));
         });
         res.status(200).json({ id: row.id, duplicate: row.deliveries > 1 });
       } catch (error) {
@@ -95,4 +95,11 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
     else next(error);
   }) as express.ErrorRequestHandler);
   return router;
+}
+
+/** The payload as jsonb can hold it; a repaired one is said in the log (not silently). */
+function storable(payload: unknown): unknown {
+  if (!jsonbRefuses(payload)) return payload;
+  log.warn("Instantly webhook stored with NUL characters or lone surrogates replaced by U+FFFD (jsonb cannot hold them)");
+  return sanitized(payload);
 }

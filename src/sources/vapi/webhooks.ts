@@ -91,7 +91,7 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
       try {
         await inTransaction(client, async () => {
           await client.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
-          await storeWebhook(client, jsonbRefuses(payload) ? sanitized(payload) : payload);
+          await storeWebhook(client, storable(payload));
         });
         // VAPI reads nothing from the answer to these messages.
         res.status(200).json({});
@@ -108,4 +108,11 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
     else next(error);
   }) as express.ErrorRequestHandler);
   return router;
+}
+
+/** The payload as jsonb can hold it; a repaired one is said in the log (not silently). */
+function storable(payload: unknown): unknown {
+  if (!jsonbRefuses(payload)) return payload;
+  log.warn("VAPI webhook stored with NUL characters or lone surrogates replaced by U+FFFD (jsonb cannot hold them)");
+  return sanitized(payload);
 }
