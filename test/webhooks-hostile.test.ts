@@ -50,6 +50,7 @@ describe.each([
   {
     path: "/webhooks/instantly",
     table: "instantly_webhooks_raw",
+    rejects: "instantly_rejects",
     data: "{data}",
     envelope: (inner: string) =>
       `{"event_type":"reply_received","timestamp":"2026-12-01T10:00:00Z","lead_email":"deep@example.com","data":${inner}}`,
@@ -57,10 +58,11 @@ describe.each([
   {
     path: "/webhooks/vapi",
     table: "vapi_webhooks_raw",
+    rejects: "vapi_rejects",
     data: "{message,data}",
     envelope: (inner: string) => `{"message":{"type":"status-update","status":"ended","call":{"id":"call-hostile"},"data":${inner}}}`,
   },
-])("$path", ({ path, table, data, envelope }) => {
+])("$path", ({ path, table, rejects, data, envelope }) => {
   it("answers 400 with the reason for a body nested 5,000 and 100,000 levels, and stores nothing", async () => {
     const before = await count(table);
     for (const depth of [5_000, 100_000]) {
@@ -71,6 +73,33 @@ describe.each([
     expect(await count(table)).toBe(before);
     // The server still answers.
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it("records every refused delivery in the rejects with the reason and the body; a resent one counts up", async () => {
+    const refused = (body: string) =>
+      db.pool.query(
+        `select reason, deliveries, raw_json ->> 'body' as body, (raw_json ->> 'characters')::int as characters
+           from ${rejects} where stage = 'receive' and resource = 'webhook' and source_id = encode(sha256(convert_to($1, 'UTF8')), 'hex')`,
+        [body],
+      );
+    const deep = envelope(nested(4_321, "1")); // (not a body an earlier test sent)
+    const bodies = [deep, '{"event_type": "reply_received", truncated', "[1, 2, 3]", "null"];
+    for (const body of bodies) expect((await post(path, body)).status).toBe(400);
+    expect((await post(path, deep)).status).toBe(400);
+    const [deepRow] = (await refused(deep)).rows;
+    expect(deepRow).toMatchObject({ deliveries: 2, characters: deep.length });
+    expect(deepRow.reason).toMatch(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+    expect(deepRow.body).toBe(deep.slice(0, 65_536));
+    for (const body of bodies.slice(1)) {
+      const [row] = (await refused(body)).rows;
+      expect(row, body).toMatchObject({ deliveries: 1, body });
+      expect(row.reason).toMatch(/not valid JSON|Expected/);
+    }
+    // Without the secret nothing is recorded (anyone could fill the table).
+    const before = await count(rejects);
+    const anonymous = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: "[1]" });
+    expect(anonymous.status).toBe(401);
+    expect(await count(rejects)).toBe(before);
   });
 
   it("stores a body with a NUL in a key (and in a value), the characters replaced", async () => {

@@ -11,6 +11,7 @@ import { inTransaction } from "../../database/transaction.ts";
 import { jsonbRefuses, sanitized, unstorableJson } from "../../database/jsonb.ts";
 import { storeWebhook } from "./raw.ts";
 import { log } from "../../log.ts";
+import { recordRefusedWebhook } from "../webhook-refusals.ts";
 
 export const WEBHOOK_PATH = "/webhooks/instantly";
 export const WEBHOOK_SECRET_HEADER = "x-leadgraph-webhook-secret";
@@ -31,6 +32,9 @@ function givenSecret(req: express.Request): string | undefined {
   if (authorization?.toLowerCase().startsWith("bearer ")) return authorization.slice(7).trim();
   return undefined;
 }
+
+/** Each request's body as received (set by the JSON parser's verify hook; gone with the request). */
+const rawBodies = new WeakMap<object, Buffer>();
 
 export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string | undefined }): Router {
   const router = express.Router();
@@ -54,19 +58,23 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
       next();
     },
     // Instantly sends application/json; accept any type rather than lose an event over a header.
-    express.json({ limit: MAX_WEBHOOK_BYTES, type: () => true, strict: false }),
+    // The body as received is kept beside the parsed one, for the record of a refused delivery.
+    express.json({ limit: MAX_WEBHOOK_BYTES, type: () => true, strict: false, verify: (req, _res, body) => rawBodies.set(req, body) }),
     async (req, res) => {
       const payload: unknown = req.body;
+      const refuse = async (error: string) => {
+        await recordRefusedWebhook(options.pool, "instantly", error, rawBodies.get(req)?.toString("utf8") ?? "");
+        res.status(400).json({ error });
+      };
       // (An empty body parses as {}: no event either.)
       if (!payload || typeof payload !== "object" || Array.isArray(payload) || Object.keys(payload).length === 0) {
-        res.status(400).json({ error: "Expected one Instantly webhook event: a JSON object with event_type, timestamp, ..." });
+        await refuse("Expected one Instantly webhook event: a JSON object with event_type, timestamp, ...");
         return;
       }
       // Nothing to store and nothing a retry changes: a 400 (a 500 would be retried forever).
       const unstorable = unstorableJson(payload);
       if (unstorable) {
-        console.error(`Instantly webhook refused (400): ${unstorable}.`);
-        res.status(400).json({ error: `The webhook cannot be stored: ${unstorable}.` });
+        await refuse(`The webhook cannot be stored: ${unstorable}.`);
         return;
       }
       const client = await options.pool.connect();
@@ -89,9 +97,12 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
     },
   );
   // Malformed JSON from the body parser: a clear 400, not an HTML page.
+  // (Past the secret check: these deliveries are recorded too.)
   router.use(WEBHOOK_PATH, ((error, _req, res, next) => {
-    if (error?.type === "entity.parse.failed") res.status(400).json({ error: `The body is not valid JSON: ${error.message}` });
-    else if (error?.type === "entity.too.large") res.status(413).json({ error: `The body exceeds ${MAX_WEBHOOK_BYTES} bytes.` });
+    const answer = (status: number, message: string, body: string | undefined) =>
+      void recordRefusedWebhook(options.pool, "instantly", message, body).then(() => res.status(status).json({ error: message }));
+    if (error?.type === "entity.parse.failed") answer(400, `The body is not valid JSON: ${error.message}`, String(error.body ?? ""));
+    else if (error?.type === "entity.too.large") answer(413, `The body exceeds ${MAX_WEBHOOK_BYTES} bytes.`, undefined);
     else next(error);
   }) as express.ErrorRequestHandler);
   return router;

@@ -14,6 +14,7 @@ import { VISITOR_ROLE } from "../../database/roles.ts";
 import { inTransaction } from "../../database/transaction.ts";
 import { storeWebhook } from "./raw.ts";
 import { log } from "../../log.ts";
+import { recordRefusedWebhook } from "../webhook-refusals.ts";
 
 export const VAPI_WEBHOOK_PATH = "/webhooks/vapi";
 /** An end-of-call report carries the whole transcript and every message of the call. */
@@ -68,23 +69,26 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
         });
         return;
       }
+      const refuse = async (error: string) => {
+        await recordRefusedWebhook(options.pool, "vapi", error, body.toString("utf8"));
+        res.status(400).json({ error });
+      };
       let payload: unknown;
       try {
         payload = JSON.parse(body.toString("utf8"));
       } catch (error) {
-        res.status(400).json({ error: `The body is not valid JSON: ${(error as Error).message}` });
+        await refuse(`The body is not valid JSON: ${(error as Error).message}`);
         return;
       }
       const message = (payload as { message?: { type?: unknown } } | null)?.message;
       if (!message || typeof message !== "object" || Array.isArray(message) || typeof message.type !== "string") {
-        res.status(400).json({ error: 'Expected a VAPI server message: {"message": {"type": "end-of-call-report", "call": {...}, ...}}' });
+        await refuse('Expected a VAPI server message: {"message": {"type": "end-of-call-report", "call": {...}, ...}}');
         return;
       }
       // Nothing to store and nothing a resend would change: a 400 with the reason.
       const unstorable = unstorableJson(payload);
       if (unstorable) {
-        console.error(`VAPI webhook refused (400): ${unstorable}.`);
-        res.status(400).json({ error: `The webhook cannot be stored: ${unstorable}.` });
+        await refuse(`The webhook cannot be stored: ${unstorable}.`);
         return;
       }
       const client = await options.pool.connect();
@@ -103,9 +107,14 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
       }
     },
   );
-  router.use(VAPI_WEBHOOK_PATH, ((error, _req, res, next) => {
-    if (error?.type === "entity.too.large") res.status(413).json({ error: `The body exceeds ${MAX_VAPI_WEBHOOK_BYTES} bytes.` });
-    else next(error);
+  router.use(VAPI_WEBHOOK_PATH, ((error, req, res, next) => {
+    if (error?.type !== "entity.too.large") return next(error);
+    const message = `The body exceeds ${MAX_VAPI_WEBHOOK_BYTES} bytes.`;
+    // Recorded only when a secret header authenticates it (an HMAC needs the body, which was not read).
+    const given = givenSecret(req);
+    const recorded =
+      given && same(given, options.secret!) ? recordRefusedWebhook(options.pool, "vapi", message, undefined) : Promise.resolve();
+    void recorded.then(() => res.status(413).json({ error: message }));
   }) as express.ErrorRequestHandler);
   return router;
 }
