@@ -4,6 +4,7 @@
 // a log line, whatever a caller passes in. CLI commands' own output (progress,
 // summaries) is not logging and stays on stdout as it is.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { format, inspect } from "node:util";
 import type { Config } from "./config.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -40,6 +41,7 @@ export function configureLog(options: Partial<LogSettings> = {}, env: NodeJS.Pro
  */
 export function observeLogConfig(config: Config): void {
   configureLog({ level: config.logLevel, json: config.logFormat === "json" });
+  if (config.logFormat === "json") routeConsole();
   registerSecrets([
     config.jwtSecret,
     config.metrics.token,
@@ -61,6 +63,28 @@ export function captureLog(sink: (line: string) => void): () => void {
   return () => {
     write = previous;
   };
+}
+
+let consoleRouted = false;
+/**
+ * console.* through emit(): libraries write there (grafserv prints an error
+ * thrown while preparing a request, with its stack, and every error it masks),
+ * and in JSON mode those must be JSON lines and redacted like ours.
+ */
+function routeConsole(): void {
+  if (consoleRouted) return;
+  consoleRouted = true;
+  const to =
+    (level: LogLevel) =>
+    (...args: unknown[]) =>
+      emit(level, format(...args), { component: "console" });
+  console.log = to("info");
+  console.info = to("info");
+  console.debug = to("debug");
+  console.warn = to("warn");
+  console.error = to("error");
+  console.trace = to("error");
+  console.dir = (value: unknown) => emit("info", inspect(value), { component: "console" });
 }
 
 // --- Redaction -------------------------------------------------------------

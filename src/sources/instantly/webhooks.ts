@@ -65,7 +65,7 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
       // Nothing to store and nothing a retry changes: a 400 (a 500 would be retried forever).
       const unstorable = unstorableJson(payload);
       if (unstorable) {
-        console.error(`Instantly webhook refused (400): ${unstorable}.`);
+        log.warn(`Instantly webhook refused (400): ${unstorable}`);
         res.status(400).json({ error: `The webhook cannot be stored: ${unstorable}.` });
         return;
       }

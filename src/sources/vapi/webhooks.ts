@@ -83,7 +83,7 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
       // Nothing to store and nothing a resend would change: a 400 with the reason.
       const unstorable = unstorableJson(payload);
       if (unstorable) {
-        console.error(`VAPI webhook refused (400): ${unstorable}.`);
+        log.warn(`VAPI webhook refused (400): ${unstorable}`);
         res.status(400).json({ error: `The webhook cannot be stored: ${unstorable}.` });
         return;
       }
