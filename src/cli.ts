@@ -145,9 +145,12 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
       lifecycle.add("worker", () => worker.stop());
       logger.info(`worker running (${config.workerConcurrency} concurrent jobs)`);
     }
+    // For /readyz: the committed migrations the database lacks, asked through this process's owner connection.
+    const migrations = parts.api ? (await import("./database/migration-status.ts")).migrationStatus(db.url) : undefined;
+    if (migrations) lifecycle.add("readiness", () => migrations.close());
     if (parts.api && config.webConcurrency > 1) {
       const { startHttpProcesses } = await import("./http-processes.ts");
-      const processes = await startHttpProcesses(config.webConcurrency, db.authUrl, (message) => logger.info(message));
+      const processes = await startHttpProcesses(config.webConcurrency, db.authUrl, (message) => logger.info(message), migrations!.pending);
       lifecycle.add("HTTP processes", () => processes.stop());
       printReady(config, processes.url, processes.webApp, ` (${config.webConcurrency} HTTP processes, WEB_CONCURRENCY)`);
       claim?.serving(processes.url);
@@ -158,6 +161,7 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
         databaseUrl: db.authUrl,
         instantlyWebhookSecret: config.instantly.webhookSecret,
         vapiWebhookSecret: config.vapi.webhookSecret,
+        pendingMigrations: migrations!.pending,
       });
       lifecycle.add("HTTP server", () => server.close());
       printReady(config, server.url, server.webApp, "");
