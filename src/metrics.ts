@@ -495,6 +495,15 @@ new Gauge({
   },
 });
 
+new Gauge({
+  name: "leadgraph_database_scrape_duration_seconds",
+  help: "How long this scrape's read of the database's counts took (the part of a scrape that runs SQL).",
+  async collect() {
+    if (!databasePool) return;
+    this.set((await snapshot()).seconds);
+  },
+});
+
 /**
  * Reads the queue, imports, syncs and rejects at each scrape through a pool of
  * one owner connection (the process that holds it: `leadgraph start` and
