@@ -60,8 +60,10 @@ export function isHttpProcess(): boolean {
 
 /** In an HTTP process: serve until the primary lets go of us. */
 export async function runHttpProcess(config: Config): Promise<void> {
-  const { observeLogConfig } = await import("./log.ts");
+  const { observeLogConfig, registerSecrets } = await import("./log.ts");
   observeLogConfig(config);
+  // The API login's password (the embedded cluster's, not in the config).
+  registerSecrets([process.env[DATABASE_ENV]]);
   // Ctrl-C reaches the whole process group: the primary decides, and disconnects us.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => {});
   const { startServer } = await import("./server.ts");
