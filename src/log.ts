@@ -26,9 +26,9 @@ function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): LogSettings {
 }
 
 let settings = settingsFromEnv();
-/** Where lines go (tests replace it); warnings and errors to stderr in the readable format. */
-let write: (line: string, level: LogLevel, json: boolean) => void = (line, level, json) =>
-  (json || level === "debug" || level === "info" ? process.stdout : process.stderr).write(line + "\n");
+/** Where lines go (tests replace it): debug and info to stdout, warnings and errors to stderr, in either format. */
+let write: (line: string, level: LogLevel, json: boolean) => void = (line, level) =>
+  (level === "debug" || level === "info" ? process.stdout : process.stderr).write(line + "\n");
 
 /** Reads LOG_LEVEL and LOG_FORMAT again (config.ts validates them; tests change them). */
 export function configureLog(options: Partial<LogSettings> = {}, env: NodeJS.ProcessEnv = process.env): void {
