@@ -9,6 +9,7 @@ import net from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_USER_ID, signToken } from "../src/auth.ts";
+import { captureLog, configureLog, log, redact, registerSecrets, withLogContext } from "../src/log.ts";
 import { cleanEnv, leadgraph, tempDataDir, type Leadgraph } from "./faults/helpers.ts";
 
 const JWT_SECRET = "log-test-jwt-secret-0f3a9c71b2";
@@ -166,6 +167,8 @@ describe("the log of a running leadgraph", () => {
   it("in production: JSON lines, request lines with the request id they answered with, and no secret anywhere", async () => {
     const env = cleanEnv({
       NODE_ENV: "production",
+      // As a deployment has it (vitest sets development for the tests' own processes).
+      GRAPHILE_ENV: "production",
       LEADGRAPH_DATA_DIR: dataDir,
       PORT: String(await freePort()),
       HOST: "127.0.0.1",
@@ -260,4 +263,55 @@ describe("the log of a running leadgraph", () => {
     expect(output).not.toContain(COOKIE_VALUE);
     expect(output).not.toContain(JWT_SECRET);
   }, 120_000);
+});
+
+describe("redaction (src/log.ts)", () => {
+  it("hides credentials in URLs, Bearer and Basic credentials, JWTs, password=... settings and registered secrets", () => {
+    const jwt = signToken(DEFAULT_USER_ID, "a-secret-for-this-test", "1h");
+    expect(redact("connect postgres://leadgraph:s3cr%2Fet@db.example.com:5432/leadgraph failed")).toBe(
+      "connect postgres://leadgraph:[redacted]@db.example.com:5432/leadgraph failed",
+    );
+    expect(redact("Authorization: Bearer abc.def-ghi")).toBe("Authorization: Bearer [redacted]");
+    expect(redact("Authorization: Basic dXNlcjpwYXNz")).toBe("Authorization: Basic [redacted]");
+    expect(redact(`invalid input syntax for type uuid: "${jwt}"`)).toBe('invalid input syntax for type uuid: "[redacted]"');
+    expect(redact("host=db password=hunter2 user=x")).toBe("host=db password=[redacted] user=x");
+    expect(redact("?token=abc&x=1")).toBe("?token=[redacted]&x=1");
+    registerSecrets(["registered-secret-value-9d1", "postgres://u:pass%40word-77@h/db"]);
+    expect(redact("the value registered-secret-value-9d1 leaked")).toBe("the value [redacted] leaked");
+    // A connection string's password alone, as written in the URL and decoded.
+    expect(redact("pass%40word-77 and pass@word-77")).toBe("[redacted] and [redacted]");
+  });
+
+  it("writes no secret-named field, redacts errors and nested values, and keeps a line one line", () => {
+    const lines: string[] = [];
+    const restore = captureLog((line) => lines.push(line));
+    configureLog({ level: "debug", json: true });
+    try {
+      registerSecrets(["nested-secret-value-4c2"]);
+      withLogContext({ request_id: "redaction-test" }, () =>
+        log.error("failed\nwith a second line", {
+          authorization: "Bearer visible?",
+          headers: { cookie: "session=abc", "x-api-key": "k", accept: "text/html" },
+          error: new Error("could not connect: nested-secret-value-4c2"),
+          list: ["nested-secret-value-4c2"],
+        }),
+      );
+    } finally {
+      restore();
+      configureLog();
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain("\n");
+    const entry = JSON.parse(lines[0]!) as Record<string, any>;
+    expect(entry).toMatchObject({
+      level: "error",
+      msg: "failed\nwith a second line",
+      request_id: "redaction-test",
+      authorization: "[redacted]",
+    });
+    expect(entry.headers).toEqual({ cookie: "[redacted]", "x-api-key": "[redacted]", accept: "text/html" });
+    expect(entry.error).toMatch(/^Error: could not connect: \[redacted\]/);
+    expect(entry.list).toEqual(["[redacted]"]);
+    expect(lines[0]).not.toContain("nested-secret-value-4c2");
+  });
 });
