@@ -63,13 +63,15 @@ function secretKey(secret: string): KeyObject {
   return key;
 }
 
+/** What a request without a token hears where one is needed. */
+export const AUTHENTICATION_REQUIRED =
+  "Authentication required: send `Authorization: Bearer <token>` (mint one with `leadgraph token --email you@example.com`).";
+
 /** The id of the user a request acts as, from its Authorization header. Throws AuthError. */
 export function authenticate(authorization: string | undefined, options: AuthOptions): string {
   if (!authorization) {
     if (options.anonymousIsDefaultUser) return DEFAULT_USER_ID;
-    throw new AuthError(
-      "Authentication required: send `Authorization: Bearer <token>` (mint one with `leadgraph token --email you@example.com`).",
-    );
+    throw new AuthError(AUTHENTICATION_REQUIRED);
   }
   return verifyToken(authorization, options).userId;
 }

@@ -7,9 +7,13 @@ import { Command } from "commander";
 import { checkJwtSecret, durationSeconds, loadConfig, type Config } from "./config.ts";
 import { currentDatabaseUrl, openDatabase, type Database } from "./database/index.ts";
 import { exposedInDevelopmentWarning } from "./network-warning.ts";
-import { log as logger, observeLogConfig } from "./log.ts";
+import { log as logger, observeLogConfig, registerSecrets } from "./log.ts";
 
-const log = (message: string) => console.log(`leadgraph: ${message}`);
+// What the commands say as they go. A serving process logging JSON
+// (production, LOG_FORMAT=json) says it through src/log.ts instead, so its
+// output is JSON lines only (docs/operations.md#logs).
+let log = (message: string) => console.log(`leadgraph: ${message}`);
+let complain = (message: string) => console.error(`leadgraph: ${message}`);
 
 /**
  * Runs cleanups in reverse order on SIGINT/SIGTERM (or when startup fails),
@@ -58,7 +62,7 @@ class Lifecycle {
         try {
           await run();
         } catch (error) {
-          console.error(`leadgraph: stopping ${name} failed:`, (error as Error).message);
+          complain(`stopping ${name} failed: ${(error as Error).message}`);
           code ||= 1;
         }
       }
@@ -72,7 +76,7 @@ class Lifecycle {
     try {
       await main();
     } catch (error) {
-      console.error(`leadgraph: ${(error as Error).message}`);
+      complain((error as Error).message);
       await this.shutdown(1);
     }
   }
@@ -80,15 +84,17 @@ class Lifecycle {
 
 async function openDatabaseFor(config: Config, lifecycle: Lifecycle, options: { quiet?: boolean } = {}): Promise<Database> {
   const db = await openDatabase(config, options.quiet ? () => {} : log, (error) => {
-    console.error(`leadgraph: ${error.message}`);
+    complain(error.message);
     void lifecycle.shutdown(1);
   });
   lifecycle.add("PostgreSQL", () => db.close());
+  // The embedded cluster's passwords are not in the config: hidden from the log too.
+  registerSecrets([db.url, db.authUrl, db.rootUrl, db.shadowUrl]);
   if (db.embedded && !options.quiet) log(`${db.embedded.owned ? "embedded" : "shared embedded"} PostgreSQL on port ${db.embedded.port}`);
   return db;
 }
 
-async function migrateIfWanted(db: Database, wanted: boolean, options: { quiet?: boolean } = {}) {
+async function migrateIfWanted(db: Database, wanted: boolean, options: { quiet?: boolean; json?: boolean } = {}) {
   if (!wanted) return;
   const { applyMigrations } = await import("./database/migrations.ts");
   await applyMigrations(db, options);
@@ -111,6 +117,10 @@ async function oneShot(command: (db: Database, config: Config, lifecycle: Lifecy
 async function serve(parts: { api: boolean; worker: boolean; migrate: boolean }) {
   const config = loadConfig();
   observeLogConfig(config);
+  if (config.logFormat === "json") {
+    log = (message) => logger.info(message);
+    complain = (message) => logger.error(message);
+  }
   const { isHttpProcess, runHttpProcess } = await import("./http-processes.ts");
   // One of the primary's HTTP processes (WEB_CONCURRENCY): only the server.
   if (isHttpProcess()) return runHttpProcess(config);
@@ -121,7 +131,7 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
     const claim =
       parts.api && parts.worker && !config.databaseUrl ? (await import("./database/app-lock.ts")).claimDataDir(config.dataDir) : undefined;
     const db = await openDatabaseFor(config, lifecycle);
-    await migrateIfWanted(db, parts.migrate);
+    await migrateIfWanted(db, parts.migrate, { json: config.logFormat === "json" });
     const { startMonitoring } = await import("./metrics.ts");
     lifecycle.add("metrics", await startMonitoring(config, db, { api: parts.api }));
     if (parts.worker) {
@@ -135,9 +145,12 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
       lifecycle.add("worker", () => worker.stop());
       logger.info(`worker running (${config.workerConcurrency} concurrent jobs)`);
     }
+    // For /readyz: the committed migrations the database lacks, asked through this process's owner connection.
+    const migrations = parts.api ? (await import("./database/migration-status.ts")).migrationStatus(db.url) : undefined;
+    if (migrations) lifecycle.add("readiness", () => migrations.close());
     if (parts.api && config.webConcurrency > 1) {
       const { startHttpProcesses } = await import("./http-processes.ts");
-      const processes = await startHttpProcesses(config.webConcurrency, db.authUrl, (message) => logger.info(message));
+      const processes = await startHttpProcesses(config.webConcurrency, db.authUrl, (message) => logger.info(message), migrations!.pending);
       lifecycle.add("HTTP processes", () => processes.stop());
       printReady(config, processes.url, processes.webApp, ` (${config.webConcurrency} HTTP processes, WEB_CONCURRENCY)`);
       claim?.serving(processes.url);
@@ -148,6 +161,7 @@ async function serve(parts: { api: boolean; worker: boolean; migrate: boolean })
         databaseUrl: db.authUrl,
         instantlyWebhookSecret: config.instantly.webhookSecret,
         vapiWebhookSecret: config.vapi.webhookSecret,
+        pendingMigrations: migrations!.pending,
       });
       lifecycle.add("HTTP server", () => server.close());
       printReady(config, server.url, server.webApp, "");

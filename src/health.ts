@@ -4,8 +4,11 @@
 // GraphQL requests fill, or a slow search, is load, not a dead database, and
 // must not make an orchestrator restart a healthy process.
 // /readyz: ready to take traffic: the database answers, the migrations this
-// code needs are applied, and the process is not shutting down (503 while
-// it drains, so a load balancer stops sending before it stops).
+// code needs are applied (src/database/migration-status.ts) and were when the
+// GraphQL schema was built, and the process is not shutting down (503 while
+// it drains, so a load balancer stops sending before it stops). The port
+// listens only once the schema is built (src/server.ts), so a process still
+// building answers neither.
 import type { Request, Response, Router } from "express";
 import express from "express";
 import pg from "pg";
@@ -24,8 +27,10 @@ export interface Health {
 export interface HealthOptions {
   databaseUrl: string;
   production: boolean;
-  /** Pending migrations the primary found at start (0: up to date). */
-  migrationsPending?: number;
+  /** Committed migrations the database lacks now (re-read at most every few seconds); without it readiness does not look. */
+  pendingMigrations?: () => Promise<number>;
+  /** Migrations were pending when this process built its GraphQL schema: it serves the old schema until restarted. */
+  schemaBuiltBeforeMigrations?: boolean;
 }
 
 export function healthChecks(options: HealthOptions): Health {
@@ -44,6 +49,7 @@ export function healthChecks(options: HealthOptions): Health {
   let draining = false;
   let inFlight: Promise<void> | undefined;
   let lastProblem: string | undefined;
+  let lastUnready: string | undefined;
 
   /** One database round trip at a time: concurrent checks share it, so a flood of probes is one query. */
   function databaseAnswers(): Promise<void> {
@@ -72,6 +78,29 @@ export function healthChecks(options: HealthOptions): Health {
     lastProblem = problem;
   }
 
+  /** Logs why this process is not ready once per change (the database's own problems: note()). */
+  function noteReadiness(reason: string | undefined) {
+    if (reason === lastUnready) return;
+    if (reason) log.warn(`not ready: ${reason}`);
+    else if (lastUnready) log.info("ready again");
+    lastUnready = reason;
+  }
+
+  /** Why this process should not take traffic, beyond the database not answering (undefined: ready). */
+  async function migrationsProblem(): Promise<string | undefined> {
+    if (!options.pendingMigrations) return undefined;
+    let pending: number;
+    try {
+      pending = await options.pendingMigrations();
+    } catch (error) {
+      return `cannot read the applied migrations: ${(error as Error).message}`;
+    }
+    if (pending > 0) return `${pending} committed migration${pending === 1 ? " is" : "s are"} not applied (run \`leadgraph migrate\`)`;
+    if (options.schemaBuiltBeforeMigrations)
+      return "migrations were applied after this process built its GraphQL schema: restart it to serve the new schema";
+    return undefined;
+  }
+
   const unavailable = (res: Response, reason: string) => {
     // Details stay in the log in production: no hostnames or error messages to whoever asks.
     res.status(503).json(options.production ? { status: "unavailable" } : { status: "unavailable", reason });
@@ -97,9 +126,11 @@ export function healthChecks(options: HealthOptions): Health {
   });
   router.get("/readyz", async (_req: Request, res: Response) => {
     if (draining) return unavailable(res, "shutting down");
-    if (options.migrationsPending) return unavailable(res, "migrations pending");
     const problem = await check();
-    if (problem) unavailable(res, "database");
+    if (problem) return unavailable(res, "database");
+    const unready = await migrationsProblem();
+    noteReadiness(unready);
+    if (unready) unavailable(res, unready);
     else res.json({ status: "ready" });
   });
 

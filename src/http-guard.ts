@@ -17,7 +17,7 @@
 //   that user's current token version (`leadgraph token --revoke`).
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type pg from "pg";
-import { anonymousIsDefaultUser, AuthError, TokenUsers, verifyToken } from "./auth.ts";
+import { anonymousIsDefaultUser, AUTHENTICATION_REQUIRED, AuthError, TokenUsers, verifyToken } from "./auth.ts";
 import { DEFAULT_JWT_MAX_AGE_SECONDS, type Config } from "./config.ts";
 
 /** The paths where a token names the user a request acts as (webhooks' Bearer is their secret, not a token). */
@@ -84,6 +84,14 @@ export function httpGuard(options: HttpGuardOptions): RequestHandler {
       }
     }
     const authorization = req.headers.authorization;
+    // GraphQL without a token outside local mode: refused here, not by the
+    // request's context callback, where grafserv prints the error with its
+    // stack for every such request (a flood of stack traces from any client).
+    // (A CORS preflight carries no token.)
+    if (!authorization && !localMode && req.path === "/graphql" && req.method !== "OPTIONS") {
+      refuse(req, res, 401, "UNAUTHENTICATED", AUTHENTICATION_REQUIRED);
+      return;
+    }
     if (!authorization || !USER_PATHS.some((path) => req.path === path || req.path.startsWith(`${path}/`))) return next();
     let claims;
     try {

@@ -4,6 +4,7 @@
 // a log line, whatever a caller passes in. CLI commands' own output (progress,
 // summaries) is not logging and stays on stdout as it is.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { format, inspect } from "node:util";
 import type { Config } from "./config.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -25,9 +26,9 @@ function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): LogSettings {
 }
 
 let settings = settingsFromEnv();
-/** Where lines go (tests replace it); warnings and errors to stderr in the readable format. */
-let write: (line: string, level: LogLevel, json: boolean) => void = (line, level, json) =>
-  (json || level === "debug" || level === "info" ? process.stdout : process.stderr).write(line + "\n");
+/** Where lines go (tests replace it): debug and info to stdout, warnings and errors to stderr, in either format. */
+let write: (line: string, level: LogLevel, json: boolean) => void = (line, level) =>
+  (level === "debug" || level === "info" ? process.stdout : process.stderr).write(line + "\n");
 
 /** Reads LOG_LEVEL and LOG_FORMAT again (config.ts validates them; tests change them). */
 export function configureLog(options: Partial<LogSettings> = {}, env: NodeJS.ProcessEnv = process.env): void {
@@ -40,6 +41,7 @@ export function configureLog(options: Partial<LogSettings> = {}, env: NodeJS.Pro
  */
 export function observeLogConfig(config: Config): void {
   configureLog({ level: config.logLevel, json: config.logFormat === "json" });
+  if (config.logFormat === "json") routeConsole();
   registerSecrets([
     config.jwtSecret,
     config.metrics.token,
@@ -61,6 +63,28 @@ export function captureLog(sink: (line: string) => void): () => void {
   return () => {
     write = previous;
   };
+}
+
+let consoleRouted = false;
+/**
+ * console.* through emit(): libraries write there (grafserv prints an error
+ * thrown while preparing a request, with its stack, and every error it masks),
+ * and in JSON mode those must be JSON lines and redacted like ours.
+ */
+function routeConsole(): void {
+  if (consoleRouted) return;
+  consoleRouted = true;
+  const to =
+    (level: LogLevel) =>
+    (...args: unknown[]) =>
+      emit(level, format(...args), { component: "console" });
+  console.log = to("info");
+  console.info = to("info");
+  console.debug = to("debug");
+  console.warn = to("warn");
+  console.error = to("error");
+  console.trace = to("error");
+  console.dir = (value: unknown) => emit("info", inspect(value), { component: "console" });
 }
 
 // --- Redaction -------------------------------------------------------------

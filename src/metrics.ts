@@ -56,12 +56,21 @@ export function routeOf(path: string, method: string): string {
   return method === "GET" || method === "HEAD" ? "web app" : "other";
 }
 
+/**
+ * The request's path as it arrived, without the query string. Not req.path:
+ * a router mounted on a path (the webhooks' error handlers) shortens it, and
+ * a response sent from there would be labelled "/" when it finishes.
+ */
+export function requestPath(req: Request): string {
+  return (req.originalUrl || req.url).split("?")[0]!;
+}
+
 const METHODS = new Set(["GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"]);
 
 /** Records a request's latency and status once its response is sent (or its client went away). */
 export function recordHttpRequest(req: Request, res: Response, seconds: number): void {
   const method = METHODS.has(req.method) ? req.method : "other";
-  const labels = { route: routeOf(req.path, req.method), method, status: String(res.statusCode) };
+  const labels = { route: routeOf(requestPath(req), req.method), method, status: String(res.statusCode) };
   httpDuration.observe(labels, seconds);
   if (res.statusCode >= 400) httpErrors.inc(labels);
 }
@@ -483,6 +492,15 @@ new Gauge({
     if (!databasePool) return;
     const { snapshot: current } = await snapshot();
     this.set(current ? 1 : 0);
+  },
+});
+
+new Gauge({
+  name: "leadgraph_database_scrape_duration_seconds",
+  help: "How long this scrape's read of the database's counts took (the part of a scrape that runs SQL).",
+  async collect() {
+    if (!databasePool) return;
+    this.set((await snapshot()).seconds);
   },
 });
 

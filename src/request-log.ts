@@ -4,7 +4,7 @@
 import crypto from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import { log, withLogContext } from "./log.ts";
-import { httpMetrics, operationOf } from "./metrics.ts";
+import { httpMetrics, operationOf, requestPath } from "./metrics.ts";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
 
@@ -22,20 +22,21 @@ const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 export function observeRequests(options: { production: boolean }) {
   const measure = httpMetrics((req, res, seconds) => {
     const status = res.statusCode;
+    const path = requestPath(req);
     const fields = {
       // Explicit: a response's "finish" may fire outside the request's async context.
       request_id: res.getHeader(REQUEST_ID_HEADER),
       method: req.method,
       // The path only: query strings can carry tokens.
-      path: req.path,
+      path,
       status,
       duration_ms: Math.round(seconds * 10_000) / 10,
       operation: operationOf(req),
       ...(res.writableFinished ? {} : { aborted: true }),
     };
-    const message = `${req.method} ${req.path} ${status}`;
+    const message = `${req.method} ${path} ${status}`;
     // A failing probe is logged by src/health.ts once per change, not once per probe.
-    if (QUIET_PATHS.has(req.path) && (status < 400 || status === 503)) log.debug(message, fields);
+    if (QUIET_PATHS.has(path) && (status < 400 || status === 503)) log.debug(message, fields);
     else if (status >= 500) log.error(message, fields);
     else if (options.production) log.info(message, fields);
     else log.debug(message, fields);

@@ -22,8 +22,8 @@ import { webRouter } from "./web.ts";
 
 export type ServerOptions = Pick<Config, "host" | "port" | "production" | "jwtSecret" | "corsOrigins" | "graphql"> &
   Partial<Pick<Config, "importMaxBytes" | "metrics">> & {
-    /** Migrations the primary found pending at start: /readyz answers 503 while there are any. */
-    migrationsPending?: number;
+    /** Committed migrations the database lacks (src/database/migration-status.ts): /readyz answers 503 while there are any. */
+    pendingMigrations?: () => Promise<number>;
     /** INSTANTLY_WEBHOOK_SECRET; webhooks answer 503 without it. */
     instantlyWebhookSecret?: string;
     /** VAPI_WEBHOOK_SECRET; VAPI webhooks answer 503 without it. */
@@ -54,10 +54,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   pool.on("error", logError);
   pool.on("connect", (client) => client.on("error", logError));
   observePool("api", pool);
+  // Looked at before the schema is built: the schema of a database that lacks migrations is the old one.
+  const pendingAtStart = options.pendingMigrations ? await options.pendingMigrations().catch(() => 0) : 0;
+  if (pendingAtStart > 0)
+    log.warn(
+      `${pendingAtStart} committed migration${pendingAtStart === 1 ? " is" : "s are"} not applied to the database: /readyz answers 503 until they are (\`leadgraph migrate\`) and this process is restarted`,
+    );
   const health = healthChecks({
     databaseUrl: options.databaseUrl,
     production: options.production,
-    migrationsPending: options.migrationsPending,
+    pendingMigrations: options.pendingMigrations,
+    schemaBuiltBeforeMigrations: pendingAtStart > 0,
   });
 
   const pgl = postgraphile({ extends: [makePreset({ pool, ...options })], plugins: [graphqlMetricsPlugin] });

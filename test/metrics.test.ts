@@ -138,6 +138,7 @@ describe("/metrics", () => {
     expect(text).toContain("# TYPE leadgraph_source_rejects gauge");
     expect(text).toContain("# TYPE leadgraph_sync_runs gauge");
     expect(value(samples, "leadgraph_database_scrape_up")).toBe(1);
+    expect(value(samples, "leadgraph_database_scrape_duration_seconds")).toBeGreaterThan(0);
     // Pools: the API's and the health check's own.
     expect(value(samples, "leadgraph_db_pool_max", { pool: "health" })).toBe(1);
     expect(value(samples, "leadgraph_db_pool_connections", { pool: "api", state: "total" })).toBeGreaterThanOrEqual(1);
@@ -248,6 +249,9 @@ describe("/metrics with several HTTP processes", () => {
       });
       expect(response.status).toBe(200);
     }
+    // Readiness in an HTTP process asks the primary, which holds the owner connection, about migrations.
+    for (let i = 0; i < 2; i++)
+      expect(await (await fetch(`${url}/readyz`, { headers: { connection: "close" } })).json()).toEqual({ status: "ready" });
     for (let i = 0; i < 3; i++) {
       const { status, text } = await scrape(url, { connection: "close" });
       expect(status).toBe(200);

@@ -24,6 +24,9 @@ export const SQLSTATE = {
   insufficientPrivilege: "42501",
   duplicateDatabase: "42P04",
   duplicateObject: "42710",
+  /** A table or schema that does not exist (yet): e.g. graphile_migrate's, before the first migration. */
+  undefinedTable: "42P01",
+  invalidSchemaName: "3F000",
 } as const;
 
 /** The SQLSTATE of a PostgreSQL error (node-postgres puts it in `code`), else undefined. */

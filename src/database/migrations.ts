@@ -10,11 +10,19 @@ import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
 import { Logger, runMigrations as runWorkerMigrations } from "graphile-worker";
 import { projectRoot } from "../config.ts";
 import pg from "pg";
+import { log } from "../log.ts";
 import type { Database } from "./index.ts";
 import { LOCK_CLASS, LOCKS } from "./locks.ts";
 import { ensureRoles } from "./roles.ts";
 
 const quietWorkerLogger = new Logger(() => () => {});
+/** graphile-migrate's messages as src/log.ts lines (a serving process logging JSON). */
+const jsonMigrateLogger = new MigrateLogger(
+  () => (level, message) =>
+    (level === "error" ? log.error : level === "warning" ? log.warn : level === "debug" ? log.debug : log.info)(message, {
+      component: "migrate",
+    }),
+);
 
 async function settingsFor(db: Pick<Database, "url" | "rootUrl" | "shadowUrl">): Promise<Settings> {
   const fromFile = (await getSettings({ configFile: path.join(projectRoot, ".gmrc") })) as Settings;
@@ -34,7 +42,7 @@ async function settingsFor(db: Pick<Database, "url" | "rootUrl" | "shadowUrl">):
  */
 export async function applyMigrations(
   db: Pick<Database, "url" | "rootUrl" | "shadowUrl" | "authenticatorPassword">,
-  options: { quiet?: boolean } = {},
+  options: { quiet?: boolean; json?: boolean } = {},
 ): Promise<void> {
   const turn = new pg.Client({ connectionString: db.url, application_name: "leadgraph migrations" });
   turn.on("error", () => {}); // a lost connection fails the query below
@@ -49,11 +57,12 @@ export async function applyMigrations(
 
 async function applyMigrationsNow(
   db: Pick<Database, "url" | "rootUrl" | "shadowUrl" | "authenticatorPassword">,
-  options: { quiet?: boolean },
+  options: { quiet?: boolean; json?: boolean },
 ): Promise<void> {
   await ensureRoles(db.url, db.authenticatorPassword);
   const settings = await settingsFor(db);
   if (options.quiet) settings.logger = new MigrateLogger(() => () => {});
+  else if (options.json) settings.logger = jsonMigrateLogger;
   try {
     await migrate(settings);
   } finally {

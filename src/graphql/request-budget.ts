@@ -8,6 +8,7 @@ import type { ServerResponse } from "node:http";
 import pg from "pg";
 import { isAsyncIterable, SafeError } from "postgraphile/grafast";
 import { GraphQLError } from "postgraphile/graphql";
+import { log } from "../log.ts";
 
 export interface BudgetLimits {
   requestTimeoutMs: number;
@@ -65,7 +66,7 @@ class StatementCanceller {
           [tags],
         );
       } catch (error) {
-        console.error("Could not cancel the statements of a stopped GraphQL request:", (error as Error).message);
+        log.warn("could not cancel the statements of a stopped GraphQL request", { error: (error as Error).message });
       } finally {
         await client.end().catch(() => {});
       }

@@ -19,6 +19,7 @@ export async function startTestServer(
   overrides: Partial<Omit<Config, "graphql">> & {
     graphql?: Partial<Config["graphql"]>;
     pool?: ServerOptions["pool"];
+    pendingMigrations?: ServerOptions["pendingMigrations"];
     instantlyWebhookSecret?: ServerOptions["instantlyWebhookSecret"];
     vapiWebhookSecret?: ServerOptions["vapiWebhookSecret"];
     webDist?: ServerOptions["webDist"];
