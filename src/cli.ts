@@ -1,7 +1,6 @@
 // The `leadgraph` command line. `npm start` is `leadgraph start`.
-// Grafast reads this when first imported (the server is imported lazily below).
-process.env.GRAPHILE_ENV ??= process.env.NODE_ENV === "production" ? "production" : "development";
-
+// First: GRAPHILE_ENV's default, before anything imports grafast.
+import "./graphile-env.ts";
 import type { ChildProcess } from "node:child_process";
 import { Command } from "commander";
 import { checkJwtSecret, durationSeconds, loadConfig, type Config } from "./config.ts";

@@ -92,11 +92,23 @@ describe("leadgraph CLI", () => {
       ["sync"],
       ["renormalize"],
       ["demo"],
+      ["backup"],
+      ["restore"],
     ]) {
       const result = spawnSync(process.execPath, [bin, ...args, "--help"], { encoding: "utf8" });
       expect(result.status, `leadgraph ${args.join(" ")} --help`).toBe(0);
       expect(result.stdout).toMatch(/Usage: leadgraph/);
     }
+  });
+
+  it("runs Grafast in development mode unless NODE_ENV=production, with no warning about GRAPHILE_ENV", () => {
+    // As a user's shell has it: no GRAPHILE_ENV (vitest sets one for the tests).
+    const env = { ...process.env };
+    delete env.GRAPHILE_ENV;
+    delete env.NODE_ENV;
+    const result = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8", env });
+    expect(result.status).toBe(0);
+    expect(result.stdout + result.stderr).not.toMatch(/GRAPHILE_ENV/);
   });
 
   it("token mints a Bearer token for a user (created if new) that the API accepts", async () => {
