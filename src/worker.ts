@@ -136,6 +136,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       gracefulShutdownAbortTimeout: options.shutdownTimeoutMs,
       events,
       logger: workerLogger(options.quiet ?? false),
+      // Without batching (the default, -1) graphile-worker 0.18 records a
+      // job's outcome with a promise nobody handles: the database away at
+      // that moment (the embedded PostgreSQL killed mid-job) was an unhandled
+      // rejection that crashed the whole process with a stack trace
+      // (test/faults/kill.test.ts). Batched, even with no delay, a failure to
+      // record ends the runner instead, which is restarted below.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     });
     observeWorker(runner.events);
     // Registered until it works (the database may be away right now).
