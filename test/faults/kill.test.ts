@@ -35,7 +35,7 @@ async function query<R extends pg.QueryResultRow = any>(sql: string, values: unk
     } catch (error) {
       const code = (error as { code?: string }).code;
       // (connection refused or reset, the server shutting down, or starting: 57P01, 57P03, 08xxx)
-      const transient = !code || code.startsWith("08") || code.startsWith("57");
+      const transient = !code || /^(08|57|E)/.test(code);
       if (!transient || attempt > 300) throw error;
       await sleep(100);
     }
@@ -153,7 +153,7 @@ afterAll(async () => {
 
 // ------------------------------------------------------------------ CSV
 
-const CSV_ROWS = 40_000;
+const CSV_ROWS = 25_000;
 
 /**
  * `CSV_ROWS` rows for scenario `tag`: every 50th row repeats the email of the
@@ -303,8 +303,11 @@ describe("kill -9 during a CSV import", () => {
           [progress] = await query("select import_status, processed_rows from csv_imports_raw where id = $1", [importId]);
           return progress!.processed_rows > 0;
         },
-        "the first batch to be normalised",
-        60_000,
+        async () =>
+          `the first batch to be normalised (${JSON.stringify(progress)}; jobs ${JSON.stringify(
+            await query("select task_identifier, attempts, locked_by, run_at, last_error from graphile_worker.jobs"),
+          )})\n${worker.output().slice(-3000)}`,
+        120_000,
       );
       // Mid-way: some batches committed, not all.
       expect(progress).toMatchObject({ import_status: "processing" });
@@ -477,7 +480,7 @@ describe("kill -9 during a webhook burst", () => {
       const gate = { count: 100, paused };
       const sending = sendBurst(deliveries, gate);
       await waitFor(
-        async () => (await query("select count(*)::int as n from instantly_webhooks_raw where lead_email like $1", [`%@${tag}.example`]))[0].n >= 90,
+        async () => (await query("select count(*)::int as n from instantly_webhooks_raw where lead_email like $1", [`%@${tag}.example`]))[0].n >= 60,
         "the first deliveries to be stored",
       );
       resume();
@@ -490,7 +493,8 @@ describe("kill -9 during a webhook burst", () => {
         [`%@${tag}.example`],
       );
       expect(stored).toHaveLength(events.length);
-      const key = (e: object) => JSON.stringify(e);
+      // (jsonb keeps keys in its own order)
+      const key = (e: object) => JSON.stringify(Object.entries(e).sort(([a], [b]) => a.localeCompare(b)));
       const sentTimes = new Map<string, number>();
       for (const d of deliveries) sentTimes.set(key(d), (sentTimes.get(key(d)) ?? 0) + 1);
       expect(new Set(stored.map((r) => key(r.payload)))).toEqual(new Set(events.map(key)));
