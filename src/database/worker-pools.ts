@@ -199,9 +199,10 @@ export async function releaseEndedPool(pool: pg.Pool, poolId: string): Promise<n
   const client = await pool.connect();
   try {
     await client.query("begin");
-    const { rows } = await client.query<{ n: number }>("select count(*)::int as n from graphile_worker._private_jobs where locked_by = $1", [
-      poolId,
-    ]);
+    const { rows } = await client.query<{ n: number }>(
+      "select count(*)::int as n from graphile_worker._private_jobs where locked_by = $1",
+      [poolId],
+    );
     await client.query("select graphile_worker.force_unlock_workers(array[$1::text])", [poolId]);
     await client.query("delete from leadgraph_private.worker_pools where pool_id = $1", [poolId]);
     await client.query("commit");
