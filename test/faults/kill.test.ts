@@ -529,10 +529,38 @@ describe("kill -9 during a webhook burst", () => {
           );
           return normalised!.pending === 0 && normalised!.events + normalised!.rejects >= events.length;
         },
-        () => `the webhooks to be normalised (${JSON.stringify(normalised)})\n${worker.output().slice(-3000)}`,
+        async () =>
+          `the webhooks to be normalised (${JSON.stringify(normalised)}); without their event: ${JSON.stringify(
+            await query(
+              `select w.id, w.payload, w.received_at, w.last_received_at,
+                      exists (select 1 from leadgraph_private.instantly_pending p where p.resource = 'webhook' and p.source_id = w.id::text) as pending,
+                      (select json_agg(json_build_object('lead', e.lead_id, 'type', e.event_type, 'at', e.created_at)) from events e where e.raw_data = w.payload) as events,
+                      (select json_agg(r) from instantly_rejects r where r.source_id = w.id::text) as rejects
+               from instantly_webhooks_raw w where w.lead_email like $1
+                 and not exists (select 1 from events e join leads l on l.id = e.lead_id where l.email like $1 and e.raw_data = w.payload)`,
+              [`%@${tag}.example`],
+            ),
+          )}\n${worker.output().slice(-3000)}`,
         90_000,
       );
       expect(normalised).toEqual({ events: events.length, payloads: events.length, rejects: 0, pending: 0 });
     }, 150_000);
   }
+});
+
+// Last: it leaves the data directory unusable.
+describe("the embedded PostgreSQL killed and impossible to start again", () => {
+  it("the server and the worker exit 1 with the reason and what to do, instead of running on without a database", async () => {
+    const pid = postmasterPid(dataDir)!;
+    // A cluster directory postgres refuses (as a damaged disk would leave it).
+    fs.renameSync(path.join(dataDir, "pg", "PG_VERSION"), path.join(dataDir, "pg", "PG_VERSION.moved"));
+    process.kill(pid, "SIGKILL");
+    for (const running of [server, worker]) {
+      expect(await running.exited, running.output().slice(-2000)).toBe(1);
+      expect(running.output()).toMatch(
+        /the embedded PostgreSQL died and could not be started again \([\s\S]+\)\. See .*postgres\.log \(disk full\? killed for memory\?\), fix the cause, then start leadgraph again\./,
+      );
+    }
+    expect(await healthStatus()).toMatch(/fetch failed/);
+  }, 120_000);
 });
