@@ -2,7 +2,17 @@
 -- name stays ours once the campaign exists; Instantly's name, status and
 -- settings follow Instantly. Its own transaction, before the other sources.
 with claimed as (
-  select source_id from leadgraph_private.claim_instantly_pending('campaign', :batch_size) as claimed (source_id)
+  -- (The claim inline, in this statement, rather than through
+  -- leadgraph_private.claim_instantly_pending(): a volatile function runs with a
+  -- newer snapshot than the statement calling it, so it could take a row
+  -- committed after the statement began that the join to the raw table, on the
+  -- statement's snapshot, does not see: the row left the queue without being
+  -- normalised. Seen in test/faults/kill.test.ts's webhook bursts.)
+  delete from leadgraph_private.instantly_pending p
+  where p.resource = 'campaign' and p.source_id in (
+    select q.source_id from leadgraph_private.instantly_pending q
+    where q.resource = 'campaign' order by q.source_id limit :batch_size for update skip locked)
+  returning p.source_id
 ),
 src as (
   select r.instantly_campaign_id,

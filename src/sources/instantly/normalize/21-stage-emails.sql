@@ -3,10 +3,23 @@
 -- Instantly's `lead` field, else the other party of the email. The body is
 -- the text part, else the HTML (made text before the events are written).
 -- (offset 0: each derived value is computed once per row, not once per use.)
-with r as (
+with claimed as (
+  -- (The claim inline, in this statement, rather than through
+  -- leadgraph_private.claim_instantly_pending(): a volatile function runs with a
+  -- newer snapshot than the statement calling it, so it could take a row
+  -- committed after the statement began that the join to the raw table, on the
+  -- statement's snapshot, does not see: the row left the queue without being
+  -- normalised. Seen in test/faults/kill.test.ts's webhook bursts.)
+  delete from leadgraph_private.instantly_pending p
+  where p.resource = 'email' and p.source_id in (
+    select q.source_id from leadgraph_private.instantly_pending q
+    where q.resource = 'email' order by q.source_id limit :batch_size for update skip locked)
+  returning p.source_id
+),
+r as (
   select e.instantly_email_id, e.raw_json as j,
          case when jsonb_typeof(e.raw_json -> 'ue_type') = 'number' then (e.raw_json ->> 'ue_type')::numeric end as ue_type
-  from leadgraph_private.claim_instantly_pending('email', :batch_size) as claimed (source_id)
+  from claimed
   join instantly_emails_raw e on e.instantly_email_id = claimed.source_id
 ),
 t as (
