@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { Logger, run, type Runner, type Task, type TaskList, type WorkerEvents } from "graphile-worker";
 import pg from "pg";
 import { projectRoot, type Config } from "./config.ts";
-import { recoverDeadWorkerPools, registerWorkerPool, SWEEP_MS, type RegisteredPool } from "./database/worker-pools.ts";
+import { recoverDeadWorkerPools, registerWorkerPool, releaseEndedPool, SWEEP_MS, type RegisteredPool } from "./database/worker-pools.ts";
 import { log } from "./log.ts";
 import { observePool, observeWorker } from "./metrics.ts";
 
@@ -136,6 +136,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       gracefulShutdownAbortTimeout: options.shutdownTimeoutMs,
       events,
       logger: workerLogger(options.quiet ?? false),
+      // Without batching (the default, -1) graphile-worker 0.18 records a
+      // job's outcome with a promise nobody handles: the database away at
+      // that moment (the embedded PostgreSQL killed mid-job) was an unhandled
+      // rejection that crashed the whole process with a stack trace
+      // (test/faults/kill.test.ts). Batched, even with no delay, a failure to
+      // record ends the runner instead, which is restarted below.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     });
     observeWorker(runner.events);
     // Registered until it works (the database may be away right now).
@@ -160,11 +167,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       .then(async (error) => {
         if (stopping) return;
         await (await registered)?.stop();
-        if (poolId) await recoverDeadWorkerPools(pool, warn).catch(() => {});
         warn(`the worker stopped by itself${error ? ` (${error.message})` : ""}; starting it again in ${RESTART_DELAY_MS / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+        let released = !poolId;
         while (!stopping) {
           try {
+            // The ended runner's jobs first (the database may have been away
+            // when it ended: they are still locked by it), so that they run
+            // now rather than after STALE_MS.
+            if (!released) {
+              const count = await releaseEndedPool(pool, poolId!);
+              if (count) warn(`gave back ${count} job${count === 1 ? "" : "s"} of the stopped worker pool ${poolId} to the queue`);
+              released = true;
+            }
             await start();
             say("worker running again");
             return;

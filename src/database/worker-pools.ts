@@ -186,3 +186,31 @@ export async function recoverDeadWorkerPools(pool: pg.Pool, log: (message: strin
   }
   return recovered;
 }
+
+/**
+ * Gives back the jobs of `poolId`, a pool of this process whose runner has
+ * ended (so none of its jobs runs any more), and forgets it. A runner that
+ * ended because the database went away could record neither its jobs'
+ * outcomes nor its end: its jobs stay locked, and recoverDeadWorkerPools
+ * would take them back only once the pool is STALE_MS silent (its process is
+ * alive). Returns how many jobs went back to the queue.
+ */
+export async function releaseEndedPool(pool: pg.Pool, poolId: string): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const { rows } = await client.query<{ n: number }>(
+      "select count(*)::int as n from graphile_worker._private_jobs where locked_by = $1",
+      [poolId],
+    );
+    await client.query("select graphile_worker.force_unlock_workers(array[$1::text])", [poolId]);
+    await client.query("delete from leadgraph_private.worker_pools where pool_id = $1", [poolId]);
+    await client.query("commit");
+    return rows[0]!.n;
+  } catch (error) {
+    await client.query("rollback").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -77,14 +77,17 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
         await refuse(`The webhook cannot be stored: ${unstorable}.`);
         return;
       }
-      const client = await options.pool.connect();
+      // (connecting inside the try: a database that is away gets the same JSON 500 as a failed insert)
+      let client: pg.PoolClient | undefined;
       try {
-        const row = await inTransaction(client, async () => {
-          await client.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
+        client = await options.pool.connect();
+        const connected = client;
+        const row = await inTransaction(connected, async () => {
+          await connected.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
           // jsonb stores no NUL characters or lone surrogates (in values or keys): such a
           // payload is kept with them replaced (U+FFFD) rather than refused forever
           // (Instantly would retry, then switch the webhook off).
-          return storeWebhook(client, storable(payload));
+          return storeWebhook(connected, storable(payload));
         });
         res.status(200).json({ id: row.id, duplicate: row.deliveries > 1 });
       } catch (error) {
@@ -92,7 +95,7 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
         // A 5xx makes Instantly retry the delivery.
         res.status(500).json({ error: "The webhook could not be stored; Instantly will retry." });
       } finally {
-        client.release();
+        client?.release();
       }
     },
   );

@@ -91,11 +91,14 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
         await refuse(`The webhook cannot be stored: ${unstorable}.`);
         return;
       }
-      const client = await options.pool.connect();
+      // (connecting inside the try: a database that is away gets the same JSON 500 as a failed insert)
+      let client: pg.PoolClient | undefined;
       try {
-        await inTransaction(client, async () => {
-          await client.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
-          await storeWebhook(client, storable(payload));
+        client = await options.pool.connect();
+        const connected = client;
+        await inTransaction(connected, async () => {
+          await connected.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
+          await storeWebhook(connected, storable(payload));
         });
         // VAPI reads nothing from the answer to these messages.
         res.status(200).json({});
@@ -103,7 +106,7 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
         log.error("VAPI webhook not stored", { error: (error as Error).message });
         res.status(500).json({ error: "The webhook could not be stored; the next VAPI sync fetches the call." });
       } finally {
-        client.release();
+        client?.release();
       }
     },
   );
