@@ -150,34 +150,27 @@ function processTree(pid: number): Array<{ pid: number; command: string }> {
   return all.filter((p) => tree.has(p.pid));
 }
 
-/**
- * A process's memory in kB: its proportional set size (Pss, shared pages split
- * between the processes sharing them) where /proc has it, else VmRSS. Summed
- * over PostgreSQL's processes, RSS would count shared_buffers once per backend.
- */
-function memoryKb(pid: number): number {
+/** A /proc/<pid>/<file> field in kB ("VmRSS", "Pss"); 0 when the process is gone or the field missing. */
+function procKb(pid: number, file: string, field: string): number {
   try {
-    const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
-    const pss = /^Pss:\s+(\d+) kB/m.exec(rollup);
-    if (pss) return Number(pss[1]);
-  } catch {
-    // no smaps_rollup (old kernel) or gone
-  }
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/${file}`, "utf8"))?.[1] ?? 0);
   } catch {
     return 0;
   }
 }
 
-/** Node's and PostgreSQL's memory under leadgraph's process, MB. */
+/**
+ * Memory under leadgraph's process, MB: its Node processes' VmRSS, and its
+ * PostgreSQL processes' proportional set size (Pss: shared pages split between
+ * the processes sharing them; summed RSS would count shared_buffers once per
+ * backend), VmRSS where the kernel has no smaps_rollup.
+ */
 function memory(pid: number): { nodeMb: number; postgresMb: number } {
   let node = 0;
   let postgres = 0;
   for (const p of processTree(pid)) {
-    if (p.command.startsWith("postgres")) postgres += memoryKb(p.pid);
-    else node += memoryKb(p.pid);
+    if (p.command.startsWith("postgres")) postgres += procKb(p.pid, "smaps_rollup", "Pss") || procKb(p.pid, "status", "VmRSS");
+    else node += procKb(p.pid, "status", "VmRSS");
   }
   return { nodeMb: node / 1024, postgresMb: postgres / 1024 };
 }
@@ -425,6 +418,8 @@ async function main() {
       errors: noErrors(),
     };
     const errorMessages = new Map<string, number>();
+    /** Every GraphQL latency of the soak, by operation. */
+    const byOperation = new Map<string, number[]>();
     const noteError = (kind: keyof Errors, message: string) => {
       window.errors[kind]++;
       totals.errors[kind]++;
@@ -516,6 +511,8 @@ async function main() {
               if (status !== 200) noteError("graphqlHttp", `${op.name}: HTTP ${status}`);
               else if (body?.errors?.length) noteError("graphqlErrors", `${op.name}: ${body.errors[0]!.message}`);
               window.graphql.record(ms, status === 200 && !body?.errors?.length);
+              if (!byOperation.has(op.name)) byOperation.set(op.name, []);
+              byOperation.get(op.name)!.push(ms);
             } catch (error) {
               window.graphql.record(performance.now() - started, false);
               noteError("graphqlHttp", `${op.name}: ${(error as Error).message}`);
@@ -534,7 +531,11 @@ async function main() {
         const inFlight = new Set<Promise<void>>();
         for (let n = 0; running(); n++) {
           await sleep(Math.max(0, soakStart + (n * 1000) / WEBHOOKS_PER_SECOND - performance.now()));
-          const payload = { ...payloads[n % payloads.length], timestamp: new Date(webhookStart + n * 1000 + (n % 997)).toISOString() };
+          // Its time is its send time: unique per delivery, never in the future.
+          const payload = {
+            ...payloads[n % payloads.length],
+            timestamp: new Date(webhookStart + Math.round((n * 1000) / WEBHOOKS_PER_SECOND)).toISOString(),
+          };
           const delivery = (async () => {
             const started = performance.now();
             try {
@@ -614,7 +615,7 @@ async function main() {
         await db!.query(
           `select count(*) filter (where locked_at is null and attempts < max_attempts and run_at <= now())::int as ready,
                   count(*) filter (where locked_at is not null)::int as running,
-                  count(*) filter (where attempts >= max_attempts)::int as failed,
+                  count(*) filter (where locked_at is null and attempts >= max_attempts)::int as failed,
                   (select count(*) from leads)::int as leads,
                   (select count(*) from events)::int as events,
                   (select coalesce(sum(deliveries), 0) from instantly_webhooks_raw)::int as webhooks
@@ -736,7 +737,7 @@ async function main() {
                 (select count(*) from events e where e.event_source = 'instantly' and e.event_type in ('email_opened', 'link_clicked'))::int as opens_clicks,
                 (select count(*) from csv_import_rows r join csv_imports_raw i on i.id = r.csv_import_id where i.file_name like 'soak-%')::int as import_rows,
                 (select count(*) from csv_imports_raw where file_name like 'soak-%')::int as imports,
-                (select count(*) from graphile_worker.jobs where attempts >= max_attempts)::int as failed_jobs,
+                (select count(*) from graphile_worker.jobs where locked_at is null and attempts >= max_attempts)::int as failed_jobs,
                 (select count(*) from leads)::int as leads, (select count(*) from events)::int as events,
                 (select count(*) from instantly_rejects)::int as instantly_rejects, (select count(*) from vapi_rejects)::int as vapi_rejects,
                 pg_database_size(current_database())::float8 / 2^20 as database_mb`,
@@ -746,15 +747,23 @@ async function main() {
 
     // ---- the log: lines by level (JSON in production; anything else counted as text)
     const levels = new Map<string, number>();
+    const warnings = new Map<string, number>();
     for (const text of fs.readFileSync(logFile, "utf8").split("\n")) {
       if (!text.trim()) continue;
       let level = "text";
+      let message = text;
       try {
-        level = String((JSON.parse(text) as { level?: unknown }).level ?? "text");
+        const entry = JSON.parse(text) as { level?: unknown; msg?: unknown };
+        level = String(entry.level ?? "text");
+        message = String(entry.msg ?? text);
       } catch {
         // a line that is not JSON (a child's own output)
       }
       levels.set(level, (levels.get(level) ?? 0) + 1);
+      if (level === "warn" || level === "error") {
+        const key = `${level}: ${message.slice(0, 160)}`;
+        warnings.set(key, (warnings.get(key) ?? 0) + 1);
+      }
     }
 
     // ---- the end summary
@@ -847,6 +856,22 @@ async function main() {
     const e = totals.errors;
     console.log(`\nSummary: the first interval against the last (${samples.length} intervals of ${INTERVAL_SECONDS} s)`);
     for (const text of formatTable(["measure", "first", "last", "max", "last vs first"], rows)) console.log(text);
+    const percentile = (values: number[], p: number) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+    };
+    console.log("\nGraphQL over the whole soak, by operation:");
+    for (const text of formatTable(
+      ["operation", "requests", "p50 ms", "p99 ms", "max ms"],
+      [...byOperation].map(([name, ms]) => [
+        name,
+        String(ms.length),
+        fmt(percentile(ms, 50), 1),
+        fmt(percentile(ms, 99), 1),
+        fmt(Math.max(...ms), 1),
+      ]),
+    ))
+      console.log(text);
     // Memory over the second half by least squares: a leak shows as a steady slope once warm.
     const half = samples.slice(Math.floor(samples.length / 2));
     const slope = (get: (s: Sample) => number) => {
@@ -883,6 +908,7 @@ async function main() {
         `${final.leads} leads, ${final.events} events`,
     );
     console.log(`leadgraph's log: ${[...levels].map(([level, n]) => `${n} ${level}`).join(", ") || "empty"}`);
+    for (const [message, n] of [...warnings].sort((a, b) => b[1] - a[1]).slice(0, 5)) console.log(`  ${n}x ${message}`);
     if (errorMessages.size) {
       console.log("errors by message (first 10):");
       for (const [message, n] of [...errorMessages].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`  ${n}x ${message}`);
