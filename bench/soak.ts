@@ -67,6 +67,7 @@ const INSTANTLY_SECRET = "soak-instantly-webhook-secret";
 const VAPI_KEY = "soak-vapi-key";
 const VAPI_SECRET = "soak-vapi-webhook-secret";
 const JWT_SECRET = "soak-jwt-secret";
+const METRICS_TOKEN = "soak-metrics-token";
 
 const log = (message: string) => console.error(`bench: ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -108,6 +109,8 @@ const errorTotal = (e: Errors) => e.graphqlHttp + e.graphqlErrors + e.imports + 
 interface Sample {
   elapsedSeconds: number;
   nodeMb: number;
+  /** V8's used heap of leadgraph's processes (prom-client's nodejs_heap_size_used_bytes on /metrics). */
+  heapMb: number;
   postgresMb: number;
   graphqlRps: number;
   graphqlP50: number;
@@ -350,6 +353,8 @@ async function main() {
       VAPI_API_URL: vapi.url,
       VAPI_API_KEY: VAPI_KEY,
       VAPI_WEBHOOK_SECRET: VAPI_SECRET,
+      // /metrics on the API port: its heap figures tell a growing heap from memory the allocator keeps.
+      METRICS_TOKEN,
     };
     for (const name of [
       "DATABASE_URL",
@@ -446,7 +451,7 @@ async function main() {
     const pendingImports = new Map<string, number>();
     const upload = async () => {
       const n = ++importNumber;
-      const started = performance.now();
+      const started = Date.now();
       try {
         const response = await fetch(`${baseUrl}/imports?filename=soak-${n}.csv`, {
           method: "POST",
@@ -587,12 +592,16 @@ async function main() {
     const samples: Sample[] = [];
     const seenRuns = new Set<string>();
     const checkProgress = async () => {
-      // Imports finished since the last look (their time from the upload to completed).
+      // Imports finished since the last look: from the upload's start (this clock) to processing_completed_at (the
+      // database's, on this machine), so the time does not depend on when we look.
       if (pendingImports.size) {
-        const { rows } = await db!.query("select id, import_status from csv_imports_raw where id = any($1)", [[...pendingImports.keys()]]);
+        const { rows } = await db!.query(
+          "select id, import_status, extract(epoch from processing_completed_at) * 1000 as done_ms from csv_imports_raw where id = any($1)",
+          [[...pendingImports.keys()]],
+        );
         for (const row of rows) {
           if (!["completed", "completed_with_errors", "failed"].includes(row.import_status)) continue;
-          window.importSeconds.push((performance.now() - pendingImports.get(row.id)!) / 1000);
+          window.importSeconds.push((Number(row.done_ms) - pendingImports.get(row.id)!) / 1000);
           pendingImports.delete(row.id);
           totals.imports++;
           if (row.import_status === "failed") noteError("imports", `import ended ${row.import_status}`);
@@ -626,6 +635,7 @@ async function main() {
     const columns: Array<[string, number]> = [
       ["elapsed", 7],
       ["node MB", 8],
+      ["heap MB", 8],
       ["pg MB", 7],
       ["gql/s", 6],
       ["p50 ms", 7],
@@ -659,6 +669,7 @@ async function main() {
       return {
         elapsedSeconds: (performance.now() - soakStart) / 1000,
         ...memory(appPid),
+        heapMb: await heapMb(),
         graphqlRps: w.graphql.latencies.length / seconds,
         graphqlP50: w.graphql.percentile(50),
         graphqlP99: w.graphql.percentile(99),
@@ -676,12 +687,23 @@ async function main() {
         webhooksStored: counts.webhooks,
       };
     };
+    const heapMb = async () => {
+      try {
+        const response = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+        const text = await response.text();
+        const values = [...text.matchAll(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/gm)].map((m) => Number(m[1]));
+        return values.length ? values.reduce((a, b) => a + b, 0) / 2 ** 20 : NaN;
+      } catch {
+        return NaN;
+      }
+    };
     const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
     const printSample = (s: Sample) =>
       console.log(
         line([
           `${Math.round(s.elapsedSeconds)}s`,
           fmt(s.nodeMb),
+          fmt(s.heapMb),
           fmt(s.postgresMb),
           fmt(s.graphqlRps, 1),
           fmt(s.graphqlP50, 1),
@@ -774,13 +796,8 @@ async function main() {
       `${b - a >= 0 ? "+" : ""}${(b - a).toFixed(digits)} ${unit} (${a ? `${b - a >= 0 ? "+" : ""}${(((b - a) / a) * 100).toFixed(0)}%` : "-"})`;
     const max = (get: (s: Sample) => number) => Math.max(...samples.map(get).filter(Number.isFinite));
     const rows: string[][] = [
-      [
-        "leadgraph Node RSS/Pss, MB",
-        fmt(first.nodeMb),
-        fmt(last.nodeMb),
-        fmt(max((s) => s.nodeMb)),
-        change(first.nodeMb, last.nodeMb, "MB"),
-      ],
+      ["leadgraph Node VmRSS, MB", fmt(first.nodeMb), fmt(last.nodeMb), fmt(max((s) => s.nodeMb)), change(first.nodeMb, last.nodeMb, "MB")],
+      ["its V8 heap used, MB", fmt(first.heapMb), fmt(last.heapMb), fmt(max((s) => s.heapMb)), change(first.heapMb, last.heapMb, "MB")],
       [
         "PostgreSQL Pss, MB",
         fmt(first.postgresMb),
@@ -884,15 +901,11 @@ async function main() {
       const den = xs.reduce((sum, x) => sum + (x - mx) ** 2, 0);
       return den ? num / den : NaN;
     };
+    const trend = (get: (s: Sample) => number) => fmt(slope(get), 2);
     console.log(
-      `memory trend over the second half (${half.length} intervals, least squares): Node ${fmt(
-        slope((s) => s.nodeMb),
-        2,
-      )} MB/min, ` +
-        `PostgreSQL ${fmt(
-          slope((s) => s.postgresMb),
-          2,
-        )} MB/min; database ${fmt(final.database_mb)} MB on disk at the end`,
+      `memory trend over the second half (${half.length} intervals, least squares): Node VmRSS ${trend((s) => s.nodeMb)} MB/min, ` +
+        `its V8 heap ${trend((s) => s.heapMb)} MB/min, PostgreSQL ${trend((s) => s.postgresMb)} MB/min; ` +
+        `database ${fmt(final.database_mb)} MB on disk at the end`,
     );
     console.log(
       `totals: ${totals.graphql} GraphQL requests (${e.graphqlHttp} not 2xx or no answer, ${e.graphqlErrors} with errors); ` +
