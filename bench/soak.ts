@@ -737,7 +737,8 @@ async function main() {
     while (performance.now() - drainStart < DRAIN_SECONDS * 1000) {
       await checkProgress();
       const { rows } = await db.query(
-        `select (select count(*) from graphile_worker.jobs where attempts < max_attempts and run_at <= now())::int as jobs,
+        `select (select count(*) from graphile_worker.jobs
+                 where locked_at is not null or (attempts < max_attempts and run_at <= now()))::int as jobs,
                 (select count(*) from leadgraph_private.instantly_left_to_normalize)::int as instantly,
                 (select count(*) from leadgraph_private.vapi_pending)::int as vapi,
                 (select count(*) from instantly_sync_runs where status = 'running')::int
@@ -757,6 +758,8 @@ async function main() {
         `select (select coalesce(sum(deliveries), 0) from instantly_webhooks_raw)::int as deliveries,
                 (select count(*) from instantly_webhooks_raw)::int as webhook_rows,
                 (select count(*) from events e where e.event_source = 'instantly' and e.event_type in ('email_opened', 'link_clicked'))::int as opens_clicks,
+                (select count(*) from instantly_webhooks_raw w
+                 where not exists (select 1 from events e where e.event_source = 'instantly' and e.raw_data = w.payload))::int as webhooks_without_event,
                 (select count(*) from csv_import_rows r join csv_imports_raw i on i.id = r.csv_import_id where i.file_name like 'soak-%')::int as import_rows,
                 (select count(*) from csv_imports_raw where file_name like 'soak-%')::int as imports,
                 (select count(*) from graphile_worker.jobs where locked_at is null and attempts >= max_attempts)::int as failed_jobs,
@@ -915,7 +918,7 @@ async function main() {
     console.log(
       `accounted for after the load (drained ${drained ? "in" : "NOT within"} ${drainSeconds.toFixed(1)} s): ` +
         `Instantly deliveries stored ${final.deliveries} of ${totals.webhooksOk} answered 2xx (${final.webhook_rows} rows), ` +
-        `${final.opens_clicks} open/click events; CSV rows stored ${final.import_rows} of ${totals.uploadedRows} uploaded (${final.imports} imports); ` +
+        `${final.opens_clicks} open/click events, ${final.webhooks_without_event} webhook rows without their event; CSV rows stored ${final.import_rows} of ${totals.uploadedRows} uploaded (${final.imports} imports); ` +
         `VAPI webhooks ${vapiStats.webhooks.delivered} delivered, ${vapiStats.webhooks.failed} failed; ` +
         `jobs failed for good ${final.failed_jobs}; rejects kept: Instantly ${final.instantly_rejects}, VAPI ${final.vapi_rejects}; ` +
         `${final.leads} leads, ${final.events} events`,
@@ -944,6 +947,7 @@ async function main() {
     if (errorTotal(e)) findings.push(`${errorTotal(e)} errors`);
     if (!drained) findings.push(`the queue had not drained ${DRAIN_SECONDS} s after the load`);
     if (final.deliveries !== totals.webhooksOk) findings.push(`${totals.webhooksOk - final.deliveries} accepted webhooks not stored`);
+    if (final.webhooks_without_event) findings.push(`${final.webhooks_without_event} stored webhooks without their event`);
     if (final.import_rows !== totals.uploadedRows) findings.push(`${totals.uploadedRows - final.import_rows} uploaded CSV rows not stored`);
     console.log(
       `\nverdict (thresholds: Node memory growth <= 50 MB and <= 20%, PostgreSQL's <= 100 MB and <= 50%, GraphQL p99 <= 2x the first interval's, ` +
