@@ -28,7 +28,8 @@
 // all clients; they go flat out if the server is slower), SOAK_IMPORT_SECONDS
 // (20), SOAK_IMPORT_ROWS (1000), SOAK_WEBHOOKS_PER_SECOND (10), SOAK_SYNC_SECONDS
 // (60), SOAK_NEW_EMAILS (300 per sync), SOAK_WEB_CONCURRENCY (1: the API and
-// the worker in one Node process, so one RSS to watch).
+// the worker in one Node process, so one RSS to watch); SOAK_KEEP_DATA=1 keeps
+// the temporary folder (data directory and leadgraph's log) to look into.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -312,7 +313,8 @@ async function main() {
     // A PostgreSQL left behind by a killed leadgraph: ours, by its data directory's postmaster.pid.
     const pid = postmasterPid(dataDir);
     if (alive(pid)) process.kill(pid!, "SIGQUIT");
-    fs.rmSync(tempDir, { recursive: true, force: true });
+    if (process.env.SOAK_KEEP_DATA) log(`kept ${tempDir} (SOAK_KEEP_DATA): leadgraph's data directory and log`);
+    else fs.rmSync(tempDir, { recursive: true, force: true });
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const)
     process.on(signal, () => {
@@ -769,6 +771,20 @@ async function main() {
       )
     ).rows[0];
     const vapiStats = vapi.stats();
+    // Which stored webhooks have no event, if any: what the normaliser had to go on.
+    const lost = final.webhooks_without_event
+      ? (
+          await db.query(
+            `select w.event_type, w.lead_email, w.event_timestamp, w.received_at,
+                    exists (select 1 from leads l where l.email = w.lead_email) as lead_exists,
+                    exists (select 1 from leadgraph_private.instantly_pending p where p.resource = 'webhook' and p.source_id = w.id::text) as pending,
+                    exists (select 1 from instantly_rejects r where r.resource = 'webhook' and r.source_id = w.id::text) as rejected
+             from instantly_webhooks_raw w
+             where not exists (select 1 from events e where e.event_source = 'instantly' and e.raw_data = w.payload)
+             order by w.received_at limit 5`,
+          )
+        ).rows
+      : [];
 
     // ---- the log: lines by level (JSON in production; anything else counted as text)
     const levels = new Map<string, number>();
@@ -929,6 +945,7 @@ async function main() {
       console.log("errors by message (first 10):");
       for (const [message, n] of [...errorMessages].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`  ${n}x ${message}`);
     }
+    for (const w of lost) console.log(`  stored webhook without its event: ${JSON.stringify(w)}`);
     console.log(`Node after the drain: ${fmt(after.nodeMb)} MB, PostgreSQL ${fmt(after.postgresMb)} MB`);
     console.log(machine);
 
