@@ -1,8 +1,17 @@
 -- Instantly campaigns -> our campaigns, linked by instantly_campaign_id. Our
 -- name stays ours once the campaign exists; Instantly's name, status and
 -- settings follow Instantly. Its own transaction, before the other sources.
+-- (The claim is this statement's own delete, not claim_instantly_pending():
+-- a volatile function's statement takes a later snapshot than this one, so it
+-- could take a queued row committed after this statement began, whose raw row
+-- the join here cannot see yet: the row gone from the queue, never normalised.
+-- bench/soak.ts found webhooks lost so. Same snapshot, same rows.)
 with claimed as (
-  select source_id from leadgraph_private.claim_instantly_pending('campaign', :batch_size) as claimed (source_id)
+  delete from leadgraph_private.instantly_pending p
+  where p.resource = 'campaign' and p.source_id in (
+    select q.source_id from leadgraph_private.instantly_pending q
+    where q.resource = 'campaign' order by q.source_id limit :batch_size for update skip locked)
+  returning p.source_id
 ),
 src as (
   select r.instantly_campaign_id,
