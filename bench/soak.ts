@@ -969,7 +969,8 @@ async function main() {
     console.log(
       `\nverdict (thresholds: Node memory growth <= 50 MB and <= 20%, PostgreSQL's <= 100 MB and <= 50%, GraphQL p99 <= 2x the first interval's, ` +
         `no errors, queue drained, every accepted webhook and row stored): ${findings.length ? findings.join("; ") : "stable"}` +
-        ` (Node ${fmt(first.nodeMb)} -> ${fmt(last.nodeMb)} MB, p99 ${fmt(first.graphqlP99, 1)} -> ${fmt(last.graphqlP99, 1)} ms over ${MINUTES} min)`,
+        ` (Node ${fmt(first.nodeMb)} -> ${fmt(last.nodeMb)} MB, p99 ${fmt(first.graphqlP99, 1)} -> ${fmt(last.graphqlP99, 1)} ms over ${MINUTES} min;` +
+        ` the first interval includes the warm-up: over the second half Node's VmRSS moved ${trend((s) => s.nodeMb)} MB/min, its heap ${trend((s) => s.heapMb)} MB/min)`,
     );
   } finally {
     if (!interrupted) {
