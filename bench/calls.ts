@@ -11,7 +11,7 @@
 //      (the raw layer), then normalizeVapi in this process until vapi_pending
 //      is empty. Floor: one set-based insert ... select of the same JSON
 //      extractions from vapi_calls_raw into a scratch table.
-//      Where the time went: each SQL step's time (LEADGRAPH_PROFILE_SQL).
+//      Where the time went: each SQL step's time (collectSqlStepTimes).
 //   2. webhook deliveries: autocannon POSTs distinct end-of-call-reports
 //      (call id and timestamp vary) with the Bearer secret to a real
 //      startServer, in a child process beside the floor: node:http that reads
@@ -29,6 +29,7 @@ import autocannon from "autocannon";
 import pg from "pg";
 import { loadConfig } from "../src/config.ts";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
+import { collectSqlStepTimes } from "../src/database/sql-steps.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { AUTHENTICATOR_ROLE } from "../src/database/roles.ts";
@@ -158,27 +159,11 @@ async function seedLeads(pool: pg.Pool): Promise<string[]> {
   return memberships;
 }
 
-/** Runs `work` with LEADGRAPH_PROFILE_SQL on, summing the "[sql] N ms  step" lines it prints per step. */
+/** Runs `work` summing each SQL step's time (src/database/sql-steps.ts's collectSqlStepTimes). */
 async function profiled<T>(work: () => Promise<T>): Promise<{ result: T; steps: Map<string, { ms: number; runs: number }> }> {
-  const steps = new Map<string, { ms: number; runs: number }>();
-  const original = console.error;
-  const previous = process.env.LEADGRAPH_PROFILE_SQL;
-  process.env.LEADGRAPH_PROFILE_SQL = "1";
-  console.error = (...args: unknown[]) => {
-    const match = typeof args[0] === "string" ? /^\[sql\]\s+(\d+) ms {2}(.+)$/.exec(args[0]) : null;
-    if (!match) return original(...args);
-    const step = steps.get(match[2]!) ?? { ms: 0, runs: 0 };
-    step.ms += Number(match[1]);
-    step.runs++;
-    steps.set(match[2]!, step);
-  };
-  try {
-    return { result: await work(), steps };
-  } finally {
-    console.error = original;
-    if (previous === undefined) delete process.env.LEADGRAPH_PROFILE_SQL;
-    else process.env.LEADGRAPH_PROFILE_SQL = previous;
-  }
+  const times = collectSqlStepTimes();
+  const result = await work();
+  return { result, steps: new Map([...times].map(([name, time]) => [name, { ms: time.ms, runs: time.calls }])) };
 }
 
 const FLOOR_SQL = `

@@ -75,7 +75,8 @@ export async function runSqlStep<R extends QueryResultRow = QueryResultRow>(
     return await client.query<R>(step.text, params);
   } finally {
     const ms = performance.now() - started;
-    if (profiling()) console.error(`[sql] ${ms.toFixed(0).padStart(6)} ms  ${step.name}`);
+    // Straight to stderr, not through src/log.ts: bench/sync.ts reads these lines as they are.
+    if (profiling()) process.stderr.write(`[sql] ${ms.toFixed(0).padStart(6)} ms  ${step.name}\n`);
     if (collected) {
       const total = collected.get(step.name) ?? { ms: 0, calls: 0 };
       collected.set(step.name, { ms: total.ms + ms, calls: total.calls + 1 });

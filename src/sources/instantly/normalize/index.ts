@@ -123,7 +123,7 @@ async function normalizeBatch(client: PoolClient, source: Source, batchSize: num
     const converted = conversion.value;
     if (bodies.length) {
       if (process.env.LEADGRAPH_PROFILE_SQL) {
-        console.error(`[js]  ${converted.ms.toFixed(0).padStart(6)} ms  body text of ${bodies.length} emails`);
+        process.stderr.write(`[js]  ${converted.ms.toFixed(0).padStart(6)} ms  body text of ${bodies.length} emails\n`);
       }
       await run(client, "converted-bodies", converted.values);
     }
