@@ -1,10 +1,12 @@
-// A webhook delivery that passed its secret and is refused (400, 413) is
+// What becomes of a webhook delivery jsonb cannot hold as sent. One that
+// passed its secret and is refused (400, 413) is
 // recorded in its source's rejects (stage receive) with the reason and the
 // body as text: every delivery that came in is either in the raw layer or
 // there (migration 000035, refuse_webhook). The answer does not wait on it
 // failing: a refusal that cannot be recorded is logged instead.
 import type pg from "pg";
 import { VISITOR_ROLE } from "../database/roles.ts";
+import { jsonbRefuses, sanitized } from "../database/jsonb.ts";
 import { inTransaction } from "../database/transaction.ts";
 import { log } from "../log.ts";
 
@@ -30,4 +32,11 @@ export async function recordRefusedWebhook(pool: pg.Pool, source: WebhookSource,
   } catch (error) {
     log.error(`${NAMES[source]} webhook refusal not recorded`, { error: (error as Error).message });
   }
+}
+
+/** The payload as jsonb can hold it (src/database/jsonb.ts); a repaired one is said in the log, not silently. */
+export function storablePayload(source: WebhookSource, payload: unknown): unknown {
+  if (!jsonbRefuses(payload)) return payload;
+  log.warn(`${NAMES[source]} webhook stored with NUL characters or lone surrogates replaced by U+FFFD (jsonb cannot hold them)`);
+  return sanitized(payload);
 }

@@ -6,10 +6,9 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDatabase, startEmbedded, type EmbeddedPostgres } from "../../src/database/embedded.ts";
-import { cleanEnv, leadgraph, postmasterPid, tempDataDir, waitFor, type Leadgraph } from "./helpers.ts";
+import { cleanEnv, leadgraph, postmasterPid, queryThroughOutages, tempDataDir, waitFor, type Leadgraph } from "./helpers.ts";
 
 const SECRET = "whsec-database-away-77c1";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let pgDir: string;
 let postgres: EmbeddedPostgres;
@@ -17,17 +16,7 @@ let env: NodeJS.ProcessEnv;
 let db: pg.Pool;
 
 /** A query that waits out the database being away. */
-async function query<R extends pg.QueryResultRow = any>(sql: string, values: unknown[] = []): Promise<R[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return (await db.query<R>(sql, values)).rows;
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if ((code && !/^(08|57|E)/.test(code)) || attempt > 300) throw error;
-      await sleep(100);
-    }
-  }
-}
+const query = queryThroughOutages(() => db);
 
 /** `rows` rows with distinct addresses at `tag`'s domains; every 40th repeats the one before it. */
 function csvFile(tag: string, rows: number) {

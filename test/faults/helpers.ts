@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type pg from "pg";
 import { afterAll } from "vitest";
 import { projectRoot } from "../../src/config.ts";
 
@@ -124,4 +125,24 @@ export async function graphql(baseUrl: string, query: string, variables: Record<
     body: JSON.stringify({ query, variables }),
   });
   return response.json();
+}
+
+/**
+ * `pool()`'s query, retried while the database is away: connection refused
+ * or reset, the server shutting down or starting (57P01, 57P03, 08xxx); the
+ * test's own connections break when PostgreSQL does.
+ */
+export function queryThroughOutages(pool: () => pg.Pool) {
+  return async function query<R extends pg.QueryResultRow = any>(sql: string, values: unknown[] = []): Promise<R[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await pool().query<R>(sql, values)).rows;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        const transient = !code || /^(08|57|E)/.test(code);
+        if (!transient || attempt > 300) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  };
 }

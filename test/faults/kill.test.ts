@@ -11,7 +11,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runningEmbeddedUrl } from "../../src/database/embedded.ts";
 import { startFakeInstantly, type FakeInstantly } from "../../tools/fake-instantly/server.ts";
-import { alive, cleanEnv, leadgraph, postmasterPid, tempDataDir, waitFor, type Leadgraph } from "./helpers.ts";
+import { alive, cleanEnv, leadgraph, postmasterPid, queryThroughOutages, tempDataDir, waitFor, type Leadgraph } from "./helpers.ts";
 
 const SECRET = "whsec-kill-suite-5b1e";
 const CAMPAIGN = "7a2c9e10-3b4d-4e5f-8a6b-1c2d3e4f5a6b";
@@ -27,20 +27,8 @@ let worker: Leadgraph;
 let baseUrl: string;
 let db: pg.Pool;
 
-/** A query that waits out a PostgreSQL restart (the test's own connections break too). */
-async function query<R extends pg.QueryResultRow = any>(sql: string, values: unknown[] = []): Promise<R[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return (await db.query<R>(sql, values)).rows;
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      // (connection refused or reset, the server shutting down, or starting: 57P01, 57P03, 08xxx)
-      const transient = !code || /^(08|57|E)/.test(code);
-      if (!transient || attempt > 300) throw error;
-      await sleep(100);
-    }
-  }
-}
+/** A query that waits out the database being away. */
+const query = queryThroughOutages(() => db);
 
 function startServer(): Leadgraph {
   return leadgraph(["server", "--no-migrate"], env);

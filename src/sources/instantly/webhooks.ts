@@ -8,10 +8,10 @@ import express, { type Router } from "express";
 import type pg from "pg";
 import { VISITOR_ROLE } from "../../database/roles.ts";
 import { inTransaction } from "../../database/transaction.ts";
-import { jsonbRefuses, sanitized, unstorableJson } from "../../database/jsonb.ts";
+import { unstorableJson } from "../../database/jsonb.ts";
 import { storeWebhook } from "./raw.ts";
 import { log } from "../../log.ts";
-import { recordRefusedWebhook } from "../webhook-refusals.ts";
+import { recordRefusedWebhook, storablePayload } from "../webhook-refusals.ts";
 
 export const WEBHOOK_PATH = "/webhooks/instantly";
 export const WEBHOOK_SECRET_HEADER = "x-leadgraph-webhook-secret";
@@ -87,7 +87,7 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
           // jsonb stores no NUL characters or lone surrogates (in values or keys): such a
           // payload is kept with them replaced (U+FFFD) rather than refused forever
           // (Instantly would retry, then switch the webhook off).
-          return storeWebhook(connected, storable(payload));
+          return storeWebhook(connected, storablePayload("instantly", payload));
         });
         res.status(200).json({ id: row.id, duplicate: row.deliveries > 1 });
       } catch (error) {
@@ -109,11 +109,4 @@ export function instantlyWebhookRouter(options: { pool: pg.Pool; secret: string 
     else next(error);
   }) as express.ErrorRequestHandler);
   return router;
-}
-
-/** The payload as jsonb can hold it; a repaired one is said in the log (not silently). */
-function storable(payload: unknown): unknown {
-  if (!jsonbRefuses(payload)) return payload;
-  log.warn("Instantly webhook stored with NUL characters or lone surrogates replaced by U+FFFD (jsonb cannot hold them)");
-  return sanitized(payload);
 }

@@ -9,12 +9,12 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import express, { type Router } from "express";
 import type pg from "pg";
-import { jsonbRefuses, sanitized, unstorableJson } from "../../database/jsonb.ts";
+import { unstorableJson } from "../../database/jsonb.ts";
 import { VISITOR_ROLE } from "../../database/roles.ts";
 import { inTransaction } from "../../database/transaction.ts";
 import { storeWebhook } from "./raw.ts";
 import { log } from "../../log.ts";
-import { recordRefusedWebhook } from "../webhook-refusals.ts";
+import { recordRefusedWebhook, storablePayload } from "../webhook-refusals.ts";
 
 export const VAPI_WEBHOOK_PATH = "/webhooks/vapi";
 /** An end-of-call report carries the whole transcript and every message of the call. */
@@ -98,7 +98,7 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
         const connected = client;
         await inTransaction(connected, async () => {
           await connected.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
-          await storeWebhook(connected, storable(payload));
+          await storeWebhook(connected, storablePayload("vapi", payload));
         });
         // VAPI reads nothing from the answer to these messages.
         res.status(200).json({});
@@ -120,11 +120,4 @@ export function vapiWebhookRouter(options: { pool: pg.Pool; secret: string | und
     void recorded.then(() => res.status(413).json({ error: message }));
   }) as express.ErrorRequestHandler);
   return router;
-}
-
-/** The payload as jsonb can hold it; a repaired one is said in the log (not silently). */
-function storable(payload: unknown): unknown {
-  if (!jsonbRefuses(payload)) return payload;
-  log.warn("VAPI webhook stored with NUL characters or lone surrogates replaced by U+FFFD (jsonb cannot hold them)");
-  return sanitized(payload);
 }
