@@ -11,9 +11,10 @@ import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import pg from "pg";
 import { readTar, TAR_END, tarFile, tarHeader, tarPadding, type TarSink } from "./backup-archive.ts";
-import { projectRoot, type Config } from "./config.ts";
+import type { Config } from "./config.ts";
 import { binaries, ensureTraversable, postgresUser, runningPostmaster, startEmbedded } from "./database/embedded.ts";
 import { DATABASE_NAME } from "./database/index.ts";
+import { committedMigrations } from "./database/migration-status.ts";
 
 const FORMAT = "leadgraph-backup";
 const FORMAT_VERSION = 1;
@@ -537,7 +538,7 @@ export async function restoreEmbedded(options: RestoreOptions): Promise<RestoreR
           `select (select filename from graphile_migrate.migrations order by filename desc limit 1) as migration,
                   pg_database_size(current_database())::text as bytes`,
         );
-        const committed = fs.readdirSync(path.join(projectRoot, "migrations", "committed")).filter((name) => name.endsWith(".sql"));
+        const committed = committedMigrations();
         const lastMigration = rows[0]!.migration ?? undefined;
         return {
           dataDir,
