@@ -385,7 +385,8 @@ describe("leads triggers", () => {
   it("store the email's normal form, keep phones complete and refuse what is not an email", () =>
     rollback(db.pool, async (client) => {
       const email = async (value: string) =>
-        (await one<{ email: string | null }>(client, "insert into leads (first_name, email) values ('X', $1) returning email", [value])).email;
+        (await one<{ email: string | null }>(client, "insert into leads (first_name, email) values ('X', $1) returning email", [value]))
+          .email;
       expect(await email(" Ann@Example.COM\t")).toBe("ann@example.com");
       expect(await email("ann2@example.com")).toBe("ann2@example.com");
       expect(await email("ZOË@Example.com")).toBe("zoë@example.com");
@@ -393,7 +394,12 @@ describe("leads triggers", () => {
       expect(await email("")).toBeNull();
       expect(await errorCode(client, "insert into leads (first_name, email) values ('X', 'not an email')")).toBe("23514");
       expect(await errorCode(client, "insert into leads (first_name, email) values ('X', 'a@b')")).toBe("23514");
-      const id = await insertLead(client, { first_name: "P", phone: " '+1 555 0100 ", mobile_phone: "+1 555 0199", phones: ["+1 555 0101"] });
+      const id = await insertLead(client, {
+        first_name: "P",
+        phone: " '+1 555 0100 ",
+        mobile_phone: "+1 555 0199",
+        phones: ["+1 555 0101"],
+      });
       expect(await one(client, "select phone, phones from leads where id = $1", [id])).toEqual({
         phone: " '+1 555 0100 ",
         phones: ["+1 555 0101", "+1 555 0100", "+1 555 0199"],
