@@ -361,6 +361,57 @@ describe("timestamps", () => {
       expect(after.created_at).toEqual(before.created_at);
       expect(after.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime());
     }));
+
+  it("a lead inserted with its own timestamps keeps created_at and gets updated_at now", () =>
+    rollback(db.pool, async (client) => {
+      const row = await one<{ created_at: Date; updated_at: Date; now: Date }>(
+        client,
+        `insert into leads (first_name, created_at, updated_at) values ('Ann', '2020-01-01Z', '2020-01-02Z')
+         returning created_at, updated_at, now() as now`,
+      );
+      expect(row.created_at).toEqual(new Date("2020-01-01Z"));
+      expect(row.updated_at).toEqual(row.now);
+      const defaulted = await one<{ created_at: Date; updated_at: Date; now: Date }>(
+        client,
+        "insert into leads (first_name, created_at) values ('Bo', null) returning created_at, updated_at, now() as now",
+      );
+      expect(defaulted).toEqual({ created_at: defaulted.now, updated_at: defaulted.now, now: defaulted.now });
+    }));
+});
+
+// The leads triggers run their functions only when they would change or
+// refuse something (their WHEN clauses): each case that must still reach them.
+describe("leads triggers", () => {
+  it("store the email's normal form, keep phones complete and refuse what is not an email", () =>
+    rollback(db.pool, async (client) => {
+      const email = async (value: string) =>
+        (await one<{ email: string | null }>(client, "insert into leads (first_name, email) values ('X', $1) returning email", [value]))
+          .email;
+      expect(await email(" Ann@Example.COM\t")).toBe("ann@example.com");
+      expect(await email("ann2@example.com")).toBe("ann2@example.com");
+      expect(await email("ZOË@Example.com")).toBe("zoë@example.com");
+      expect(await email("Zoe\u0301@example.com")).toBe("zo\u00e9@example.com");
+      expect(await email("")).toBeNull();
+      expect(await errorCode(client, "insert into leads (first_name, email) values ('X', 'not an email')")).toBe("23514");
+      expect(await errorCode(client, "insert into leads (first_name, email) values ('X', 'a@b')")).toBe("23514");
+      const id = await insertLead(client, {
+        first_name: "P",
+        phone: " '+1 555 0100 ",
+        mobile_phone: "+1 555 0199",
+        phones: ["+1 555 0101"],
+      });
+      expect(await one(client, "select phone, phones from leads where id = $1", [id])).toEqual({
+        phone: " '+1 555 0100 ",
+        phones: ["+1 555 0101", "+1 555 0100", "+1 555 0199"],
+      });
+      const kept = await insertLead(client, { first_name: "Q", phone: "+1 555 0102", phones: ["+1 555 0102"] });
+      expect(await one(client, "select phones from leads where id = $1", [kept])).toEqual({ phones: ["+1 555 0102"] });
+      await client.query("update leads set mobile_phone = '+1 555 0103' where id = $1", [kept]);
+      expect(await one(client, "select phones from leads where id = $1", [kept])).toEqual({ phones: ["+1 555 0102", "+1 555 0103"] });
+      await client.query("update leads set email = ' Q@Example.com' where id = $1", [kept]);
+      expect(await one(client, "select email from leads where id = $1", [kept])).toEqual({ email: "q@example.com" });
+      expect(await errorCode(client, "update leads set email = 'q@' where id = $1", [kept])).toBe("23514");
+    }));
 });
 
 describe("catalogue rules", () => {
