@@ -1,10 +1,18 @@
 -- New people: one lead per address, marked as coming from Instantly; known
 -- ones get their empty fields filled, and every phone a source gave.
-insert into leads (email, first_name, last_name, job_title, phone, phones, linkedin_url, company_id, lead_source)
+-- A new lead's last_event_at is its newest email of this batch: every one
+-- becomes an event of it (61-events-from-emails.sql), which marks the lead for
+-- the drain's refresh (96-refresh-last-event-at.sql); that refresh then finds
+-- the value right and leaves the lead alone (one write of a wide row, not two)
+-- unless later batches add newer events.
+with newest as (
+  select lead_email, max(event_timestamp) as event_at from staged where source = 'email' group by lead_email
+)
+insert into leads (email, first_name, last_name, job_title, phone, phones, linkedin_url, company_id, lead_source, last_event_at)
 select distinct on (s.lead_email) s.lead_email, s.first_name, s.last_name, s.job_title, s.phone,
        case when s.phone is null then '{}' else leadgraph_rules.phone_list(array[s.phone]) end, s.linkedin_url,
-       (select id from companies c where c.company_domain = s.domain), 'instantly'
-from staged s
+       (select id from companies c where c.company_domain = s.domain), 'instantly', n.event_at
+from staged s left join newest n on n.lead_email = s.lead_email
 -- Known people with nothing new for them are left alone.
 where (s.lead_id is null or s.first_name is not null or s.last_name is not null or s.job_title is not null
        or s.phone is not null or s.linkedin_url is not null or s.domain is not null)
