@@ -9,14 +9,6 @@ import type { Config } from "./config.ts";
 
 /** Set in an HTTP process's environment: the API's connection string. */
 const DATABASE_ENV = "LEADGRAPH_HTTP_PROCESS_DATABASE_URL";
-/**
- * An HTTP process's young generation, in MB a semi-space (V8's default is
- * 16 on 64-bit): a GraphQL request allocates a few MB of short-lived objects,
- * and with more room fewer survive a scavenge to be copied and promoted.
- * Measured in docs/decisions.md ("The HTTP processes' young generation"). A
- * --max-semi-space-size in NODE_OPTIONS or on the command line wins.
- */
-const SEMI_SPACE_MB = 32;
 /** How long an HTTP process may take to finish its requests on shutdown. */
 const STOP_TIMEOUT_MS = 10_000;
 /** An HTTP process's /readyz asks the primary (which holds the owner connection) how many migrations are pending. */
@@ -114,8 +106,6 @@ export async function startHttpProcesses(
       (error: Error) => answer({ error: error.message }),
     );
   });
-  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((flag) => flag.includes("--max-semi-space-size"));
-  if (!given) cluster.setupPrimary({ execArgv: [...process.execArgv, `--max-semi-space-size=${SEMI_SPACE_MB}`] });
   const fork = () => cluster.fork({ [DATABASE_ENV]: databaseUrl });
   const ready = (worker: Worker) =>
     new Promise<Ready>((resolve, reject) => {
