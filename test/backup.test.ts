@@ -283,7 +283,7 @@ describe("leadgraph backup and restore", () => {
       const changed = [...atFreeze!.tables]
         .filter(([name, table]) => atStart.tables.get(name)?.digest !== table.digest)
         .map(([name]) => name);
-      expect(changed).toEqual(expect.arrayContaining(["public.csv_import_rows"]));
+      expect(changed).toEqual(expect.arrayContaining(["leadgraph_private.csv_import_row_outcomes"]));
       expect(reference.tables).toEqual(atFreeze!.tables);
 
       // Restore refuses a data directory in use, and one that is not empty.
@@ -314,7 +314,7 @@ describe("leadgraph backup and restore", () => {
       }
       expect([...copy.tables.keys()]).toEqual([...reference.tables.keys()]);
       for (const [name, table] of reference.tables) expect(copy.tables.get(name), name).toEqual(table);
-      expect(reference.tables.get("public.csv_import_rows")!.rows).toBe(20_000);
+      expect(reference.tables.get("leadgraph_private.csv_import_raw_rows")!.rows).toBe(20_000);
       expect([...copy.sequences.keys()]).toEqual([...reference.sequences.keys()]);
       for (const [name, sequence] of reference.sequences) {
         const value = copy.sequences.get(name)!.value;

@@ -139,6 +139,26 @@ describe("CSV import normalisation", () => {
     expect({ snapshot: await snapshot(), outcomes: await outcomes(first) }).toEqual(before);
   });
 
+  it("never rewrites a row as read: outcomes go to their own narrow table, the view shows both", async () => {
+    // (xmin: the transaction that wrote a row version; it changes with any update)
+    const versions = async () =>
+      (
+        await db.pool.query(
+          "select row_number, xmin::text from leadgraph_private.csv_import_raw_rows where csv_import_id = $1 order by row_number",
+          [first],
+        )
+      ).rows;
+    const asRead = await versions();
+    expect(await normalize(first)).toBe("completed_with_errors");
+    expect(await versions()).toEqual(asRead);
+    const { rows } = await db.pool.query(
+      `select (select count(*)::int from leadgraph_private.csv_import_row_outcomes where csv_import_id = $1) as outcomes,
+              (select count(*)::int from csv_import_rows where csv_import_id = $1 and outcome is not null) as shown`,
+      [first],
+    );
+    expect(rows[0]).toEqual({ outcomes: 7, shown: 7 });
+  });
+
   it("re-importing a known lead fills empty fields and refreshes Apollo data, never blanking a value", async () => {
     await db.pool.query("update leads set job_title = null where email = 'ana@corpao-example.com.br'");
     const second = await upload(

@@ -39,6 +39,8 @@ describe("leadgraph_private", () => {
       "claim_instantly_pending",
       "claim_vapi_pending",
       "count_phrase",
+      "csv_import_raw_rows",
+      "csv_import_row_outcomes",
       "deletion_holders",
       "deletions",
       "enqueue_csv_import_normalization",

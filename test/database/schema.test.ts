@@ -432,7 +432,6 @@ describe("catalogue rules", () => {
       "campaign_leads",
       "campaigns",
       "companies",
-      "csv_import_rows",
       "csv_imports_raw",
       "events",
       "instantly_accounts_raw",

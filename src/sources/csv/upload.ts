@@ -11,6 +11,9 @@ import { inTransaction } from "../../database/transaction.ts";
 import { openCsv, type CsvLimits, type SourceEncoding } from "./reader.ts";
 import { detectImportKind, type ImportKind } from "./linkedin/columns.ts";
 
+/** Where the rows as read are kept (csv_import_rows is the API's view of them with their outcomes). */
+const RAW_ROWS = "leadgraph_private.csv_import_raw_rows";
+
 // Rows per write to the COPY stream (each a few hundred bytes).
 const ROWS_PER_CHUNK = 200;
 
@@ -46,6 +49,14 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
   try {
     return await inTransaction(client, async () => {
       if (options.asUser) {
+        // The visitor fills it; store_csv_upload_rows(), which runs as the
+        // tables' owner, reads it.
+        await client.query("create temp table csv_upload_rows (row_number integer not null, raw_row jsonb not null) on commit drop");
+        await client.query(`grant insert on csv_upload_rows to ${VISITOR_ROLE}`);
+        await client.query(
+          `do $$ begin execute format('grant select on pg_temp.csv_upload_rows to %I',
+             (select pg_get_userbyid(relowner) from pg_class where oid = 'public.csv_imports_raw'::regclass)); end $$`,
+        );
         await client.query("select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true)", [
           VISITOR_ROLE,
           options.asUser,
@@ -67,16 +78,13 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
         );
         return rows[0].id;
       };
-      // Under row-level security (a visitor) PostgreSQL refuses COPY into
-      // the table itself: the rows go through a temp table, then one insert
-      // that the grants and policies check, after the import record (which
-      // a visitor may not update: it is written once the whole file is
-      // read, with the encoding it was read in).
+      // A visitor's rows go through a temp table (PostgreSQL refuses COPY
+      // under row-level security, and the raw table is not theirs): their
+      // import record is written as the visitor once the whole file is read
+      // (with the encoding it was read in; a visitor may not update it),
+      // then the rows, by store_csv_upload_rows().
       let importId = options.asUser ? undefined : await insertImport(null);
-      const target = options.asUser ? "csv_upload_rows (row_number, raw_row)" : "csv_import_rows (csv_import_id, row_number, raw_row)";
-      if (options.asUser) {
-        await client.query("create temp table csv_upload_rows (row_number integer not null, raw_row jsonb not null) on commit drop");
-      }
+      const target = options.asUser ? "csv_upload_rows (row_number, raw_row)" : `${RAW_ROWS} (csv_import_id, row_number, raw_row)`;
       let total = 0;
       const prefix = options.asUser ? "" : `${importId}\t`;
       async function* copyLines() {
@@ -101,10 +109,9 @@ export async function uploadCsv(pool: pg.Pool, input: Readable, options: UploadO
       await pipeline(Readable.from(copyLines()), client.query(copyFrom(`copy ${target} from stdin`)));
       if (!importId) {
         importId = await insertImport(encoding());
-        await client.query(
-          "insert into csv_import_rows (csv_import_id, row_number, raw_row) select $1, row_number, raw_row from csv_upload_rows",
-          [importId],
-        );
+        // (one insert into the raw table; the API's view of it, csv_import_rows,
+        // would take them one trigger call per row)
+        await client.query("select store_csv_upload_rows($1)", [importId]);
       } else {
         // (the normaliser counts the rows itself; this is for the record until it runs)
         await client.query("update csv_imports_raw set total_rows = $2, source_encoding = $3 where id = $1", [importId, total, encoding()]);

@@ -4,6 +4,6 @@ update csv_imports_raw set
   processing_started_at = now(),
   processed_rows = 0,
   error_log = null,
-  total_rows = (select count(*) from csv_import_rows where csv_import_id = :import_id)
+  total_rows = (select count(*) from leadgraph_private.csv_import_raw_rows where csv_import_id = :import_id)
 where id = :import_id
 returning total_rows

@@ -47,7 +47,7 @@ with parsed as materialized (  -- (materialized: phone_list and is_email run onc
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'company_country')), '') as company_country,
          leadgraph_rules.clean_phone(r.raw_row ->> (:mapping::jsonb ->> 'company_phone')) as company_phone,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'apollo_account_id')), '') as apollo_account_id
-  from csv_import_rows r
+  from leadgraph_private.csv_import_raw_rows r
   where r.csv_import_id = :import_id
 )
 select p.row_number, p.is_object, p.email, leadgraph_rules.is_email(p.email) as email_is_valid, p.linkedin_key,

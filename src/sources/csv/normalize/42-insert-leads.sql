@@ -9,7 +9,7 @@ with inserted as (
   select s.new_lead_id, s.first_name, s.last_name, s.email, s.email_status, s.secondary_email, s.phone, s.mobile_phone, s.phones,
          s.job_title, s.seniority, s.departments, s.linkedin_url, s.city, s.state, s.country, s.company_id, 'csv',
          s.apollo_contact_id,
-         (select r.raw_row from csv_import_rows r where r.csv_import_id = :import_id and r.row_number = s.row_number),
+         (select r.raw_row from leadgraph_private.csv_import_raw_rows r where r.csv_import_id = :import_id and r.row_number = s.row_number),
          :import_id
   from staged s
   where s.is_winner and s.lead_id is null

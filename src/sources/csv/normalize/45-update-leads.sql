@@ -10,9 +10,9 @@ with this_import as (
 -- (materialized: each lead's newest is looked up once, not once per field)
 incoming as materialized (
   select s.*,
-         (select r.raw_row from csv_import_rows r where r.csv_import_id = :import_id and r.row_number = s.row_number) as raw_row,
+         (select r.raw_row from leadgraph_private.csv_import_raw_rows r where r.csv_import_id = :import_id and r.row_number = s.row_number) as raw_row,
          not exists (
-           select 1 from csv_import_rows o join csv_imports_raw oi on oi.id = o.csv_import_id
+           select 1 from leadgraph_private.csv_import_row_outcomes o join csv_imports_raw oi on oi.id = o.csv_import_id
            where o.lead_id = s.lead_id and o.csv_import_id <> t.id and (oi.uploaded_at, oi.id) > (t.uploaded_at, t.id)
          ) as newest
   from staged s

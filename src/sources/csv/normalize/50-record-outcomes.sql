@@ -1,13 +1,9 @@
 -- What became of each row of the batch, and its lead (a duplicate's is its
--- winner's: in this batch, or written by an earlier one).
-update csv_import_rows r set
-  -- A lead this import changed in an earlier run (interrupted, or reprocessed)
-  -- has nothing left to change: the row stays updated.
-  outcome = case when o.outcome = 'unchanged' and r.outcome = 'updated' and r.lead_id = o.lead_id then 'updated' else o.outcome end,
-  outcome_reason = o.outcome_reason,
-  duplicate_of_row_number = o.duplicate_of_row_number,
-  lead_id = o.lead_id,
-  processed_at = now()
+-- winner's: in this batch, or written by an earlier one). Into the narrow
+-- outcomes table: an insert the first time, an update when reprocessing.
+insert into leadgraph_private.csv_import_row_outcomes as r
+  (csv_import_id, row_number, outcome, outcome_reason, duplicate_of_row_number, lead_id, processed_at)
+select :import_id::uuid, o.row_number, o.outcome, o.outcome_reason, o.duplicate_of_row_number, o.lead_id, now()
 from (
   select s.row_number,
          case
@@ -33,10 +29,17 @@ from (
            when s.is_winner then s.lead_id
            when s.reject_reason is null then coalesce(
              w.lead_id,
-             (select e.lead_id from csv_import_rows e where e.csv_import_id = :import_id and e.row_number = s.winner))
+             (select e.lead_id from leadgraph_private.csv_import_row_outcomes e where e.csv_import_id = :import_id and e.row_number = s.winner))
          end as lead_id
   from staged s
   left join staged w on w.row_number = s.winner and not s.is_winner
 ) o
--- (the batch's rows by their key: an index lookup each, never a scan of the whole import)
-where r.csv_import_id = :import_id and r.row_number = any(array(select row_number from staged)) and r.row_number = o.row_number
+on conflict (csv_import_id, row_number) do update set
+  -- A lead this import changed in an earlier run (interrupted, or reprocessed)
+  -- has nothing left to change: the row stays updated.
+  outcome = case when excluded.outcome = 'unchanged' and r.outcome = 'updated' and r.lead_id = excluded.lead_id
+                 then 'updated' else excluded.outcome end,
+  outcome_reason = excluded.outcome_reason,
+  duplicate_of_row_number = excluded.duplicate_of_row_number,
+  lead_id = excluded.lead_id,
+  processed_at = excluded.processed_at

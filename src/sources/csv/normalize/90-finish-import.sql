@@ -9,7 +9,7 @@ update csv_imports_raw i set
   failed_rows = c.rejected,
   companies_inserted = (select count(*) from companies where first_seen_in_csv_id = i.id),
   companies_matched = (
-    select count(distinct l.company_id) from csv_import_rows r join leads l on l.id = r.lead_id
+    select count(distinct l.company_id) from leadgraph_private.csv_import_row_outcomes r join leads l on l.id = r.lead_id
     join companies co on co.id = l.company_id
     where r.csv_import_id = i.id and co.first_seen_in_csv_id is distinct from i.id
   ),
@@ -17,17 +17,17 @@ update csv_imports_raw i set
   import_status = case when c.rejected > 0 then 'completed_with_errors' else 'completed' end,
   processing_completed_at = now()
 from (
-  select count(*)::int as total,
-         count(outcome)::int as processed,
+  select (select count(*) from leadgraph_private.csv_import_raw_rows where csv_import_id = :import_id)::int as total,
+         count(*)::int as processed,
          count(*) filter (where outcome = 'inserted')::int as inserted,
          count(*) filter (where outcome = 'updated')::int as updated,
          count(*) filter (where outcome = 'unchanged')::int as unchanged,
          count(*) filter (where outcome = 'duplicate')::int as duplicates,
          count(*) filter (where outcome = 'rejected')::int as rejected,
          coalesce((select jsonb_object_agg(reason, n) from (
-           select outcome_reason as reason, count(*) as n from csv_import_rows
+           select outcome_reason as reason, count(*) as n from leadgraph_private.csv_import_row_outcomes
            where csv_import_id = :import_id and outcome = 'rejected' group by 1 order by 2 desc limit 20) t), '{}') as reasons
-  from csv_import_rows where csv_import_id = :import_id
+  from leadgraph_private.csv_import_row_outcomes where csv_import_id = :import_id
 ) c
 where i.id = :import_id
 returning i.import_status

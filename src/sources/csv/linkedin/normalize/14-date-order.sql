@@ -6,7 +6,7 @@ select case when bool_or(a > 12) and not bool_or(b > 12) then 'dmy'
        bool_or(a > 12) and bool_or(b > 12) as conflicting
 from (
   select m[1]::integer as a, m[2]::integer as b
-  from csv_import_rows r,
+  from leadgraph_private.csv_import_raw_rows r,
        lateral regexp_match(btrim(r.raw_row ->> :timestamp_header::text), '^(\d{1,2})[/.](\d{1,2})[/.](\d{4})') m
   where r.csv_import_id = :import_id
 ) d

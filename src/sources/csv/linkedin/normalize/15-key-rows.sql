@@ -15,7 +15,7 @@ with cells as (
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'event')), '') as event_cell,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'timestamp')), '') as ts,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'message')), '') as message_text
-  from csv_import_rows r
+  from leadgraph_private.csv_import_raw_rows r
   where r.csv_import_id = :import_id
 ),
 -- (materialized: the rules run once per row)

@@ -17,6 +17,6 @@ select k.row_number, k.person, k.event_type, k.event_at, k.message_text, k.touch
        null::uuid as event_id,
        null::bigint as event_row_id
 from linkedin_keys k
-join csv_import_rows r on r.csv_import_id = :import_id and r.row_number = k.row_number
+join leadgraph_private.csv_import_raw_rows r on r.csv_import_id = :import_id and r.row_number = k.row_number
 left join linkedin_people p on p.person = k.person
 where k.row_number between :from_row and :to_row

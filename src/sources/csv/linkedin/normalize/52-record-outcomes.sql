@@ -1,12 +1,9 @@
 -- What became of each row of the batch: inserted (its touch is a new event,
 -- recorded from this row), duplicate (an earlier row of this import
 -- recorded it), unchanged (an earlier import did), rejected (why).
-update csv_import_rows r set
-  outcome = o.outcome,
-  outcome_reason = o.outcome_reason,
-  duplicate_of_row_number = o.duplicate_of_row_number,
-  lead_id = o.lead_id,
-  processed_at = now()
+insert into leadgraph_private.csv_import_row_outcomes as r
+  (csv_import_id, row_number, outcome, outcome_reason, duplicate_of_row_number, lead_id, processed_at)
+select :import_id::uuid, o.row_number, o.outcome, o.outcome_reason, o.duplicate_of_row_number, o.lead_id, now()
 from (
   select s.row_number,
          case
@@ -29,7 +26,11 @@ from (
          end as duplicate_of_row_number,
          s.lead_id
   from staged s
-  left join csv_import_rows w on w.id = s.event_row_id
+  left join leadgraph_private.csv_import_raw_rows w on w.id = s.event_row_id
 ) o
--- (the batch's rows by their key: an index lookup each)
-where r.csv_import_id = :import_id and r.row_number = any(array(select row_number from staged)) and r.row_number = o.row_number
+on conflict (csv_import_id, row_number) do update set
+  outcome = excluded.outcome,
+  outcome_reason = excluded.outcome_reason,
+  duplicate_of_row_number = excluded.duplicate_of_row_number,
+  lead_id = excluded.lead_id,
+  processed_at = excluded.processed_at

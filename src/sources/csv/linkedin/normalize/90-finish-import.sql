@@ -16,8 +16,8 @@ update csv_imports_raw i set
   import_status = case when c.rejected > 0 then 'completed_with_errors' else 'completed' end,
   processing_completed_at = now()
 from (
-  select count(*)::int as total,
-         count(r.outcome)::int as processed,
+  select (select count(*) from leadgraph_private.csv_import_raw_rows where csv_import_id = :import_id)::int as total,
+         count(*)::int as processed,
          count(*) filter (where r.outcome = 'inserted')::int as inserted,
          count(*) filter (where r.outcome = 'unchanged')::int as unchanged,
          count(*) filter (where r.outcome = 'duplicate')::int as duplicates,
@@ -25,9 +25,9 @@ from (
          count(distinct r.lead_id) filter (where l.lead_source = 'linkedin' and l.csv_import_id = :import_id)::int as leads_new,
          count(distinct r.lead_id) filter (where not (l.lead_source = 'linkedin' and l.csv_import_id = :import_id))::int as leads_known,
          coalesce((select jsonb_object_agg(reason, n) from (
-           select outcome_reason as reason, count(*) as n from csv_import_rows
+           select outcome_reason as reason, count(*) as n from leadgraph_private.csv_import_row_outcomes
            where csv_import_id = :import_id and outcome = 'rejected' group by 1 order by 2 desc limit 20) t), '{}') as reasons
-  from csv_import_rows r
+  from leadgraph_private.csv_import_row_outcomes r
   left join leads l on l.id = r.lead_id
   where r.csv_import_id = :import_id
 ) c
