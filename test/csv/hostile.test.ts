@@ -182,6 +182,47 @@ describe("reprocess_csv_import (item 6)", () => {
   });
 });
 
+describe("adding rows to an import (the rule of reprocess_csv_import)", () => {
+  it("lets a visitor add rows to their own imports only, through the view and through an upload's store", async () => {
+    const { importId: theirs } = await upload(db, "Email\nrows@own.example\n", { asUser: OTHER_USER });
+    const { importId: notTheirs } = await upload(db, "Email\nrows@other.example\n");
+    const insertRow = (importId: string, rowNumber: number) => (c: pg.PoolClient) =>
+      c.query(`insert into csv_import_rows (csv_import_id, row_number, raw_row) values ($1, $2, '{"Email": "x@y.example"}')`, [
+        importId,
+        rowNumber,
+      ]);
+    await expect(asVisitor(OTHER_USER, insertRow(notTheirs, 10))).rejects.toMatchObject({
+      code: "42501",
+      detail: "Rows can be added only to an import of your own.",
+    });
+    await expect(asVisitor(null, insertRow(theirs, 10))).rejects.toMatchObject({ code: "42501" });
+    await asVisitor(OTHER_USER, insertRow(theirs, 10));
+    // (the upload's path: its temp table, then one insert by the function)
+    const store = (importId: string) => async (c: pg.PoolClient) => {
+      await c.query("reset role");
+      await c.query("create temp table csv_upload_rows (row_number integer, raw_row jsonb) on commit drop");
+      await c.query(`insert into csv_upload_rows values (11, '{"Email": "z@y.example"}')`);
+      await c.query("grant insert, select on csv_upload_rows to " + VISITOR_ROLE);
+      await c.query("select set_config('role', $1, true)", [VISITOR_ROLE]);
+      return (await c.query("select store_csv_upload_rows($1) as n", [importId])).rows[0].n;
+    };
+    await expect(asVisitor(OTHER_USER, store(notTheirs))).rejects.toMatchObject({ code: "42501" });
+    expect(await asVisitor(OTHER_USER, store(theirs))).toBe("1");
+    // The owner (the CLI, the worker) may add to any import.
+    await db.pool.query(`insert into csv_import_rows (csv_import_id, row_number, raw_row) values ($1, 12, '{"Email": "o@y.example"}')`, [
+      notTheirs,
+    ]);
+    const { rows } = await db.pool.query(
+      "select csv_import_id = $1 as theirs, array_agg(row_number order by row_number) as numbers from csv_import_rows where csv_import_id in ($1, $2) group by 1 order by 1",
+      [theirs, notTheirs],
+    );
+    expect(rows).toEqual([
+      { theirs: false, numbers: [1, 12] },
+      { theirs: true, numbers: [1, 10, 11] },
+    ]);
+  });
+});
+
 describe("rows that are not objects (item 12)", () => {
   it("are refused at insert, through the API or not", async () => {
     const { rows } = await db.pool.query<{ id: string }>(

@@ -36,6 +36,7 @@ describe("leadgraph_private", () => {
        order by 1`,
     );
     expect(rows.map((r) => r.name)).toEqual([
+      "caller_may_change_csv_import",
       "claim_instantly_pending",
       "claim_vapi_pending",
       "count_phrase",
