@@ -505,7 +505,7 @@ async function main() {
   const notes: string[] = [];
   try {
     if (!rootUrl) {
-      embedded = await startEmbedded({ dataDir, settings: { shared_buffers: "512MB", max_wal_size: "4GB" }, log });
+      embedded = await startEmbedded({ dataDir, log });
       rootUrl = embedded.url("postgres");
     }
     const { ownerUrl, authUrl } = await freshDatabase(rootUrl);

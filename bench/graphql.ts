@@ -240,8 +240,6 @@ async function main() {
           fsync: "off",
           synchronous_commit: "off",
           full_page_writes: "off",
-          shared_buffers: "512MB",
-          max_wal_size: "4GB",
         },
         log,
       });

@@ -97,7 +97,7 @@ async function main() {
   let rootUrl = process.env.BENCH_DATABASE_URL;
   try {
     if (!rootUrl) {
-      embedded = await startEmbedded({ dataDir, settings: { shared_buffers: "512MB", max_wal_size: "4GB" }, log });
+      embedded = await startEmbedded({ dataDir, log });
       rootUrl = embedded.url("postgres");
     }
     const root = new pg.Client({ connectionString: rootUrl });

@@ -27,6 +27,11 @@ const SMART_SHUTDOWN_MS = 2_000;
 const LOCK_TIMEOUT_MS = 120_000;
 /** How often a leadgraph process checks that its PostgreSQL is still there. */
 const WATCH_MS = 1_000;
+/** The embedded PostgreSQL's shared_buffers: an eighth of the memory, between 128 and 512 MB. */
+function sharedBuffersMb(): number {
+  return Math.max(128, Math.min(512, Math.floor(os.totalmem() / 8 / 2 ** 20)));
+}
+
 /** Attempts at starting PostgreSQL again after it died (its old processes may need a moment to go). */
 const RESTART_ATTEMPTS = 10;
 /** SQLSTATE 28P01: the password in leadgraph.json is not the cluster's. */
@@ -410,6 +415,13 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
       listen_addresses: "127.0.0.1",
       unix_socket_directories: "",
       max_connections: "200",
+      // PostgreSQL's defaults (128 MB, 1 GB) are sized for tiny machines: an
+      // import's index writes then miss the buffer cache and checkpoints come
+      // every few seconds. An eighth of the memory, at most 512 MB, and 4 GB
+      // of WAL between checkpoints (docs/decisions.md, "The embedded
+      // PostgreSQL's memory").
+      shared_buffers: `${sharedBuffersMb()}MB`,
+      max_wal_size: "4GB",
       ...options.settings,
     };
     const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
