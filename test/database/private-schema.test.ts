@@ -37,6 +37,7 @@ describe("leadgraph_private", () => {
     );
     expect(rows.map((r) => r.name)).toEqual([
       "caller_may_change_csv_import",
+      "cells_of",
       "claim_instantly_pending",
       "claim_vapi_pending",
       "count_phrase",

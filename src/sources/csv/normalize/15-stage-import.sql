@@ -3,9 +3,11 @@
 -- columns, the primary first): key-rows and each batch read this instead of
 -- the JSON. A temp table, like import_keys: it lasts across the batches'
 -- transactions. The matching rules are leadgraph_rules' (the same as the
--- Instantly normaliser's).
+-- Instantly normaliser's). The cells are parsed by a parallel scan (on
+-- every core): no expression in it may be a subquery, hence split_list and
+-- cells_of; "offset 0" keeps it a subquery, so phone_list runs once a row.
 create temp table import_cells as
-with parsed as materialized (  -- (materialized: phone_list and is_email run once per row)
+with parsed as (
   select r.row_number, jsonb_typeof(r.raw_row) = 'object' as is_object,
          leadgraph_rules.normalize_email(r.raw_row ->> (:mapping::jsonb ->> 'email')) as email,
          leadgraph_rules.normalize_linkedin_url(r.raw_row ->> (:mapping::jsonb ->> 'linkedin_url')) as linkedin_key,
@@ -14,13 +16,11 @@ with parsed as materialized (  -- (materialized: phone_list and is_email run onc
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'full_name')), '') as full_name,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'job_title')), '') as job_title,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'seniority')), '') as seniority,
-         array(select btrim(d) from unnest(string_to_array(r.raw_row ->> (:mapping::jsonb ->> 'departments'), ',')) d where btrim(d) <> '') as departments,
+         leadgraph_rules.split_list(r.raw_row ->> (:mapping::jsonb ->> 'departments')) as departments,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'email_status')), '') as email_status,
          leadgraph_rules.normalize_email(r.raw_row ->> (:mapping::jsonb ->> 'secondary_email')) as secondary_email,
          -- Every phone of the row, in column order: the first is the phone.
-         leadgraph_rules.phone_list(array(
-           select r.raw_row ->> h.header from unnest(:phone_headers::text[]) with ordinality h (header, n) order by h.n
-         )) as phones,
+         leadgraph_rules.phone_list(leadgraph_private.cells_of(r.raw_row, :phone_headers::text[])) as phones,
          leadgraph_rules.clean_phone(r.raw_row ->> (:mapping::jsonb ->> 'mobile_phone')) as mobile_phone,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'linkedin_url')), '') as linkedin_url,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'city')), '') as city,
@@ -35,8 +35,8 @@ with parsed as materialized (  -- (materialized: phone_list and is_email run onc
          leadgraph_rules.parse_number(r.raw_row ->> (:mapping::jsonb ->> 'annual_revenue')) as annual_revenue_number,
          leadgraph_rules.parse_number(r.raw_row ->> (:mapping::jsonb ->> 'total_funding')) as total_funding_number,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'latest_funding')), '') as latest_funding,
-         array(select btrim(x) from unnest(string_to_array(r.raw_row ->> (:mapping::jsonb ->> 'keywords'), ',')) x where btrim(x) <> '') as keywords,
-         array(select btrim(x) from unnest(string_to_array(r.raw_row ->> (:mapping::jsonb ->> 'technologies'), ',')) x where btrim(x) <> '') as technologies,
+         leadgraph_rules.split_list(r.raw_row ->> (:mapping::jsonb ->> 'keywords')) as keywords,
+         leadgraph_rules.split_list(r.raw_row ->> (:mapping::jsonb ->> 'technologies')) as technologies,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'description')), '') as description,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'company_linkedin_url')), '') as company_linkedin_url,
          nullif(btrim(r.raw_row ->> (:mapping::jsonb ->> 'facebook_url')), '') as facebook_url,
@@ -63,4 +63,4 @@ select p.row_number, p.is_object, p.email, leadgraph_rules.is_email(p.email) as 
        case when p.total_funding_number < 1e15 then p.total_funding_number end as total_funding,
        p.latest_funding, p.keywords, p.technologies, p.description, p.company_linkedin_url, p.facebook_url, p.twitter_url,
        p.company_address, p.company_city, p.company_state, p.company_country, p.company_phone, p.apollo_account_id
-from parsed p
+from (select * from parsed offset 0) p
