@@ -99,16 +99,7 @@ export async function normalizeImport(
   await run(client, "index-import-keys-by-lead");
   await run(client, "clear-import-keys");
   await run(client, "drop-import-cells");
-  // Before PostgreSQL 17 no function in a parallel plan may enter a PL/pgSQL
-  // exception block (leadgraph_rules.percent_decode has one): serial there.
-  const { rows: version } = await client.query<{ v: string }>("select current_setting('server_version_num') as v");
-  const serial = Number(version[0].v) < 170000;
-  if (serial) await client.query("set max_parallel_workers_per_gather = 0");
-  try {
-    await run(client, "stage-import", { import_id: importId, mapping: mapping.fields, phone_headers: mapping.phones });
-  } finally {
-    if (serial) await client.query("reset max_parallel_workers_per_gather");
-  }
+  await run(client, "stage-import", { import_id: importId, mapping: mapping.fields, phone_headers: mapping.phones });
   await run(client, "index-import-cells");
   await run(client, "key-rows");
   await run(client, "analyze-import-keys");
