@@ -40,7 +40,7 @@ async function main() {
   let rootUrl = process.env.BENCH_DATABASE_URL;
   try {
     if (!rootUrl) {
-      embedded = await startEmbedded({ dataDir, settings: { shared_buffers: "512MB", work_mem: "256MB" }, log });
+      embedded = await startEmbedded({ dataDir, settings: { work_mem: "256MB" }, log });
       rootUrl = embedded.url("postgres");
     }
     const root = new pg.Client({ connectionString: rootUrl });
