@@ -180,6 +180,22 @@ describe("reprocess_csv_import (item 6)", () => {
     const byOwner = await db.pool.query("select (reprocess_csv_import($1)).import_status", [notTheirs]);
     expect(byOwner.rows[0].import_status).toBe("uploaded");
   });
+
+  it("refuses every visitor, signed in or not, an import nobody uploaded; the owner may run it", async () => {
+    // (an import inserted by the schema's owner without an uploader: nobody's
+    // own, so no visitor's, not even one whose user id is empty too)
+    const { rows } = await db.pool.query<{ id: string }>(
+      "insert into csv_imports_raw (file_name, headers, uploaded_by) values ('nobodys.csv', '{Email}', null) returning id",
+    );
+    const importId = rows[0].id;
+    for (const visitor of [null, OTHER_USER]) {
+      await expect(asVisitor(visitor, (c) => c.query("select reprocess_csv_import($1)", [importId]))).rejects.toMatchObject({
+        code: "42501",
+      });
+    }
+    const byOwner = await db.pool.query("select (reprocess_csv_import($1)).import_status", [importId]);
+    expect(byOwner.rows[0].import_status).toBe("uploaded");
+  });
 });
 
 describe("adding rows to an import (the rule of reprocess_csv_import)", () => {
