@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { startWorker } from "../../src/worker.ts";
+import { normalizeImport } from "../../src/sources/csv/normalize/index.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer } from "../helpers/server.ts";
 import * as csv from "./helpers.ts";
@@ -300,6 +301,123 @@ describe("CSV import normalisation", () => {
       ]);
     } finally {
       await worker.stop();
+    }
+  });
+});
+
+// Staging (15-stage-import.sql) runs on both cores: a CREATE TABLE AS over a
+// parallel scan. A LinkedIn URL with a % goes through
+// leadgraph_rules.percent_decode there, in a parallel worker, which may not
+// enter a PL/pgSQL exception handler (migration 000042). Small imports plan
+// serially, so this forces the parallel plan a large import gets.
+describe("CSV staging in a parallel plan", () => {
+  const file =
+    [
+      "First Name,Last Name,Email,Person Linkedin Url",
+      "José,García,,https://www.linkedin.com/in/jos%C3%A9-garc%C3%ADa-example",
+      "José,García,,https://linkedin.com/in/josé-garcía-example/",
+      "Zoë,Kraus,zoe@kraus-example.de,https://www.linkedin.com/in/zo%C3%AB-kraus-example?trk=x",
+      "Bad,Bytes,,https://www.linkedin.com/in/bad-%FF-example",
+    ].join("\n") + "\n";
+
+  /** A connection that plans in parallel wherever the server lets it. */
+  async function parallelClient() {
+    const client = await db.pool.connect();
+    const { rows } = await client.query("select current_setting('server_version_num')::int as version");
+    const force = rows[0].version >= 160000 ? "debug_parallel_query" : "force_parallel_mode";
+    for (const setting of [`${force} = on`, "parallel_setup_cost = 0", "parallel_tuple_cost = 0", "min_parallel_table_scan_size = 0"]) {
+      await client.query(`set ${setting}`);
+    }
+    return client;
+  }
+
+  it("decodes percent-encoded LinkedIn URLs in the parallel workers, as the serial plan does", async () => {
+    const { importId } = await upload(file);
+    const client = await parallelClient();
+    try {
+      const { rows } = await client.query(
+        `explain (costs off) select leadgraph_rules.normalize_linkedin_url(r.raw_row ->> 'Person Linkedin Url')
+           from leadgraph_private.csv_import_raw_rows r where r.csv_import_id = $1`,
+        [importId],
+      );
+      const plan = rows.map((r) => r["QUERY PLAN"]).join("\n");
+      expect(plan).toMatch(/Gather[^]*Parallel .*Scan on csv_import_raw_rows/);
+      expect(await normalizeImport(client, importId, { batchSize: 2 })).toBe("completed");
+    } finally {
+      await client.query("reset all");
+      client.release();
+    }
+    const josé = "https://www.linkedin.com/in/jos%C3%A9-garc%C3%ADa-example";
+    expect(await outcomes(importId)).toEqual([
+      [1, "inserted", null, null, josé],
+      [2, "duplicate", "same LinkedIn URL as row 1", 1, josé],
+      [3, "inserted", null, null, "zoe@kraus-example.de"],
+      [4, "inserted", null, null, "https://www.linkedin.com/in/bad-%FF-example"],
+    ]);
+    // The same file again, serially: the same people.
+    const again = (await upload(file)).importId;
+    expect(await normalize(again)).toBe("completed");
+    expect((await outcomes(again)).map(([n, outcome, , , lead]) => [n, outcome, lead])).toEqual([
+      [1, "unchanged", josé],
+      [2, "duplicate", josé],
+      [3, "unchanged", "zoe@kraus-example.de"],
+      [4, "unchanged", "https://www.linkedin.com/in/bad-%FF-example"],
+    ]);
+  });
+
+  it("percent_decode accepts exactly the bytes convert_from() does, in a parallel worker too", async () => {
+    // Every single byte, every byte after a lead byte, and every second byte
+    // of the three- and four-byte forms with valid and invalid tails.
+    // (generate_series, not a CTE: a CTE scan would keep the plan serial)
+    const hex = (b: string) => `lpad(to_hex(${b}), 2, '0')`;
+    const inputs = `
+      select '%' || ${hex("a")} as input from generate_series(0, 255) a
+      union all select '%' || ${hex("a")} || '%' || ${hex("b")} from generate_series(192, 255) a, generate_series(0, 255) b
+      union all select '%' || ${hex("a")} || '%' || ${hex("b")} || t.tail
+        from generate_series(224, 247) a, generate_series(0, 255) b, (values ('%80'), ('%80%BF'), ('%41%80'), ('')) t(tail)
+      union all select 'x%' || ${hex("a")} || 'é%zz%' from generate_series(0, 255) a`;
+    const client = await parallelClient();
+    try {
+      // The rule as it was (000022): convert_from() decides, its error caught (serially).
+      await client.query(`create function pg_temp.decode_by_convert_from(input text) returns text language plpgsql as $$
+        declare
+          bytes bytea := '';
+          i integer := 1;
+        begin
+          while i <= length(input) loop
+            if substr(input, i, 1) = '%' and substr(input, i + 1, 2) ~ '^[0-9A-Fa-f]{2}$' then
+              bytes := bytes || decode(substr(input, i + 1, 2), 'hex');
+              i := i + 3;
+            else
+              bytes := bytes || convert_to(substr(input, i, 1), 'UTF8');
+              i := i + 1;
+            end if;
+          end loop;
+          return convert_from(bytes, 'UTF8');
+        exception when others then
+          return input;
+        end $$`);
+      // Decoded in a parallel CREATE TABLE AS, as the staging does.
+      const plan = await client.query(
+        `explain (costs off) create temp table decoded as select leadgraph_rules.percent_decode(input) from (${inputs}) i`,
+      );
+      expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/Gather/);
+      await client.query(`create temp table decoded as select input, leadgraph_rules.percent_decode(input) as output from (${inputs}) i`);
+      const { rows } = await client.query(
+        "select count(*)::int as n, count(*) filter (where output <> input)::int as changed from decoded",
+      );
+      expect(rows[0]).toEqual({ n: 256 + 64 * 256 + 24 * 256 * 4 + 256, changed: expect.any(Number) });
+      await client.query("reset all");
+      const differ = await client.query(
+        "select input, output, pg_temp.decode_by_convert_from(input) as expected from decoded where output is distinct from pg_temp.decode_by_convert_from(input) limit 5",
+      );
+      expect(differ.rows).toEqual([]);
+      // (and some do decode: é, the two-byte forms, ...)
+      expect(rows[0].changed).toBeGreaterThan(1900);
+    } finally {
+      await client.query("reset all");
+      await client.query("discard temp");
+      client.release();
     }
   });
 });
