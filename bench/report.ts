@@ -26,8 +26,9 @@ export function machineLine(postgresVersion?: string): string {
 
 /**
  * CPU time (user + system, ms) used so far by process `pid` and its
- * descendants (a cluster's workers), from /proc; NaN where there is no /proc.
- * On a shared machine CPU per request is steadier than req/s.
+ * descendants (a cluster's backends and parallel workers), those that ended
+ * included (their parent's cutime and cstime), from /proc; NaN where there
+ * is no /proc. On a shared machine CPU time is steadier than wall time.
  */
 export function processTreeCpuMs(pid: number): number {
   try {
@@ -36,10 +37,12 @@ export function processTreeCpuMs(pid: number): number {
       .filter((d) => /^\d+$/.test(d))
       .flatMap((d) => {
         try {
-          // Fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15).
+          // Fields after the command name (which may hold spaces): state(3) ppid(4) ...
           const text = fs.readFileSync(`/proc/${d}/stat`, "utf8");
           const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-          return [{ pid: Number(d), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }];
+          // utime(14) stime(15), then cutime(16) cstime(17): the children it reaped.
+          const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+          return [{ pid: Number(d), ppid: Number(fields[1]), ticks }];
         } catch {
           return []; // exited meanwhile
         }

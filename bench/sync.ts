@@ -30,13 +30,13 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { projectRoot } from "../src/config.ts";
-import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
+import { runningPostmaster, startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { LOCK_CLASS, LOCKS } from "../src/database/locks.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { startFakeInstantly, type FakeInstantly } from "../tools/fake-instantly/server.ts";
 import type { SqlStepTime } from "../src/database/sql-steps.ts";
-import { formatSteps, formatTable, machineLine } from "./report.ts";
+import { formatSteps, formatTable, machineLine, processTreeCpuMs } from "./report.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const EMAILS = env("BENCH_EMAILS", 200_000);
@@ -290,6 +290,10 @@ async function main() {
       embedded = await startEmbedded({ dataDir, log });
       rootUrl = embedded.url("postgres");
     }
+    // CPU seconds of the embedded server's processes (NaN for a server elsewhere) and of a process tree.
+    const postmasterPid = embedded ? runningPostmaster(path.join(dataDir, "pg"))?.pid : undefined;
+    const postgresCpu = () => (postmasterPid ? processTreeCpuMs(postmasterPid) / 1000 : NaN);
+    const cpuText = (seconds: number) => (Number.isNaN(seconds) ? "-" : `${seconds.toFixed(1)} s`);
     const version = await (async () => {
       const root = new pg.Client({ connectionString: rootUrl });
       await root.connect();
@@ -319,8 +323,11 @@ async function main() {
     log(`raw layer alone: ${JSON.stringify(rawAlone)}`);
     await holder.query("select pg_advisory_unlock($1, $2)", [LOCK_CLASS, LOCKS.instantlyNormalizer]);
     holder.release();
+    const aloneCpu = { postgres: postgresCpu(), worker: processTreeCpuMs(aloneWorker.pid ?? 0) / 1000 };
     await alonePool.query("select leadgraph_private.enqueue_instantly_normalization()");
     const normaliseSeconds = await waitNormalised(alonePool);
+    aloneCpu.postgres = postgresCpu() - aloneCpu.postgres;
+    aloneCpu.worker = processTreeCpuMs(aloneWorker.pid ?? 0) / 1000 - aloneCpu.worker;
     log(`normaliser alone: ${normaliseSeconds.toFixed(1)} s`);
     await stopWorkerProcess(aloneWorker);
     await alonePool.end();
@@ -331,7 +338,11 @@ async function main() {
     const profile: StepTimes = new Map();
     const worker = startWorkerProcess(dbUrl, fake, false, profile);
     fake.resetStats();
+    const syncCpu = { postgres: postgresCpu(), worker: processTreeCpuMs(worker.pid ?? 0) / 1000, bench: process.cpuUsage() };
     const sync = await runSync(pool);
+    const benchCpu = process.cpuUsage(syncCpu.bench);
+    syncCpu.postgres = postgresCpu() - syncCpu.postgres;
+    syncCpu.worker = processTreeCpuMs(worker.pid ?? 0) / 1000 - syncCpu.worker;
     log(`sync: ${JSON.stringify(sync)}`);
     const syncSteps = snapshot(profile);
     const eventsBefore = (await pool.query("select count(*)::int as n from events where event_source = 'instantly'")).rows[0].n;
@@ -376,6 +387,11 @@ async function main() {
       `one stage at a time: fetch ${floor.seconds.toFixed(1)} s (the floor), store ${storeSeconds.toFixed(1)} s (raw layer alone minus the floor), ` +
         `normalise ${normaliseSeconds.toFixed(1)} s; together ${(floor.seconds + storeSeconds + normaliseSeconds).toFixed(1)} s, ` +
         `end-to-end with the three overlapping ${sync.seconds.toFixed(1)} s`,
+    );
+    notes.push(
+      `CPU time (steadier than the seconds on a busy machine): normaliser alone, PostgreSQL ${cpuText(aloneCpu.postgres)} and the worker process ` +
+        `${cpuText(aloneCpu.worker)} in ${normaliseSeconds.toFixed(1)} s; end to end, PostgreSQL ${cpuText(syncCpu.postgres)}, the worker process ` +
+        `${cpuText(syncCpu.worker)} and the fake Instantly server (this process) ${cpuText((benchCpu.user + benchCpu.system) / 1e6)} in ${sync.seconds.toFixed(1)} s`,
     );
     notes.push(
       `the normaliser's steps in the end-to-end run ((js) runs while the SQL steps after bodies-to-convert do): ${formatSteps(syncSteps)}`,
