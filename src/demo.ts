@@ -311,10 +311,16 @@ export function demoCsv(size: DemoSize, instantly: InstantlyPerson[]): DemoCsv {
 
   const bad = size === "small" ? 3 : 6;
   const duplicates = size === "small" ? 2 : 4;
-  const sharedPeople = instantly.slice(0, Math.min(shared, instantly.length));
+  // Each person once (Instantly has a lead record per campaign a person is
+  // in), and no generated person at an Instantly person's address: the file's
+  // only repeats are the `duplicates` below.
+  const seen = new Set<string>();
+  const sharedPeople = instantly
+    .filter((person) => !seen.has(person.email.toLowerCase()) && seen.add(person.email.toLowerCase()))
+    .slice(0, shared);
   const generated = Math.max(0, csvRows - sharedPeople.length - bad - duplicates);
 
-  const emails = new Set<string>();
+  const emails = new Set<string>(sharedPeople.map((person) => person.email.toLowerCase()));
   const people: Row[] = [];
   for (let i = 0; i < generated; i++) {
     const company = someCompany();

@@ -3,6 +3,7 @@
 // refuses to touch it.
 import fs from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "csv-parse/sync";
 import { demoCsv } from "../../src/demo.ts";
 import { runLeadgraph } from "../helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -160,5 +161,19 @@ describe("the demo's CSV", () => {
     for (const script of [/\p{Script=Greek}/u, /\p{Script=Cyrillic}/u, /\p{Script=Han}/u, /[ÀÅÉÖØÜßąłńśżŞğı]/u])
       expect(csv.text).toMatch(script);
     expect(csv.companies).toBeGreaterThan(20);
+  });
+
+  it("repeats only the people it means to, when Instantly has a person in two campaigns", () => {
+    const person = (email: string) => ({ email, companyDomain: email.split("@")[1]!, payload: { firstName: "Priya", lastName: "Young" } });
+    // (the same person twice, in another case the second time)
+    const csv = demoCsv("small", [
+      person("priya.young@adatum-example.com"),
+      person("Priya.Young@adatum-example.com"),
+      person("li.wei@contoso-example.com"),
+    ]);
+    expect(csv).toMatchObject({ shared: 2, duplicates: 2 });
+    const records: Array<Record<string, string>> = parse(csv.text, { columns: true });
+    const emails = records.map((record) => record.Email!.trim().toLowerCase()).filter((email) => email.includes("@"));
+    expect(emails.length - new Set(emails).size).toBe(csv.duplicates);
   });
 });
