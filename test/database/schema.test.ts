@@ -461,9 +461,9 @@ describe("catalogue rules", () => {
     expect((await tables()).filter((t) => !t.rls).map((t) => t.name)).toEqual([]);
   });
 
-  // Such a function fails inside a parallel plan before PostgreSQL 17, and
-  // from 17 returns its fallback in silence inside a parallel write (a
-  // CREATE TABLE AS, an index build): migration 000042.
+  // Such a function fails inside a parallel plan before PostgreSQL 17, and on
+  // 18 it returned its fallback in silence in a parallel CREATE TABLE AS, the
+  // handler catching the parallel mode's own error: migration 000042.
   it("has no parallel-safe PL/pgSQL function with an exception handler", async () => {
     const { rows } = await db.pool.query<{ name: string }>(
       `select p.oid::regprocedure::text as name

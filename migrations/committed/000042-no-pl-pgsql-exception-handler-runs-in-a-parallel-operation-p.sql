@@ -1,18 +1,17 @@
 --! Previous: sha1:55637503bc8d30f6b22c974632c1baad5f261036
---! Hash: sha1:6e6f5e6e15f41a967da0b37b3c8f2e292982dac8
---! Message: A PL/pgSQL exception handler never runs in a parallel operation: percent_decode checks its bytes are UTF-8 by a pattern instead (a parallel CSV staging on 17+ left percent-encoded LinkedIn URLs undecoded, in silence), the four other functions with a handler are parallel unsafe on every server, and leads_linkedin_key_idx is rebuilt where a profile has a %
+--! Hash: sha1:7bc4b455fced1ef9bfd85278818764747c084f83
+--! Message: No PL/pgSQL exception handler runs in a parallel operation: percent_decode checks its bytes are UTF-8 by a pattern instead (a parallel CSV staging on 18 left percent-encoded LinkedIn URLs undecoded, in silence), the four other functions with a handler are parallel unsafe on every server, and leads_linkedin_key_idx is rebuilt where a profile has a %
 
--- A PL/pgSQL exception handler cannot run inside a parallel operation on any
--- supported server. Before 17 it fails ("cannot start subtransactions during
--- a parallel operation", 000041). From 17 a parallel SELECT may enter one,
--- but a parallel write may not: a worker of a CREATE TABLE AS (the CSV
--- staging, 15-stage-import.sql, since 000040) or of an index build gets
--- "cannot start commands during a parallel operation" inside the block, and
--- the handler catches that error as if it were the input's, so the function
--- returns its fallback in silence. percent_decode did so: a big import left
--- every percent-encoded LinkedIn URL undecoded, so /in/jos%C3%A9 and
--- /in/josé were two people (found by test/csv/normalize.test.ts, "CSV
--- staging in a parallel plan").
+-- A PL/pgSQL exception handler is not safe inside a parallel operation on
+-- any supported server. Before 17 it fails ("cannot start subtransactions
+-- during a parallel operation", 000041). On 18 it can fail too: in a parallel
+-- worker of the CSV staging's CREATE TABLE AS (15-stage-import.sql, since
+-- 000040) the block got "cannot start commands during a parallel operation",
+-- not in every plan, and the handler caught that error as if it were the
+-- input's, so the function returned its fallback in silence. percent_decode
+-- did so: /in/jos%C3%A9 was left undecoded and became a person apart from
+-- /in/josé (found by test/csv/normalize.test.ts, "CSV staging in a parallel
+-- plan").
 
 -- percent_decode without an exception handler: the decoded bytes are checked
 -- to be UTF-8 by a pattern over their hex, the same bytes convert_from()
