@@ -292,7 +292,8 @@ async function main() {
     }
     // CPU seconds of the embedded server's processes (NaN for a server elsewhere) and of a process tree.
     const postmasterPid = embedded ? runningPostmaster(path.join(dataDir, "pg"))?.pid : undefined;
-    const postgresCpu = () => (postmasterPid ? processTreeCpuMs(postmasterPid) / 1000 : NaN);
+    const treeCpu = (pid: number | undefined) => (pid ? processTreeCpuMs(pid) / 1000 : NaN);
+    const postgresCpu = () => treeCpu(postmasterPid);
     const cpuText = (seconds: number) => (Number.isNaN(seconds) ? "-" : `${seconds.toFixed(1)} s`);
     const version = await (async () => {
       const root = new pg.Client({ connectionString: rootUrl });
@@ -323,11 +324,11 @@ async function main() {
     log(`raw layer alone: ${JSON.stringify(rawAlone)}`);
     await holder.query("select pg_advisory_unlock($1, $2)", [LOCK_CLASS, LOCKS.instantlyNormalizer]);
     holder.release();
-    const aloneCpu = { postgres: postgresCpu(), worker: processTreeCpuMs(aloneWorker.pid ?? 0) / 1000 };
+    const aloneCpu = { postgres: postgresCpu(), worker: treeCpu(aloneWorker.pid) };
     await alonePool.query("select leadgraph_private.enqueue_instantly_normalization()");
     const normaliseSeconds = await waitNormalised(alonePool);
     aloneCpu.postgres = postgresCpu() - aloneCpu.postgres;
-    aloneCpu.worker = processTreeCpuMs(aloneWorker.pid ?? 0) / 1000 - aloneCpu.worker;
+    aloneCpu.worker = treeCpu(aloneWorker.pid) - aloneCpu.worker;
     log(`normaliser alone: ${normaliseSeconds.toFixed(1)} s`);
     await stopWorkerProcess(aloneWorker);
     await alonePool.end();
@@ -338,11 +339,11 @@ async function main() {
     const profile: StepTimes = new Map();
     const worker = startWorkerProcess(dbUrl, fake, false, profile);
     fake.resetStats();
-    const syncCpu = { postgres: postgresCpu(), worker: processTreeCpuMs(worker.pid ?? 0) / 1000, bench: process.cpuUsage() };
+    const syncCpu = { postgres: postgresCpu(), worker: treeCpu(worker.pid), bench: process.cpuUsage() };
     const sync = await runSync(pool);
     const benchCpu = process.cpuUsage(syncCpu.bench);
     syncCpu.postgres = postgresCpu() - syncCpu.postgres;
-    syncCpu.worker = processTreeCpuMs(worker.pid ?? 0) / 1000 - syncCpu.worker;
+    syncCpu.worker = treeCpu(worker.pid) - syncCpu.worker;
     log(`sync: ${JSON.stringify(sync)}`);
     const syncSteps = snapshot(profile);
     const eventsBefore = (await pool.query("select count(*)::int as n from events where event_source = 'instantly'")).rows[0].n;

@@ -271,6 +271,9 @@ export interface InstantlyPerson {
  * exports without a usable person (a bad email, an empty row, company
  * columns only) and repeated people (an email in other case, a new title).
  */
+/** The person GraphiQL's example query asks for (docs/queries/lead-timeline.graphql). */
+const JANE_EMAIL = "jane.doe@northwind-example.com";
+
 export function demoCsv(size: DemoSize, instantly: InstantlyPerson[]): DemoCsv {
   const rng = createRng(SEED);
   const { csvRows, shared } = DEMO_SIZES[size];
@@ -312,15 +315,15 @@ export function demoCsv(size: DemoSize, instantly: InstantlyPerson[]): DemoCsv {
   const bad = size === "small" ? 3 : 6;
   const duplicates = size === "small" ? 2 : 4;
   // Each person once (Instantly has a lead record per campaign a person is
-  // in), and no generated person at an Instantly person's address: the file's
-  // only repeats are the `duplicates` below.
-  const seen = new Set<string>();
+  // in), and no generated person at an Instantly person's address or Jane's:
+  // the file's only repeats are the `duplicates` below.
+  const seen = new Set<string>([JANE_EMAIL]);
   const sharedPeople = instantly
     .filter((person) => !seen.has(person.email.toLowerCase()) && seen.add(person.email.toLowerCase()))
     .slice(0, shared);
   const generated = Math.max(0, csvRows - sharedPeople.length - bad - duplicates);
 
-  const emails = new Set<string>(sharedPeople.map((person) => person.email.toLowerCase()));
+  const emails = new Set<string>([JANE_EMAIL, ...sharedPeople.map((person) => person.email.toLowerCase())]);
   const people: Row[] = [];
   for (let i = 0; i < generated; i++) {
     const company = someCompany();
@@ -397,7 +400,7 @@ export function demoCsv(size: DemoSize, instantly: InstantlyPerson[]): DemoCsv {
       ...people[jane],
       "First Name": "Jane",
       "Last Name": "Doe",
-      Email: "jane.doe@northwind-example.com",
+      Email: JANE_EMAIL,
       "Person Linkedin Url": "https://www.linkedin.com/in/jane-doe-northwind-example",
       "Company Name": "Northwind Traders",
       Website: "https://northwind-example.com",

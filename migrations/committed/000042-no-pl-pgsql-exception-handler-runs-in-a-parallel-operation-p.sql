@@ -1,5 +1,5 @@
 --! Previous: sha1:55637503bc8d30f6b22c974632c1baad5f261036
---! Hash: sha1:7bc4b455fced1ef9bfd85278818764747c084f83
+--! Hash: sha1:f875438a30e20c0de4bf06d2e2dd99a584373358
 --! Message: No PL/pgSQL exception handler runs in a parallel operation: percent_decode checks its bytes are UTF-8 by a pattern instead (a parallel CSV staging on 18 left percent-encoded LinkedIn URLs undecoded, in silence), the four other functions with a handler are parallel unsafe on every server, and leads_linkedin_key_idx is rebuilt where a profile has a %
 
 -- A PL/pgSQL exception handler is not safe inside a parallel operation on
@@ -52,9 +52,10 @@ end;
 $$;
 comment on function leadgraph_rules.percent_decode(text) is E'Text with its %XX escapes decoded as UTF-8 (jos%C3%A9 -> josé); unchanged when it has none or they are not UTF-8.';
 
--- The four left with a handler run in statements that never plan in
--- parallel (insert ... select, a check constraint); unsafe on every server,
--- so none ever does (000041 made them so before 17 only).
+-- The four left with a handler: parallel unsafe on every server (000041
+-- made them so before 17 only). What calls them (insert ... select
+-- statements, a check constraint, one small query of the VAPI sync) loses
+-- nothing by it.
 alter function leadgraph_rules.is_time_zone(text) parallel unsafe;
 alter function leadgraph_private.vapi_timestamp(text) parallel unsafe;
 alter function leadgraph_private.timestamptz_or_null(text) parallel unsafe;
