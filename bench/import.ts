@@ -18,7 +18,7 @@ import { pipeline } from "node:stream/promises";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { loadConfig } from "../src/config.ts";
-import { runningPostmaster, startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
+import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { runRenormalize } from "../src/renormalize.ts";
@@ -26,7 +26,7 @@ import { collectSqlStepTimes } from "../src/database/sql-steps.ts";
 import { openCsv } from "../src/sources/csv/reader.ts";
 import { uploadCsv } from "../src/sources/csv/upload.ts";
 import { startWorker } from "../src/worker.ts";
-import { formatSteps, formatTable, machineLine, processTreeCpuMs } from "./report.ts";
+import { formatSteps, formatTable, machineLine, processTreeCpuSeconds } from "./report.ts";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100000,1000000").split(",").map(Number);
 const log = (message: string) => console.error(`bench: ${message}`);
@@ -89,7 +89,7 @@ interface Measured<T> {
 async function measure<T>(fn: () => Promise<T>): Promise<Measured<T>> {
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  const postgresBefore = postmasterPid ? processTreeCpuMs(postmasterPid) : NaN;
+  const postgresBefore = processTreeCpuSeconds(postmasterPid);
   const nodeBefore = process.cpuUsage();
   const started = performance.now();
   try {
@@ -99,7 +99,7 @@ async function measure<T>(fn: () => Promise<T>): Promise<Measured<T>> {
       seconds: (performance.now() - started) / 1000,
       peakMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20),
       cpu: {
-        postgres: ((postmasterPid ? processTreeCpuMs(postmasterPid) : NaN) - postgresBefore) / 1000,
+        postgres: processTreeCpuSeconds(postmasterPid) - postgresBefore,
         node: (node.user + node.system) / 1e6,
       },
       result,
@@ -120,7 +120,7 @@ async function main() {
     if (!rootUrl) {
       embedded = await startEmbedded({ dataDir, log });
       rootUrl = embedded.url("postgres");
-      postmasterPid = runningPostmaster(path.join(dataDir, "pg"))?.pid;
+      postmasterPid = embedded.pid;
     }
     const root = new pg.Client({ connectionString: rootUrl });
     await root.connect();

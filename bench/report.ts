@@ -30,6 +30,11 @@ export function machineLine(postgresVersion?: string): string {
  * included (their parent's cutime and cstime), from /proc; NaN where there
  * is no /proc. On a shared machine CPU time is steadier than wall time.
  */
+/** processTreeCpuMs in seconds; NaN without a process (a server that is not ours to read, as with BENCH_DATABASE_URL). */
+export function processTreeCpuSeconds(pid: number | undefined): number {
+  return pid ? processTreeCpuMs(pid) / 1000 : NaN;
+}
+
 export function processTreeCpuMs(pid: number): number {
   try {
     const stats = fs

@@ -30,13 +30,13 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { projectRoot } from "../src/config.ts";
-import { runningPostmaster, startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
+import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { LOCK_CLASS, LOCKS } from "../src/database/locks.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { startFakeInstantly, type FakeInstantly } from "../tools/fake-instantly/server.ts";
 import type { SqlStepTime } from "../src/database/sql-steps.ts";
-import { formatSteps, formatTable, machineLine, processTreeCpuMs } from "./report.ts";
+import { formatSteps, formatTable, machineLine, processTreeCpuSeconds } from "./report.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const EMAILS = env("BENCH_EMAILS", 200_000);
@@ -290,10 +290,8 @@ async function main() {
       embedded = await startEmbedded({ dataDir, log });
       rootUrl = embedded.url("postgres");
     }
-    // CPU seconds of the embedded server's processes (NaN for a server elsewhere) and of a process tree.
-    const postmasterPid = embedded ? runningPostmaster(path.join(dataDir, "pg"))?.pid : undefined;
-    const treeCpu = (pid: number | undefined) => (pid ? processTreeCpuMs(pid) / 1000 : NaN);
-    const postgresCpu = () => treeCpu(postmasterPid);
+    // CPU seconds of the embedded server's processes (NaN for a server elsewhere).
+    const postgresCpu = () => processTreeCpuSeconds(embedded?.pid);
     const cpuText = (seconds: number) => (Number.isNaN(seconds) ? "-" : `${seconds.toFixed(1)} s`);
     const version = await (async () => {
       const root = new pg.Client({ connectionString: rootUrl });
@@ -324,11 +322,11 @@ async function main() {
     log(`raw layer alone: ${JSON.stringify(rawAlone)}`);
     await holder.query("select pg_advisory_unlock($1, $2)", [LOCK_CLASS, LOCKS.instantlyNormalizer]);
     holder.release();
-    const aloneCpu = { postgres: postgresCpu(), worker: treeCpu(aloneWorker.pid) };
+    const aloneCpu = { postgres: postgresCpu(), worker: processTreeCpuSeconds(aloneWorker.pid) };
     await alonePool.query("select leadgraph_private.enqueue_instantly_normalization()");
     const normaliseSeconds = await waitNormalised(alonePool);
     aloneCpu.postgres = postgresCpu() - aloneCpu.postgres;
-    aloneCpu.worker = treeCpu(aloneWorker.pid) - aloneCpu.worker;
+    aloneCpu.worker = processTreeCpuSeconds(aloneWorker.pid) - aloneCpu.worker;
     log(`normaliser alone: ${normaliseSeconds.toFixed(1)} s`);
     await stopWorkerProcess(aloneWorker);
     await alonePool.end();
@@ -339,11 +337,11 @@ async function main() {
     const profile: StepTimes = new Map();
     const worker = startWorkerProcess(dbUrl, fake, false, profile);
     fake.resetStats();
-    const syncCpu = { postgres: postgresCpu(), worker: treeCpu(worker.pid), bench: process.cpuUsage() };
+    const syncCpu = { postgres: postgresCpu(), worker: processTreeCpuSeconds(worker.pid), bench: process.cpuUsage() };
     const sync = await runSync(pool);
     const benchCpu = process.cpuUsage(syncCpu.bench);
     syncCpu.postgres = postgresCpu() - syncCpu.postgres;
-    syncCpu.worker = treeCpu(worker.pid) - syncCpu.worker;
+    syncCpu.worker = processTreeCpuSeconds(worker.pid) - syncCpu.worker;
     log(`sync: ${JSON.stringify(sync)}`);
     const syncSteps = snapshot(profile);
     const eventsBefore = (await pool.query("select count(*)::int as n from events where event_source = 'instantly'")).rows[0].n;

@@ -60,6 +60,8 @@ export interface EmbeddedOptions {
 
 export interface EmbeddedPostgres {
   port: number;
+  /** The postmaster's process id: its process tree is the whole server. */
+  pid: number;
   /** Whether this process started (or adopted) the server. The last leadgraph process using it stops it. */
   owned: boolean;
   /** A generated password for the API's login role, kept with the cluster. */
@@ -531,6 +533,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
     process.once("exit", leaveOnExit);
     return {
       port,
+      pid,
       owned: started,
       authenticatorPassword,
       url: (database, login) =>
