@@ -264,6 +264,9 @@ export interface InstantlyPerson {
   payload: Record<string, unknown>;
 }
 
+/** The person GraphiQL's example query asks for (docs/queries/lead-timeline.graphql). */
+const JANE_EMAIL = "jane.doe@northwind-example.com";
+
 /**
  * An Apollo-like export of `size` rows: people of REGIONS at companies of
  * REGIONS (a few companies with many people), `instantly` people (their
@@ -271,9 +274,6 @@ export interface InstantlyPerson {
  * exports without a usable person (a bad email, an empty row, company
  * columns only) and repeated people (an email in other case, a new title).
  */
-/** The person GraphiQL's example query asks for (docs/queries/lead-timeline.graphql). */
-const JANE_EMAIL = "jane.doe@northwind-example.com";
-
 export function demoCsv(size: DemoSize, instantly: InstantlyPerson[]): DemoCsv {
   const rng = createRng(SEED);
   const { csvRows, shared } = DEMO_SIZES[size];
@@ -314,16 +314,20 @@ export function demoCsv(size: DemoSize, instantly: InstantlyPerson[]): DemoCsv {
 
   const bad = size === "small" ? 3 : 6;
   const duplicates = size === "small" ? 2 : 4;
-  // Each person once (Instantly has a lead record per campaign a person is
-  // in), and no generated person at an Instantly person's address or Jane's:
-  // the file's only repeats are the `duplicates` below.
-  const seen = new Set<string>([JANE_EMAIL]);
-  const sharedPeople = instantly
-    .filter((person) => !seen.has(person.email.toLowerCase()) && seen.add(person.email.toLowerCase()))
-    .slice(0, shared);
+  // Every address once (Instantly has a lead record per campaign a person is
+  // in; Jane's is taken below), generated people's too: the file's only
+  // repeats are the `duplicates` below.
+  const emails = new Set<string>([JANE_EMAIL]);
+  const sharedPeople: InstantlyPerson[] = [];
+  for (const person of instantly) {
+    if (sharedPeople.length === shared) break;
+    const email = person.email.toLowerCase();
+    if (emails.has(email)) continue;
+    emails.add(email);
+    sharedPeople.push(person);
+  }
   const generated = Math.max(0, csvRows - sharedPeople.length - bad - duplicates);
 
-  const emails = new Set<string>([JANE_EMAIL, ...sharedPeople.map((person) => person.email.toLowerCase())]);
   const people: Row[] = [];
   for (let i = 0; i < generated; i++) {
     const company = someCompany();

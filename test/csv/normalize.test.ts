@@ -418,7 +418,8 @@ describe("CSV staging in a parallel plan", () => {
       expect(rows[0]).toEqual({ n: 256 + 64 * 256 + 24 * 256 * 9 + 256, changed: expect.any(Number) });
       await client.query("reset all");
       const differ = await client.query(
-        "select input, output, pg_temp.decode_by_convert_from(input) as expected from decoded where output is distinct from pg_temp.decode_by_convert_from(input) limit 5",
+        `select * from (select input, output, pg_temp.decode_by_convert_from(input) as expected from decoded) d
+          where output is distinct from expected limit 5`,
       );
       expect(differ.rows).toEqual([]);
       // (and some do decode: é, the two-byte forms, ...)
