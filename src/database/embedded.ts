@@ -60,8 +60,8 @@ export interface EmbeddedOptions {
 
 export interface EmbeddedPostgres {
   port: number;
-  /** The postmaster's process id: its process tree is the whole server. */
-  pid: number;
+  /** The postmaster's process id, the current one after a restart: its process tree is the whole server. */
+  readonly pid: number;
   /** Whether this process started (or adopted) the server. The last leadgraph process using it stops it. */
   owned: boolean;
   /** A generated password for the API's login role, kept with the cluster. */
@@ -533,7 +533,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
     process.once("exit", leaveOnExit);
     return {
       port,
-      pid,
+      // (a getter: a restart after a crash gives the server a new pid)
+      get pid() {
+        return pid;
+      },
       owned: started,
       authenticatorPassword,
       url: (database, login) =>
