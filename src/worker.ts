@@ -99,6 +99,34 @@ export interface RunningWorker {
 
 /** How long a worker whose runner died waits before starting a new one. */
 const RESTART_DELAY_MS = 2_000;
+/**
+ * How long past SHUTDOWN_TIMEOUT_MS a stopping runner may take to end before
+ * it is given up on. graphile-worker's pool waits for every running job, and
+ * one deaf to the abort signal never ends (test/faults/database-away.test.ts);
+ * a pool that shut down by itself in test/faults/kill.test.ts never ended in
+ * CI either. Waited on for ever, such a runner left the worker idle, and the
+ * process's shutdown waited on nothing until Node exited 0.
+ */
+const STUCK_STOP_GRACE_MS = 10_000;
+
+/** Resolves with what `promise` settled with, or with `timedOut` after `ms`. */
+function settledWithin<T>(promise: Promise<unknown>, ms: number, timedOut: T): Promise<T | undefined | Error> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(timedOut), ms)));
+  const settled = promise.then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  return Promise.race([settled, late]).finally(() => clearTimeout(timer));
+}
+
+/** The jobs a runner's workers are running (for saying what a stuck runner waits on). */
+function trackRunningJobs(events: WorkerEvents): () => string {
+  const running = new Map<string, string>();
+  events.on("job:start", ({ job }) => running.set(job.id, job.task_identifier));
+  events.on("job:complete", ({ job }) => running.delete(job.id));
+  return () => (running.size ? [...running].map(([id, task]) => `job ${id} (${task})`).join(", ") : "no job");
+}
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const taskList = options.taskList ?? (await makeTasks(options.config));
@@ -145,6 +173,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     });
     observeWorker(runner.events);
+    const runningJobs = trackRunningJobs(events);
+    // Ended by itself: its pool began shutting down (it could not record a
+    // job's outcome while the database was away) without our asking.
+    const shutDownByItself = new Promise<string>((resolve) =>
+      events.once("pool:gracefulShutdown", ({ message }) => {
+        if (!stopping) resolve(message);
+      }),
+    );
     // Registered until it works (the database may be away right now).
     const register = async (id: string): Promise<RegisteredPool | undefined> => {
       for (let attempt = 1; !stopping; attempt++) {
@@ -162,33 +198,46 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     // A runner that ends by itself (it could not record a job's outcome while
     // the database was away, or another worker declared it dead) is replaced:
     // the app keeps working its queue without a restart.
-    void runner.promise
-      .catch((error: Error) => error)
-      .then(async (error) => {
-        if (stopping) return;
-        await (await registered)?.stop();
-        warn(`the worker stopped by itself${error ? ` (${error.message})` : ""}; starting it again in ${RESTART_DELAY_MS / 1000} s`);
-        await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
-        let released = !poolId;
-        while (!stopping) {
-          try {
-            // The ended runner's jobs first (the database may have been away
-            // when it ended: they are still locked by it), so that they run
-            // now rather than after STALE_MS.
-            if (!released) {
-              const count = await releaseEndedPool(pool, poolId!);
-              if (count) warn(`gave back ${count} job${count === 1 ? "" : "s"} of the stopped worker pool ${poolId} to the queue`);
-              released = true;
-            }
-            await start();
-            say("worker running again");
-            return;
-          } catch (startError) {
-            warn(`starting the worker again failed (${(startError as Error).message}); trying again in ${RESTART_DELAY_MS / 1000} s`);
-            await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+    const ended = Promise.race([
+      runner.promise.then(
+        () => undefined,
+        (error: Error) => error,
+      ),
+      shutDownByItself.then(async (message) => {
+        const limitMs = options.shutdownTimeoutMs + STUCK_STOP_GRACE_MS;
+        const stuck = new Error(`it began stopping (${message}) and had not ended ${limitMs / 1000} s later, waiting on ${runningJobs()}`);
+        const outcome = await settledWithin(runner.promise, limitMs, stuck);
+        if (outcome !== stuck) return outcome;
+        // Given up on: its jobs go back to the queue below, as a dead pool's would.
+        void runner.kill().catch(() => {});
+        return stuck;
+      }),
+    ]);
+    void ended.then(async (error) => {
+      if (stopping) return;
+      await (await registered)?.stop();
+      warn(`the worker stopped by itself${error ? ` (${error.message})` : ""}; starting it again in ${RESTART_DELAY_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+      let released = !poolId;
+      while (!stopping) {
+        try {
+          // The ended runner's jobs first (the database may have been away
+          // when it ended: they are still locked by it), so that they run
+          // now rather than after STALE_MS.
+          if (!released) {
+            const count = await releaseEndedPool(pool, poolId!);
+            if (count) warn(`gave back ${count} job${count === 1 ? "" : "s"} of the stopped worker pool ${poolId} to the queue`);
+            released = true;
           }
+          await start();
+          say("worker running again");
+          return;
+        } catch (startError) {
+          warn(`starting the worker again failed (${(startError as Error).message}); trying again in ${RESTART_DELAY_MS / 1000} s`);
+          await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
         }
-      });
+      }
+    });
   };
   await start();
 
@@ -200,15 +249,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       stopping = true;
       clearInterval(sweeper);
       const { runner, registered } = current;
-      await runner.stop("leadgraph is shutting down").catch(() => {});
-      await runner.promise.catch(() => {});
+      const limitMs = options.shutdownTimeoutMs + STUCK_STOP_GRACE_MS;
+      const stuck = await settledWithin(
+        Promise.allSettled([runner.stop("leadgraph is shutting down"), runner.promise]),
+        limitMs,
+        "stuck" as const,
+      );
+      if (stuck === "stuck") warn(`the worker had not stopped ${limitMs / 1000} s after being asked to; stopping without it`);
       await (await registered)?.stop();
       await new Promise((resolve) => setImmediate(resolve));
       const deadline = Date.now() + 5000;
       while ((pool.waitingCount > 0 || pool.idleCount < pool.totalCount) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      await pool.end();
+      // (a client a stuck job holds is never given back: not waited for)
+      await settledWithin(pool.end(), 5000, "stuck");
     },
   };
 }

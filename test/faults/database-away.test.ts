@@ -3,9 +3,13 @@
 // goes away in the middle of an import and comes back, and the app recovers
 // by itself; then a full queue: a large backlog of jobs built while no worker
 // runs loses no raw data and is drained once one does.
+import type { TaskList } from "graphile-worker";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
 import { ensureDatabase, startEmbedded, type EmbeddedPostgres } from "../../src/database/embedded.ts";
+import { applyMigrations } from "../../src/database/migrations.ts";
+import { startWorker } from "../../src/worker.ts";
 import { cleanEnv, leadgraph, postmasterPid, queryThroughOutages, tempDataDir, waitFor, type Leadgraph } from "./helpers.ts";
 
 const SECRET = "whsec-database-away-77c1";
@@ -224,4 +228,53 @@ describe("a full queue", () => {
       await server.exited;
     }
   }, 240_000);
+});
+
+describe("a worker whose pool cannot finish stopping", () => {
+  it("a job that never ends while another's outcome cannot be recorded: the worker gives that pool up and works the queue again, and still stops when asked", async () => {
+    const url = postgres.url("leadgraph");
+    // (already migrated by the tests above, unless this one runs alone)
+    await applyMigrations(
+      { url, rootUrl: postgres.url("postgres"), shadowUrl: undefined, authenticatorPassword: undefined },
+      { quiet: true },
+    );
+    const started = new Set<string>();
+    let databaseGone!: () => void;
+    const gone = new Promise<void>((resolve) => (databaseGone = resolve));
+    let ranAfter = false;
+    const taskList: TaskList = {
+      // Deaf to the worker's abort signal, as a call made without a timeout would be.
+      never_ends: () => (started.add("never_ends"), new Promise<void>(() => {})),
+      fails_while_away: async () => {
+        started.add("fails_while_away");
+        await gone;
+        throw new Error("failed while the database was away");
+      },
+      after_return: async () => void (ranAfter = true),
+    };
+    const worker = await startWorker({
+      databaseUrl: url,
+      config: loadConfig(),
+      concurrency: 3,
+      shutdownTimeoutMs: 1000,
+      taskList,
+      quiet: true,
+    });
+    await query("select graphile_worker.add_job('never_ends'), graphile_worker.add_job('fails_while_away')");
+    await waitFor(() => started.size === 2, "both jobs to start");
+
+    // Away: the failed job's outcome cannot be recorded, so graphile-worker
+    // shuts its pool down, which waits for never_ends for ever.
+    const port = postgres.port;
+    process.kill(postmasterPid(pgDir)!, "SIGINT");
+    await postgres.stop();
+    databaseGone();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    postgres = await startEmbedded({ dataDir: pgDir, port });
+
+    await query("select graphile_worker.add_job('after_return')");
+    await waitFor(() => ranAfter, "a job queued after the database came back to run", 60_000);
+    // (never_ends runs again in the new pool and holds it too: stop() gives up on it as well)
+    await worker.stop();
+  }, 120_000);
 });
