@@ -139,6 +139,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   pool.on("connect", (client) => client.on("error", logError));
   observePool("worker", pool);
   const say = options.quiet ? () => {} : (message: string) => log.info(message);
+  /** How long a stopping runner may take to end, whoever began stopping it. */
+  const stopLimitMs = options.shutdownTimeoutMs + STUCK_STOP_GRACE_MS;
   const warn = (message: string) => log.warn(message);
 
   // Jobs that workers killed meanwhile left locked go back to the queue first
@@ -204,9 +206,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         (error: Error) => error,
       ),
       shutDownByItself.then(async (message) => {
-        const limitMs = options.shutdownTimeoutMs + STUCK_STOP_GRACE_MS;
-        const stuck = new Error(`it began stopping (${message}) and had not ended ${limitMs / 1000} s later, waiting on ${runningJobs()}`);
-        const outcome = await settledWithin(runner.promise, limitMs, stuck);
+        const stuck = new Error(
+          `it began stopping (${message}) and had not ended ${stopLimitMs / 1000} s later, waiting on ${runningJobs()}`,
+        );
+        const outcome = await settledWithin(runner.promise, stopLimitMs, stuck);
         if (outcome !== stuck) return outcome;
         // Given up on: its jobs go back to the queue below, as a dead pool's would.
         void runner.kill().catch(() => {});
@@ -249,13 +252,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       stopping = true;
       clearInterval(sweeper);
       const { runner, registered } = current;
-      const limitMs = options.shutdownTimeoutMs + STUCK_STOP_GRACE_MS;
       const stuck = await settledWithin(
         Promise.allSettled([runner.stop("leadgraph is shutting down"), runner.promise]),
-        limitMs,
+        stopLimitMs,
         "stuck" as const,
       );
-      if (stuck === "stuck") warn(`the worker had not stopped ${limitMs / 1000} s after being asked to; stopping without it`);
+      if (stuck === "stuck") warn(`the worker had not stopped ${stopLimitMs / 1000} s after being asked to; stopping without it`);
       await (await registered)?.stop();
       await new Promise((resolve) => setImmediate(resolve));
       const deadline = Date.now() + 5000;
