@@ -39,7 +39,7 @@ import { storeCalls } from "../src/sources/vapi/raw.ts";
 import { createRng, type Rng } from "../tools/fake-instantly/data.ts";
 import { artifactAt, hashSeed, historicalCustomer, iso, outcomeFor, scriptFor, withPresignedUrls } from "../tools/fake-vapi/calls.ts";
 import type { Call } from "../tools/fake-vapi/types.ts";
-import { formatTable, machineLine } from "./report.ts";
+import { exitOnSignal, formatTable, machineLine } from "./report.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CALLS = env("BENCH_CALLS", 100_000);
@@ -432,6 +432,9 @@ async function webhooks(ownerUrl: string, authUrl: string, table: string[][], no
     env: { ...process.env, BENCH_AUTH_URL: authUrl },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  // (stopped by a signal: exitOnSignal's exit runs this)
+  const killChild = () => child.exitCode === null && child.kill("SIGKILL");
+  process.on("exit", killChild);
   try {
     const first = await new Promise<string>((resolve, reject) => {
       readline.createInterface({ input: child.stdout! }).once("line", resolve);
@@ -487,6 +490,7 @@ async function webhooks(ownerUrl: string, authUrl: string, table: string[][], no
       `webhooks, what the API's database sessions did (mean active sessions by wait, and tuple locks held by table, sampled every 50 ms): server ${realWaits || "-"}; floor ${floorWaits || "-"}`,
     );
   } finally {
+    process.removeListener("exit", killChild);
     await owner.end();
     if (child.exitCode === null) {
       child.kill("SIGTERM");
@@ -533,4 +537,7 @@ async function main() {
 }
 
 if (process.argv[2] === "serve") await serve();
-else await main();
+else {
+  exitOnSignal();
+  await main();
+}

@@ -15,7 +15,7 @@ import pg from "pg";
 import { startEmbedded, type EmbeddedPostgres } from "../src/database/embedded.ts";
 import { databaseUrl } from "../src/database/index.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
-import { formatPlanBreakdown, formatTable, machineLine, planBreakdown } from "./report.ts";
+import { exitOnSignal, formatPlanBreakdown, formatTable, machineLine, planBreakdown } from "./report.ts";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const COLLATIONS = ["C", "pg_c_utf8", "und-x-icu"] as const;
@@ -121,4 +121,5 @@ async function main() {
   }
 }
 
+exitOnSignal();
 await main();

@@ -29,6 +29,7 @@ import { AUTHENTICATOR_ROLE } from "../src/database/roles.ts";
 import { startServer } from "../src/server.ts";
 import {
   enableStatementStats,
+  exitOnSignal,
   formatProfile,
   formatStatements,
   formatTable,
@@ -230,6 +231,9 @@ async function main() {
   let dataDir: string | undefined;
   let rootUrl = process.env.BENCH_DATABASE_URL;
   const children: ChildProcess[] = [];
+  exitOnSignal(() => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  });
   try {
     if (!rootUrl) {
       dataDir = process.env.BENCH_DATA_DIR ?? path.join(os.tmpdir(), `leadgraph-bench-${process.pid}`);

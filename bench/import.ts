@@ -26,7 +26,7 @@ import { collectSqlStepTimes } from "../src/database/sql-steps.ts";
 import { openCsv } from "../src/sources/csv/reader.ts";
 import { uploadCsv } from "../src/sources/csv/upload.ts";
 import { startWorker } from "../src/worker.ts";
-import { formatSteps, formatTable, machineLine, processTreeCpuSeconds } from "./report.ts";
+import { exitOnSignal, formatSteps, formatTable, machineLine, processTreeCpuSeconds } from "./report.ts";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100000,1000000").split(",").map(Number);
 const log = (message: string) => console.error(`bench: ${message}`);
@@ -260,4 +260,5 @@ async function main() {
   }
 }
 
+exitOnSignal();
 await main();

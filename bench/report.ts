@@ -11,6 +11,18 @@ import { projectRoot } from "../src/config.ts";
 /** `postgres -c` settings (startEmbedded's `settings`) that load pg_stat_statements. */
 export const STATEMENT_STATS_SETTINGS = { shared_preload_libraries: "pg_stat_statements" };
 
+/**
+ * Ctrl-C or SIGTERM ends the bench through process.exit, so that "exit"
+ * handlers run: the embedded PostgreSQL's stops the server it started
+ * (src/database/embedded.ts), `onExit` the bench's own children. Node's
+ * default for a signal skips them, and a bench stopped so left its server
+ * running and loading the next measurement.
+ */
+export function exitOnSignal(onExit?: () => void): void {
+  if (onExit) process.on("exit", onExit);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
+}
+
 /** One line: cores, CPU, memory, Node, PostgreSQL, and the load average (other work on the machine skews numbers). */
 export function machineLine(postgresVersion?: string): string {
   const cpus = os.cpus();

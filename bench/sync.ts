@@ -36,7 +36,7 @@ import { LOCK_CLASS, LOCKS } from "../src/database/locks.ts";
 import { applyMigrations } from "../src/database/migrations.ts";
 import { startFakeInstantly, type FakeInstantly } from "../tools/fake-instantly/server.ts";
 import type { SqlStepTime } from "../src/database/sql-steps.ts";
-import { formatSteps, formatTable, machineLine, processTreeCpuSeconds } from "./report.ts";
+import { exitOnSignal, formatSteps, formatTable, machineLine, processTreeCpuSeconds } from "./report.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const EMAILS = env("BENCH_EMAILS", 200_000);
@@ -67,13 +67,7 @@ const workers = new Set<ChildProcess>();
 const killWorkers = () => {
   for (const child of workers) if (child.exitCode === null) child.kill("SIGKILL");
 };
-process.on("exit", killWorkers);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    killWorkers();
-    process.exit(130);
-  });
-}
+exitOnSignal(killWorkers);
 
 /** The normaliser's "[sql] N ms  step" / "[js] N ms  ..." lines (LEADGRAPH_PROFILE_SQL), summed per step. */
 type StepTimes = Map<string, SqlStepTime>;
