@@ -68,16 +68,24 @@ describe("leadgraph demo", () => {
       const example = fs.readFileSync(new URL("../../docs/queries/lead-timeline.graphql", import.meta.url), "utf8");
       expect((await gql(example)).lead).toMatchObject({ fullName: "Jane Doe", email: "jane.doe@northwind-example.com" });
 
-      // The lead page: a person of the CSV import with Instantly events and a note.
+      // The lead page: people of the CSV import with Instantly events, some
+      // with a note; and people whose one timeline has their emails, calls and
+      // LinkedIn touches. (Counted over all leads: a first page, in an order of
+      // random ids, need not hold one of each, and the people the workflow
+      // calls need not be the CSV's: in a run at 00:24 UTC none was.)
+      const withEvents = (...sources: string[]) =>
+        `and: [${sources.map((source) => `{ events: { some: { eventSource: { equalTo: "${source}" } } } }`).join(", ")}]`;
       const mixed = await gql(`{
       leads(filter: { csvImportId: { isNull: false }, events: { some: { eventSource: { equalTo: "instantly" } } } }, first: 50) {
         totalCount
-        nodes { company { companyName } campaignLeads { totalCount } events { nodes { eventSource } } }
+        nodes { company { companyName } campaignLeads { totalCount } }
       }
+      withNote: leads(filter: { csvImportId: { isNull: false }, ${withEvents("instantly", "manual")} }) { totalCount }
+      everyChannel: leads(filter: { ${withEvents("instantly", "vapi", "linkedin")} }) { totalCount }
     }`);
       expect(mixed.leads.totalCount).toBeGreaterThan(0);
-      const sources = new Set(mixed.leads.nodes.flatMap((l: any) => l.events.nodes.map((e: any) => e.eventSource)));
-      expect([...sources].sort()).toEqual(["instantly", "linkedin", "manual", "vapi"]);
+      expect(mixed.withNote.totalCount).toBeGreaterThan(0);
+      expect(mixed.everyChannel.totalCount).toBeGreaterThan(0);
       expect(mixed.leads.nodes.every((l: any) => l.campaignLeads.totalCount >= 1)).toBe(true);
 
       // The campaigns and their dashboards; the companies.
