@@ -42,6 +42,8 @@ import type { Call } from "../tools/fake-vapi/types.ts";
 import { exitOnSignal, formatTable, machineLine } from "./report.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+/** The server process the webhooks part starts: killed if the bench is stopped (exitOnSignal). */
+const children = new Set<ChildProcess>();
 const CALLS = env("BENCH_CALLS", 100_000);
 const LEADS = Math.max(1, Math.ceil(CALLS / 2));
 const CONNECTIONS = env("BENCH_CONNECTIONS", 32);
@@ -432,9 +434,7 @@ async function webhooks(ownerUrl: string, authUrl: string, table: string[][], no
     env: { ...process.env, BENCH_AUTH_URL: authUrl },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  // (stopped by a signal: exitOnSignal's exit runs this)
-  const killChild = () => child.exitCode === null && child.kill("SIGKILL");
-  process.on("exit", killChild);
+  children.add(child);
   try {
     const first = await new Promise<string>((resolve, reject) => {
       readline.createInterface({ input: child.stdout! }).once("line", resolve);
@@ -490,7 +490,6 @@ async function webhooks(ownerUrl: string, authUrl: string, table: string[][], no
       `webhooks, what the API's database sessions did (mean active sessions by wait, and tuple locks held by table, sampled every 50 ms): server ${realWaits || "-"}; floor ${floorWaits || "-"}`,
     );
   } finally {
-    process.removeListener("exit", killChild);
     await owner.end();
     if (child.exitCode === null) {
       child.kill("SIGTERM");
@@ -538,6 +537,6 @@ async function main() {
 
 if (process.argv[2] === "serve") await serve();
 else {
-  exitOnSignal();
+  exitOnSignal(children);
   await main();
 }

@@ -231,9 +231,7 @@ async function main() {
   let dataDir: string | undefined;
   let rootUrl = process.env.BENCH_DATABASE_URL;
   const children: ChildProcess[] = [];
-  exitOnSignal(() => {
-    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-  });
+  exitOnSignal(children);
   try {
     if (!rootUrl) {
       dataDir = process.env.BENCH_DATA_DIR ?? path.join(os.tmpdir(), `leadgraph-bench-${process.pid}`);

@@ -2,6 +2,7 @@
 // where the time went — the top statements from pg_stat_statements (the
 // embedded PostgreSQL ships it; start the server with STATEMENT_STATS_SETTINGS)
 // and the top self-time functions of a Node CPU profile (profileProcess).
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,12 +15,15 @@ export const STATEMENT_STATS_SETTINGS = { shared_preload_libraries: "pg_stat_sta
 /**
  * Ctrl-C or SIGTERM ends the bench through process.exit, so that "exit"
  * handlers run: the embedded PostgreSQL's stops the server it started
- * (src/database/embedded.ts), `onExit` the bench's own children. Node's
- * default for a signal skips them, and a bench stopped so left its server
- * running and loading the next measurement.
+ * (src/database/embedded.ts), and this one kills the bench's `children`
+ * still running (read at exit: add to it as they start). Node's default for a
+ * signal skips them, and a bench stopped so left its server running and
+ * loading the next measurement.
  */
-export function exitOnSignal(onExit?: () => void): void {
-  if (onExit) process.on("exit", onExit);
+export function exitOnSignal(children: Iterable<ChildProcess> = []): void {
+  process.on("exit", () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
 }
 

@@ -64,10 +64,7 @@ async function freshDatabase(rootUrl: string, name: string): Promise<string> {
 // Workers still running when the bench stops (Ctrl-C, an error) would keep
 // loading the machine and skew the next measurement.
 const workers = new Set<ChildProcess>();
-const killWorkers = () => {
-  for (const child of workers) if (child.exitCode === null) child.kill("SIGKILL");
-};
-exitOnSignal(killWorkers);
+exitOnSignal(workers);
 
 /** The normaliser's "[sql] N ms  step" / "[js] N ms  ..." lines (LEADGRAPH_PROFILE_SQL), summed per step. */
 type StepTimes = Map<string, SqlStepTime>;
